@@ -1,0 +1,74 @@
+#include "net/ip_addr.hpp"
+
+#include <arpa/inet.h>
+
+#include <cstdio>
+#include <cstring>
+
+namespace dpvpn {
+
+namespace {
+constexpr std::array<uint8_t, 12> kV4MappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+}
+
+IpAddr IpAddr::v4(uint32_t host_order) {
+  IpAddr a;
+  std::memcpy(a.bytes.data(), kV4MappedPrefix.data(), kV4MappedPrefix.size());
+  a.bytes[12] = static_cast<uint8_t>(host_order >> 24);
+  a.bytes[13] = static_cast<uint8_t>(host_order >> 16);
+  a.bytes[14] = static_cast<uint8_t>(host_order >> 8);
+  a.bytes[15] = static_cast<uint8_t>(host_order);
+  return a;
+}
+
+IpAddr IpAddr::v6(const std::array<uint8_t, 16>& network_order) {
+  IpAddr a;
+  a.bytes = network_order;
+  return a;
+}
+
+std::optional<IpAddr> IpAddr::parse(std::string_view text) {
+  const std::string s(text);
+  in_addr v4addr{};
+  if (inet_pton(AF_INET, s.c_str(), &v4addr) == 1) return v4(ntohl(v4addr.s_addr));
+  in6_addr v6addr{};
+  if (inet_pton(AF_INET6, s.c_str(), &v6addr) == 1) {
+    IpAddr a;
+    std::memcpy(a.bytes.data(), &v6addr, 16);
+    return a;
+  }
+  return std::nullopt;
+}
+
+bool IpAddr::is_v4() const {
+  return std::memcmp(bytes.data(), kV4MappedPrefix.data(), kV4MappedPrefix.size()) == 0;
+}
+
+uint32_t IpAddr::v4_host_order() const {
+  return (uint32_t{bytes[12]} << 24) | (uint32_t{bytes[13]} << 16) | (uint32_t{bytes[14]} << 8) |
+         uint32_t{bytes[15]};
+}
+
+std::string IpAddr::to_string() const {
+  char buf[INET6_ADDRSTRLEN];
+  if (is_v4()) {
+    inet_ntop(AF_INET, bytes.data() + 12, buf, sizeof buf);
+  } else {
+    inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
+  }
+  return buf;
+}
+
+std::string IpAddr::to_hex() const {
+  const size_t first = is_v4() ? 12 : 0;
+  std::string out;
+  out.reserve(32);
+  char two[3];
+  for (size_t i = first; i < 16; ++i) {
+    std::snprintf(two, sizeof two, "%02x", bytes[i]);
+    out += two;
+  }
+  return out;
+}
+
+}  // namespace dpvpn
