@@ -298,6 +298,10 @@ void KernelTable::for_each(
   while (rte_hash_iterate(hash_, &key, &value, &cursor) >= 0) fn(key, value, meta_of(value));
 }
 
+void KernelTable::prefetch_values(const void* const* values, uint64_t hits) {
+  for (uint64_t m = hits; m != 0; m &= m - 1) rte_prefetch0(values[std::countr_zero(m)]);
+}
+
 const void* KernelTable::lookup(const void* key) const {
   void* value = nullptr;
   return rte_hash_lookup_data(hash_, key, &value) >= 0 ? value : nullptr;
@@ -306,7 +310,6 @@ const void* KernelTable::lookup(const void* key) const {
 uint64_t KernelTable::lookup_bulk(const void** keys, uint32_t n, const void** values) const {
   uint64_t hits = 0;
   rte_hash_lookup_bulk_data(hash_, keys, n, &hits, const_cast<void**>(values));
-  for (uint64_t m = hits; m != 0; m &= m - 1) rte_prefetch0(values[std::countr_zero(m)]);
   const uint64_t all = n >= 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1;
   for (uint64_t m = ~hits & all; m != 0; m &= m - 1) values[std::countr_zero(m)] = nullptr;
   return hits;

@@ -70,8 +70,12 @@ class KernelTable {
   // ---- readers (registered in the RcuDomain) ----
   const void* lookup(const void* key) const;
   // Up to kMaxBulk keys; values[i] is set for every i (nullptr on a miss). Returns the hit mask.
-  // Hit values are prefetched.
+  // rte_hash prefetches the buckets and keys of the whole burst itself.
   uint64_t lookup_bulk(const void** keys, uint32_t n, const void** values) const;
+  // Prefetches the hit values. Separate from lookup_bulk so a worker can issue it and do other
+  // per-packet work while the lines arrive; issued inside the lookup it competes with the
+  // lookup's own misses (measured: +15-30% per lookup at 100k-1M entries).
+  static void prefetch_values(const void* const* values, uint64_t hits);
   const void* value_at(uint32_t slot) const { return pool_ + size_t{slot} * stride_ + kHeaderSize; }
   uint32_t slot_of(const void* value) const {
     return static_cast<uint32_t>((static_cast<const uint8_t*>(value) - kHeaderSize - pool_) / stride_);

@@ -25,6 +25,10 @@ class TypedTable {
     return table_.lookup_bulk(reinterpret_cast<const void**>(keys), n, reinterpret_cast<const void**>(values));
   }
 
+  static void prefetch_values(const Value* const* values, uint64_t hits) {
+    KernelTable::prefetch_values(reinterpret_cast<const void* const*>(values), hits);
+  }
+
   KernelTable& raw() { return table_; }
   const KernelTable& raw() const { return table_; }
 
