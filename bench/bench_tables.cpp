@@ -113,15 +113,7 @@ struct Row {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  const int eal_args = rte_eal_init(argc, argv);
-  if (eal_args < 0) {
-    std::fprintf(stderr, "bench-tables: rte_eal_init failed: %s\n", rte_strerror(rte_errno));
-    return 1;
-  }
-  Options options;
-  if (!parse_options(argc - eal_args - 1, argv + eal_args + 1, &options)) return 1;
-
+int run(const Options& options) {
   RcuDomain rcu(1);
   MonotonicClock clock;
   std::vector<Row> rows;
@@ -184,6 +176,18 @@ int main(int argc, char** argv) {
               growth <= 2.0 ? "met" : "NOT met");
   std::printf("bench-tables: entries=%u dpvpn_cycles=%.1f raw_cycles=%.1f ratio=%.3f\n", last.entries, last.dpvpn,
               last.raw, ratio);
-  rte_eal_cleanup();
   return 0;
+}
+
+int main(int argc, char** argv) {
+  const int eal_args = rte_eal_init(argc, argv);
+  if (eal_args < 0) {
+    std::fprintf(stderr, "bench-tables: rte_eal_init failed: %s\n", rte_strerror(rte_errno));
+    return 1;
+  }
+  Options options;
+  if (!parse_options(argc - eal_args - 1, argv + eal_args + 1, &options)) return 1;
+  const int rc = run(options);
+  rte_eal_cleanup();  // after every DPDK object of run() is gone
+  return rc;
 }

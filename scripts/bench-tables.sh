@@ -14,7 +14,7 @@ if [ "$(id -u)" -eq 0 ]; then
   mountpoint -q /dev/hugepages || { mkdir -p /dev/hugepages && mount -t hugetlbfs nodev /dev/hugepages; } || true
 fi
 if [ "$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)" -ge 450 ] && mountpoint -q /dev/hugepages; then
-  eal+=(-m 900)
+  eal+=(-m 900 --huge-unlink)
   echo "memory: 2 MB hugepages"
 else
   eal+=(--no-huge -m 2048)
