@@ -27,6 +27,7 @@ enum class TableId : uint32_t {
   MSPI_cluster_map = 11,
   MSPI_cluster_update = 12,
   decryption_pending = 13,  // obsolete: kept so its name and ID are never reused
+  neighbors = 14,
 };
 
 template <TableId> struct Layout;  // Layout<id>::Key, ::Value, ::spec
@@ -210,12 +211,15 @@ struct VpnRoutingValue {
   IpAddr gateway;
   uint32_t tunnel_id;
   uint32_t flags;
+  uint32_t outbound_spi;  // the SA protecting it now (outbound_SPI key with gateway); 0 = none yet
+  uint32_t reserved;
 };
 inline constexpr FieldSpec kVpnRoutingKeyFields[] = {DPVPN_FIELD(VpnRoutingKey, prefix, kAddr),
                                                      DPVPN_FIELD(VpnRoutingKey, prefix_len, kHex)};
 inline constexpr FieldSpec kVpnRoutingValueFields[] = {DPVPN_FIELD(VpnRoutingValue, gateway, kAddr),
                                                        DPVPN_FIELD(VpnRoutingValue, tunnel_id, kHex),
-                                                       DPVPN_FIELD(VpnRoutingValue, flags, kHex)};
+                                                       DPVPN_FIELD(VpnRoutingValue, flags, kHex),
+                                                       DPVPN_FIELD(VpnRoutingValue, outbound_spi, kHex)};
 template <> struct Layout<TableId::vpn_routing> {
   using Key = VpnRoutingKey;
   using Value = VpnRoutingValue;
@@ -374,15 +378,39 @@ template <> struct Layout<TableId::decryption_pending> {
                                   kDecryptionPendingValueFields, 0, 0, false, true};
 };
 
+// ---- neighbors (14): ARP / IPv6 ND cache for next hops on our ports -------------------------------
+struct NeighborKey {
+  IpAddr addr;
+  uint16_t port;      // DPDK port id
+  uint16_t reserved;  // zero
+};
+enum : uint16_t { kNeighborIncomplete = 0, kNeighborReachable = 1 };
+struct NeighborValue {
+  std::array<uint8_t, 6> mac;
+  uint16_t state;  // kNeighbor*
+};
+inline constexpr FieldSpec kNeighborKeyFields[] = {DPVPN_FIELD(NeighborKey, addr, kAddr),
+                                                   DPVPN_FIELD(NeighborKey, port, kHex)};
+inline constexpr FieldSpec kNeighborValueFields[] = {DPVPN_FIELD(NeighborValue, mac, kBytes),
+                                                     DPVPN_FIELD(NeighborValue, state, kHex)};
+template <> struct Layout<TableId::neighbors> {
+  using Key = NeighborKey;
+  using Value = NeighborValue;
+  static_assert(layout_ok<Key, Value>());
+  static constexpr TableSpec spec{14, "neighbors", "next hop address on a port -> MAC (ARP / ND)",
+                                  sizeof(Key), sizeof(Value), kNeighborKeyFields, kNeighborValueFields,
+                                  300, 4096, false, false};
+};
+
 // ---- the catalog ------------------------------------------------------------------------------------
-inline constexpr std::array<const TableSpec*, 13> kCatalog = {
+inline constexpr std::array<const TableSpec*, 14> kCatalog = {
     &Layout<TableId::connections>::spec,         &Layout<TableId::IKE_SA_table>::spec,
     &Layout<TableId::inbound_SPI>::spec,         &Layout<TableId::outbound_SPI>::spec,
     &Layout<TableId::encryption_requests>::spec, &Layout<TableId::vpn_routing>::spec,
     &Layout<TableId::peers_count>::spec,         &Layout<TableId::resolved_link>::spec,
     &Layout<TableId::crypt_resolver_db>::spec,   &Layout<TableId::SEP_my_IKE_packet>::spec,
     &Layout<TableId::MSPI_cluster_map>::spec,    &Layout<TableId::MSPI_cluster_update>::spec,
-    &Layout<TableId::decryption_pending>::spec,
+    &Layout<TableId::decryption_pending>::spec,  &Layout<TableId::neighbors>::spec,
 };
 
 // A table by name (exact) or numeric ID ("3"). nullptr when unknown.

@@ -51,9 +51,12 @@ Status fill_sample_content(KernelTableSet& set) {
   steps << req.insert({ip("10.1.0.8"), ip("10.3.0.1"), 51000, 22, 6, {}}, {peer, 1, 1, 1, 0});
 
   VpnRouting& routes = set.vpn_routing();
-  steps << routes.add(vpn_route_key(ip("10.2.0.0"), 16), {peer, 0x11, kRouteEncrypt})
-        << routes.add(vpn_route_key(ip("10.3.0.0"), 16), {peer, 0x13, kRouteEncrypt})
-        << routes.add(vpn_route_key(ip("2001:db8:2::"), 48), {peer6, 0x12, kRouteEncrypt});
+  steps << routes.add(vpn_route_key(ip("10.2.0.0"), 16), {peer, 0x11, kRouteEncrypt, 0x0badf00d, 0})
+        << routes.add(vpn_route_key(ip("10.3.0.0"), 16), {peer, 0x13, kRouteEncrypt, 0, 0})
+        << routes.add(vpn_route_key(ip("2001:db8:2::"), 48), {peer6, 0x12, kRouteEncrypt, 0x0badf00e, 0});
+
+  auto neighbors = set.typed<TableId::neighbors>();
+  steps << neighbors.insert({ip("192.0.2.254"), 1, 0}, {{0x02, 0x00, 0x5e, 0x00, 0x01, 0xfe}, kNeighborReachable});
 
   auto peers = set.typed<TableId::peers_count>();
   steps << peers.insert({peer}, {2, 1}) << peers.insert({peer6}, {1, 1});

@@ -13,7 +13,7 @@ TEST_CASE("catalog: every table of the design, with stable IDs") {
       {"outbound_SPI", 4},      {"encryption_requests", 5}, {"vpn_routing", 6},
       {"peers_count", 7},       {"resolved_link", 8},       {"crypt_resolver_db", 9},
       {"SEP_my_IKE_packet", 10}, {"MSPI_cluster_map", 11},  {"MSPI_cluster_update", 12},
-      {"decryption_pending", 13}};
+      {"decryption_pending", 13}, {"neighbors", 14}};
   REQUIRE(kCatalog.size() == expected.size());
   for (size_t i = 0; i < expected.size(); ++i) {
     CHECK(kCatalog[i]->name == expected[i].first);

@@ -41,12 +41,14 @@ TEST_CASE("format: -f names the fields; entries without expiry omit remaining/to
   value.gateway = *IpAddr::parse("203.0.113.7");
   value.tunnel_id = 0x11;
   value.flags = kRouteEncrypt;
+  value.outbound_spi = 0xc0ffee01;
   const auto& spec = Layout<TableId::vpn_routing>::spec;
   EntryView e{bytes_of(key), bytes_of(value), 0, 0, false};
   CHECK(format_entry(spec, e, {.formatted = true, .resolve = true}) ==
-        "<prefix=10.1.0.0, prefix_len=10; gateway=203.0.113.7, tunnel_id=00000011, flags=00000001>");
+        "<prefix=10.1.0.0, prefix_len=10; gateway=203.0.113.7, tunnel_id=00000011, flags=00000001, "
+        "outbound_spi=c0ffee01>");
   e.link = true;
-  CHECK(format_entry(spec, e, {}) == "<0a010000, 10; cb007107, 00000011, 00000001; link>");
+  CHECK(format_entry(spec, e, {}) == "<0a010000, 10; cb007107, 00000011, 00000001, c0ffee01; link>");
 }
 
 TEST_CASE("format: SPI bytes keep wire order; widths follow the field size") {

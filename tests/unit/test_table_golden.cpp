@@ -82,7 +82,8 @@ TEST_CASE("golden summary of all tables; tables by ID; unknown and obsolete tabl
   CHECK(unknown.message() ==
         "unknown table 'inbound_spi'; tables: connections (1), IKE_SA_table (2), inbound_SPI (3), "
         "outbound_SPI (4), encryption_requests (5), vpn_routing (6), peers_count (7), resolved_link (8), "
-        "crypt_resolver_db (9), SEP_my_IKE_packet (10), MSPI_cluster_map (11), MSPI_cluster_update (12)");
+        "crypt_resolver_db (9), SEP_my_IKE_packet (10), MSPI_cluster_map (11), MSPI_cluster_update (12), "
+        "neighbors (14)");
   const Status obsolete = sample.set->read("decryption_pending", false, {}, &out);
   CHECK(obsolete.message() == "table decryption_pending (13) is obsolete and no longer maintained");
   CHECK(sample.set->read("", false, {}, &out).code() == StatusCode::kInvalidArgument);

@@ -32,11 +32,11 @@ struct Routes {
 TEST_CASE("vpn_routing: longest prefix match over IPv4 and IPv6") {
   Routes r;
   const IpAddr gw = ip("203.0.113.7");
-  REQUIRE(r.routing->add(vpn_route_key(ip("10.0.0.0"), 8), {gw, 1, kRouteEncrypt}).is_ok());
-  REQUIRE(r.routing->add(vpn_route_key(ip("10.2.0.0"), 16), {gw, 2, kRouteEncrypt}).is_ok());
-  REQUIRE(r.routing->add(vpn_route_key(ip("10.2.3.128"), 25), {gw, 3, 0}).is_ok());
-  REQUIRE(r.routing->add(vpn_route_key(ip("2001:db8::"), 32), {gw, 6, kRouteEncrypt}).is_ok());
-  REQUIRE(r.routing->add(vpn_route_key(ip("2001:db8:2::"), 48), {gw, 7, kRouteEncrypt}).is_ok());
+  REQUIRE(r.routing->add(vpn_route_key(ip("10.0.0.0"), 8), {gw, 1, kRouteEncrypt, 0, 0}).is_ok());
+  REQUIRE(r.routing->add(vpn_route_key(ip("10.2.0.0"), 16), {gw, 2, kRouteEncrypt, 0, 0}).is_ok());
+  REQUIRE(r.routing->add(vpn_route_key(ip("10.2.3.128"), 25), {gw, 3, 0, 0, 0}).is_ok());
+  REQUIRE(r.routing->add(vpn_route_key(ip("2001:db8::"), 32), {gw, 6, kRouteEncrypt, 0, 0}).is_ok());
+  REQUIRE(r.routing->add(vpn_route_key(ip("2001:db8:2::"), 48), {gw, 7, kRouteEncrypt, 0, 0}).is_ok());
 
   CHECK(r.tunnel_for("10.9.9.9") == 1);
   CHECK(r.tunnel_for("10.2.0.1") == 2);
@@ -60,15 +60,15 @@ TEST_CASE("vpn_routing: longest prefix match over IPv4 and IPv6") {
 TEST_CASE("vpn_routing: default routes, replace and delete keep the LPM in step") {
   Routes r;
   const IpAddr gw = ip("203.0.113.7");
-  REQUIRE(r.routing->add(vpn_route_key(ip("0.0.0.0"), 0), {gw, 9, kRouteEncrypt}).is_ok());
-  REQUIRE(r.routing->add(vpn_route_key(ip("::"), 0), {gw, 10, kRouteEncrypt}).is_ok());
-  REQUIRE(r.routing->add(vpn_route_key(ip("10.2.0.0"), 16), {gw, 2, kRouteEncrypt}).is_ok());
-  REQUIRE(r.routing->add(vpn_route_key(ip("2001:db8::"), 32), {gw, 6, kRouteEncrypt}).is_ok());
+  REQUIRE(r.routing->add(vpn_route_key(ip("0.0.0.0"), 0), {gw, 9, kRouteEncrypt, 0, 0}).is_ok());
+  REQUIRE(r.routing->add(vpn_route_key(ip("::"), 0), {gw, 10, kRouteEncrypt, 0, 0}).is_ok());
+  REQUIRE(r.routing->add(vpn_route_key(ip("10.2.0.0"), 16), {gw, 2, kRouteEncrypt, 0, 0}).is_ok());
+  REQUIRE(r.routing->add(vpn_route_key(ip("2001:db8::"), 32), {gw, 6, kRouteEncrypt, 0, 0}).is_ok());
   CHECK(r.tunnel_for("8.8.8.8") == 9);
   CHECK(r.tunnel_for("2001:4860::1") == 10);
 
-  REQUIRE(r.routing->add(vpn_route_key(ip("10.2.0.0"), 16), {gw, 22, kRouteEncrypt}).is_ok());  // replace
-  REQUIRE(r.routing->add(vpn_route_key(ip("2001:db8::"), 32), {gw, 66, kRouteEncrypt}).is_ok());
+  REQUIRE(r.routing->add(vpn_route_key(ip("10.2.0.0"), 16), {gw, 22, kRouteEncrypt, 0, 0}).is_ok());  // replace
+  REQUIRE(r.routing->add(vpn_route_key(ip("2001:db8::"), 32), {gw, 66, kRouteEncrypt, 0, 0}).is_ok());
   CHECK(r.tunnel_for("10.2.1.1") == 22);
   CHECK(r.tunnel_for("2001:db8::5") == 66);
   CHECK(r.table->count() == 4);
@@ -88,13 +88,13 @@ TEST_CASE("vpn_routing: default routes, replace and delete keep the LPM in step"
 TEST_CASE("vpn_routing: bad prefixes are refused with the reason, nothing is added") {
   Routes r;
   const IpAddr gw = ip("203.0.113.7");
-  const Status host_bits = r.routing->add(vpn_route_key(ip("10.2.0.1"), 16), {gw, 1, 0});
+  const Status host_bits = r.routing->add(vpn_route_key(ip("10.2.0.1"), 16), {gw, 1, 0, 0, 0});
   CHECK(host_bits.code() == StatusCode::kInvalidArgument);
   CHECK(host_bits.message() == "10.2.0.1/16 has host bits set");
-  const Status too_long = r.routing->add(vpn_route_key(ip("10.2.0.0"), 33), {gw, 1, 0});
+  const Status too_long = r.routing->add(vpn_route_key(ip("10.2.0.0"), 33), {gw, 1, 0, 0, 0});
   CHECK(too_long.message() == "prefix length 33 is longer than 32 for 10.2.0.0");
-  CHECK(r.routing->add(vpn_route_key(ip("2001:db8::1"), 64), {gw, 1, 0}).code() == StatusCode::kInvalidArgument);
-  CHECK(r.routing->add(vpn_route_key(ip("2001:db8::1"), 128), {gw, 1, 0}).is_ok());
+  CHECK(r.routing->add(vpn_route_key(ip("2001:db8::1"), 64), {gw, 1, 0, 0, 0}).code() == StatusCode::kInvalidArgument);
+  CHECK(r.routing->add(vpn_route_key(ip("2001:db8::1"), 128), {gw, 1, 0, 0, 0}).is_ok());
   CHECK(r.table->count() == 1);
 }
 
@@ -102,9 +102,9 @@ TEST_CASE("vpn_routing: a route value a reader holds survives its replacement un
   Routes r;
   REQUIRE(r.rcu.register_reader(0).is_ok());
   const IpAddr gw = ip("203.0.113.7");
-  REQUIRE(r.routing->add(vpn_route_key(ip("10.2.0.0"), 16), {gw, 2, kRouteEncrypt}).is_ok());
+  REQUIRE(r.routing->add(vpn_route_key(ip("10.2.0.0"), 16), {gw, 2, kRouteEncrypt, 0, 0}).is_ok());
   const VpnRoutingValue* held = r.routing->route(ip("10.2.0.1"));
-  REQUIRE(r.routing->add(vpn_route_key(ip("10.2.0.0"), 16), {gw, 3, kRouteEncrypt}).is_ok());
+  REQUIRE(r.routing->add(vpn_route_key(ip("10.2.0.0"), 16), {gw, 3, kRouteEncrypt, 0, 0}).is_ok());
   r.table->reclaim();
   CHECK(held->tunnel_id == 2);  // still intact for the reader
   CHECK(r.tunnel_for("10.2.0.1") == 3);
