@@ -1,0 +1,409 @@
+#include "runtime/dataplane.hpp"
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "net/local_responder.hpp"
+#include "net/packet_view.hpp"
+#include "runtime/esp_stage_factory.hpp"
+
+namespace dpvpn::dataplane {
+
+namespace {
+
+constexpr uint16_t kRxDescriptors = 1024, kTxDescriptors = 1024;
+constexpr uint32_t kHoldRing = 1024, kInjectRing = 1024;
+constexpr uint64_t kSolicitIntervalSeconds = 1;
+
+std::string device_name(const PortConfig& port) {
+  return port.is_pci ? port.device : port.device.substr(0, port.device.find(','));
+}
+
+int worker_main(void* arg) { return static_cast<Worker*>(arg)->run(); }
+
+template <class T>
+rte_ring* create_elem_ring(const std::string& name, uint32_t count, unsigned flags) {
+  return rte_ring_create_elem(name.c_str(), sizeof(T), rte_align32pow2(count), static_cast<int>(rte_socket_id()),
+                              flags);
+}
+
+}  // namespace
+
+std::vector<std::string> eal_args_for(const DataplaneConfig& config) {
+  std::vector<std::string> args;
+  for (const PortConfig& port : config.ports) {
+    args.push_back(port.is_pci ? "-a" : "--vdev");
+    args.push_back(port.device);
+  }
+  return args;
+}
+
+Status Dataplane::create(const DataplaneConfig& config, std::unique_ptr<Dataplane>* out) {
+  std::unique_ptr<Dataplane> dp(new Dataplane());
+  dp->config_ = config;
+  dp->now_seconds_ = dp->clock_.now_seconds();
+  if (Status s = dp->init_ports(); !s) return s;
+  if (Status s = dp->init_tables_and_sas(); !s) return s;
+  if (Status s = dp->init_workers(); !s) return s;
+  *out = std::move(dp);
+  return Status::ok();
+}
+
+Status Dataplane::init_ports() {
+  if (config_.ports.size() > kMaxPorts) return {StatusCode::kInvalidArgument, "too many ports"};
+  mbufs_ = rte_pktmbuf_pool_create("dpvpn_mbufs", config_.mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                   static_cast<int>(rte_socket_id()));
+  if (mbufs_ == nullptr) {
+    return {StatusCode::kResourceExhausted, fmt::format("mbuf pool of {}: {}", config_.mbufs, rte_strerror(rte_errno))};
+  }
+  const auto tx_queues = static_cast<uint16_t>(config_.workers.size());
+  for (const PortConfig& pc : config_.ports) {
+    PortInfo info;
+    info.name = pc.name;
+    info.role = pc.role;
+    info.mtu = pc.mtu;
+    info.vlan = pc.vlan;
+    info.rx_queues = pc.rx_queues;
+    for (const IpPrefix& a : pc.addresses) info.addresses.push_back({a.addr, a.len});
+    if (rte_eth_dev_get_port_by_name(device_name(pc).c_str(), &info.port_id) != 0) {
+      return {StatusCode::kNotFound, fmt::format("port {}: no DPDK device '{}'", pc.name, device_name(pc))};
+    }
+    rte_eth_dev_info dev_info{};
+    if (rte_eth_dev_info_get(info.port_id, &dev_info) != 0) {
+      return {StatusCode::kInternal, fmt::format("port {}: rte_eth_dev_info_get failed", pc.name)};
+    }
+    rte_eth_conf conf{};
+    if (pc.rx_queues > 1) {
+      conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+      conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_IP & dev_info.flow_type_rss_offloads;
+    }
+    if (pc.rx_queues > dev_info.max_rx_queues || tx_queues > dev_info.max_tx_queues) {
+      return {StatusCode::kInvalidArgument,
+              fmt::format("port {}: needs {} RX / {} TX queues (one TX queue per worker), device has {} / {}",
+                          pc.name, pc.rx_queues, tx_queues, dev_info.max_rx_queues, dev_info.max_tx_queues)};
+    }
+    if (int rc = rte_eth_dev_configure(info.port_id, pc.rx_queues, tx_queues, &conf); rc != 0) {
+      return {StatusCode::kInternal, fmt::format("port {}: configure: {}", pc.name, rte_strerror(-rc))};
+    }
+    const int socket = rte_eth_dev_socket_id(info.port_id);
+    for (uint16_t q = 0; q < pc.rx_queues; ++q) {
+      if (int rc = rte_eth_rx_queue_setup(info.port_id, q, kRxDescriptors, socket, nullptr, mbufs_); rc != 0) {
+        return {StatusCode::kInternal, fmt::format("port {}: RX queue {}: {}", pc.name, q, rte_strerror(-rc))};
+      }
+    }
+    for (uint16_t q = 0; q < tx_queues; ++q) {
+      if (int rc = rte_eth_tx_queue_setup(info.port_id, q, kTxDescriptors, socket, nullptr); rc != 0) {
+        return {StatusCode::kInternal, fmt::format("port {}: TX queue {}: {}", pc.name, q, rte_strerror(-rc))};
+      }
+    }
+    rte_eth_dev_set_mtu(info.port_id, pc.mtu);  // virtual devices may not support it; the MTU we enforce is ours
+    if (pc.mac) {
+      rte_ether_addr mac;
+      std::memcpy(mac.addr_bytes, pc.mac->data(), 6);
+      rte_eth_dev_default_mac_addr_set(info.port_id, &mac);
+      info.mac = *pc.mac;
+    } else {
+      rte_ether_addr mac;
+      rte_eth_macaddr_get(info.port_id, &mac);
+      std::memcpy(info.mac.data(), mac.addr_bytes, 6);
+    }
+    if (int rc = rte_eth_dev_start(info.port_id); rc != 0) {
+      return {StatusCode::kInternal, fmt::format("port {}: start: {}", pc.name, rte_strerror(-rc))};
+    }
+    rte_eth_promiscuous_enable(info.port_id);  // ND uses multicast; our own MAC may be an override
+    ports_.push_back(std::move(info));
+  }
+  for (size_t p = 0; p < config_.ports.size(); ++p) {
+    for (const IpPrefix& a : config_.ports[p].addresses) {
+      next_hops_.add(a.network().addr, a.len, {static_cast<uint16_t>(p), true, {}});
+    }
+  }
+  for (const RouteConfig& r : config_.routes) next_hops_.add(r.prefix.addr, r.prefix.len, {r.port, false, r.via});
+  return Status::ok();
+}
+
+Status Dataplane::init_tables_and_sas() {
+  rcu_ = std::make_unique<tables::RcuDomain>(static_cast<uint32_t>(config_.workers.size()));
+  tables::TableSetOptions options;
+  for (const auto& [name, capacity] : config_.tables) options.capacity[name] = capacity;
+  if (Status s = tables::KernelTableSet::create(*rcu_, clock_, options, &tables_); !s) return s;
+  key_engine_ = make_crypto_engine(config_);
+  if (key_engine_ == nullptr) return {StatusCode::kInternal, "no crypto engine"};
+  sa_manager_ = std::make_unique<SaManager>(*tables_, *key_engine_, clock_,
+                                            static_cast<uint32_t>(std::max<size_t>(1024, config_.sas.size() * 2)));
+  std::vector<uint32_t> index_of(config_.sas.size());
+  for (size_t i = 0; i < config_.sas.size(); ++i) {
+    if (Status s = sa_manager_->add_sa(config_.sas[i], &index_of[i]); !s) {
+      return {s.code(), fmt::format("SA {}: {}", config_.sas[i].name, s.message())};
+    }
+  }
+  for (const PolicyConfig& policy : config_.policies) {
+    const int32_t out_index = policy.outbound_sa >= 0 ? static_cast<int32_t>(index_of[policy.outbound_sa]) : -1;
+    const uint32_t tunnel = policy.outbound_sa >= 0 ? config_.sas[policy.outbound_sa].tunnel_id : 0;
+    if (Status s = sa_manager_->add_policy(policy.remote.network(), policy.action, out_index, tunnel); !s) {
+      return {s.code(), fmt::format("policy {} -> {}: {}", policy.local.to_string(), policy.remote.to_string(),
+                                    s.message())};
+    }
+  }
+  return Status::ok();
+}
+
+Status Dataplane::init_workers() {
+  control_ring_ = create_elem_ring<ControlEvent>("dpvpn_control", config_.punt_ring, RING_F_SC_DEQ);
+  hold_ring_ = create_elem_ring<HoldItem>("dpvpn_hold", kHoldRing, RING_F_SC_DEQ);
+  if (control_ring_ == nullptr || hold_ring_ == nullptr) return {StatusCode::kResourceExhausted, "rings"};
+  DataplaneView view;
+  view.ports = &ports_;
+  view.next_hops = &next_hops_;
+  view.tables = tables_.get();
+  view.sa_slots = sa_manager_->slots();
+  view.sa_slot_count = sa_manager_->slot_count();
+  view.control_ring = control_ring_;
+  view.hold_ring = hold_ring_;
+  view.now_seconds = &now_seconds_;
+  view.stop = &stop_;
+  view.rcu = rcu_.get();
+  view.idle = config_.idle;
+  view.idle_sleep_us = config_.idle_sleep_us;
+  for (uint32_t w = 0; w < config_.workers.size(); ++w) {
+    rte_ring* inject = create_elem_ring<InjectItem>(fmt::format("dpvpn_inject{}", w), kInjectRing,
+                                                    RING_F_SP_ENQ | RING_F_SC_DEQ);
+    if (inject == nullptr) return {StatusCode::kResourceExhausted, "inject ring"};
+    inject_rings_.push_back(inject);
+    esp_stages_.push_back(make_esp_stage(config_));
+    if (Status s = rcu_->register_reader(w); !s) return s;
+    auto worker = std::make_unique<Worker>(w, view, config_.workers[w].rx, inject, *esp_stages_.back());
+    if (!worker->init()) return {StatusCode::kResourceExhausted, "worker TX buffers"};
+    workers_.push_back(std::move(worker));
+  }
+  return Status::ok();
+}
+
+Status Dataplane::start() {
+  for (uint32_t w = 0; w < workers_.size(); ++w) {
+    const unsigned lcore = config_.workers[w].lcore;
+    if (rte_eal_remote_launch(worker_main, workers_[w].get(), lcore) != 0) {
+      stop();
+      return {StatusCode::kInvalidArgument, fmt::format("worker {}: lcore {} is not available to EAL", w, lcore)};
+    }
+  }
+  started_ = true;
+  return Status::ok();
+}
+
+void Dataplane::stop() {
+  stop_.store(true);
+  if (started_) {
+    for (uint32_t w = 0; w < workers_.size(); ++w) rte_eal_wait_lcore(config_.workers[w].lcore);
+    started_ = false;
+  }
+}
+
+Dataplane::~Dataplane() {
+  stop();
+  for (auto& [key, pending] : pending_) {
+    for (rte_mbuf* m : pending.packets) rte_pktmbuf_free(m);
+  }
+  for (const PortInfo& port : ports_) {
+    rte_eth_dev_stop(port.port_id);
+    rte_eth_dev_close(port.port_id);
+  }
+  workers_.clear();
+  esp_stages_.clear();
+  sa_manager_.reset();
+  tables_.reset();
+  rcu_.reset();
+  for (rte_ring* r : inject_rings_) rte_ring_free(r);
+  rte_ring_free(control_ring_);
+  rte_ring_free(hold_ring_);
+  rte_mempool_free(mbufs_);
+}
+
+uint64_t Dataplane::rx_total() const {
+  uint64_t total = 0;
+  for (const auto& w : workers_) {
+    for (size_t p = 0; p < ports_.size(); ++p) total += read_counter(w->counters().rx_packets[p]);
+  }
+  return total;
+}
+
+void Dataplane::inject_frame(uint16_t port_index, rte_mbuf* frame) {
+  InjectItem item{frame, port_index, {}};
+  if (inject_rings_.empty() || rte_ring_sp_enqueue_elem(inject_rings_[0], &item, sizeof item) != 0) {
+    rte_pktmbuf_free(frame);
+    ++hold_drops_;
+  }
+}
+
+void Dataplane::solicit(uint16_t port_index, const IpAddr& addr) {
+  rte_mbuf* m = rte_pktmbuf_alloc(mbufs_);
+  if (m == nullptr) return;
+  const PortInfo& port = ports_[port_index];
+  const bool built = addr.is_v4() ? build_arp_request(m, port, addr) : build_neighbor_solicitation(m, port, addr);
+  if (!built) {
+    rte_pktmbuf_free(m);
+    return;
+  }
+  inject_frame(port_index, m);
+}
+
+void Dataplane::learn_neighbor(uint16_t port_index, const IpAddr& addr, const std::array<uint8_t, 6>& mac) {
+  const PortInfo& port = ports_[port_index];
+  tables::NeighborKey key{addr, port.port_id, 0};
+  if (!tables_->typed<tables::TableId::neighbors>().upsert(key, {mac, tables::kNeighborReachable}).is_ok()) return;
+  ++neighbors_learned_;
+  auto it = pending_.find({port_index, addr});
+  if (it == pending_.end()) return;
+  for (rte_mbuf* m : it->second.packets) {
+    const bool v6 = (rte_pktmbuf_mtod(m, const uint8_t*)[0] >> 4) == 6;
+    if (push_ethernet(m, port, mac, v6)) {
+      inject_frame(port_index, m);
+    } else {
+      rte_pktmbuf_free(m);
+    }
+  }
+  pending_.erase(it);
+}
+
+void Dataplane::handle_hold(HoldItem& item) {
+  const PortInfo& port = ports_[item.port_index];
+  tables::NeighborKey key{item.next_hop, port.port_id, 0};
+  if (const auto* n = tables_->typed<tables::TableId::neighbors>().lookup(key); n != nullptr) {
+    const bool v6 = (rte_pktmbuf_mtod(item.packet, const uint8_t*)[0] >> 4) == 6;
+    if (push_ethernet(item.packet, port, n->mac, v6)) return inject_frame(item.port_index, item.packet);
+    rte_pktmbuf_free(item.packet);
+    return;
+  }
+  Pending& pending = pending_[{item.port_index, item.next_hop}];
+  if (pending.packets.size() >= config_.hold_queue) {
+    rte_pktmbuf_free(item.packet);  // bounded: the oldest waiters stay, newcomers are dropped
+    ++hold_drops_;
+  } else {
+    pending.packets.push_back(item.packet);
+  }
+  const uint64_t now = now_seconds_.load();
+  if (pending.last_solicit == 0 || now - pending.last_solicit >= kSolicitIntervalSeconds) {
+    pending.last_solicit = now;
+    solicit(item.port_index, item.next_hop);
+  }
+}
+
+void Dataplane::handle_control_event(ControlEvent& ev) {
+  switch (ev.type) {
+    case ControlEventType::kNeighborPacket: {
+      PacketView v;
+      IpAddr addr;
+      std::array<uint8_t, 6> mac{};
+      if (parse_packet(ev.packet, &v) == DropReason::kNone && neighbor_from_packet(ev.packet, v, &addr, &mac)) {
+        learn_neighbor(ev.port_index, addr, mac);
+      }
+      rte_pktmbuf_free(ev.packet);
+      return;
+    }
+    case ControlEventType::kIkePacket: {
+      PuntedEvent out{ev.type, ev.port_index, {}, {}, {}, {}, 0, 0, 0, 0, 0};
+      const auto* data = rte_pktmbuf_mtod(ev.packet, const uint8_t*);
+      out.frame.assign(data, data + rte_pktmbuf_data_len(ev.packet));
+      rte_pktmbuf_free(ev.packet);
+      control_.publish(std::move(out));
+      return;
+    }
+    case ControlEventType::kAcquire: {
+      tables::FiveTupleKey flow{ev.src, ev.dst, ev.sport, ev.dport, ev.proto, {}};
+      const Status s = tables_->typed<tables::TableId::encryption_requests>().insert(
+          flow, {ev.gateway, 1, 1, 1, 0});
+      if (s.is_ok()) {
+        ++acquires_recorded_;
+        control_.publish({ev.type, ev.port_index, {}, ev.src, ev.dst, ev.gateway, ev.sport, ev.dport, ev.proto,
+                          ev.spi, 0});
+      }
+      return;
+    }
+    default:
+      control_.publish({ev.type, ev.port_index, {}, ev.src, ev.dst, ev.gateway, ev.sport, ev.dport, ev.proto,
+                        ev.spi, ev.sa_index});
+      return;
+  }
+}
+
+void Dataplane::tick_second() {
+  now_seconds_.store(clock_.now_seconds());
+  tables_->age(4096);
+  for (uint32_t i = 0; i < sa_manager_->slot_count(); ++i) {
+    EspSa* sa = sa_manager_->sa(i);
+    if (sa == nullptr) continue;
+    sa->check_time(now_seconds_.load());
+    const uint32_t events = sa->take_expiry_events();
+    if (events & esp_state::kSoftEvent) {
+      control_.publish({ControlEventType::kSaSoftExpire, 0, {}, {}, {}, {}, 0, 0, 0, sa->spi(), i});
+    }
+    if (events & esp_state::kHardEvent) {
+      control_.publish({ControlEventType::kSaHardExpire, 0, {}, {}, {}, {}, 0, 0, 0, sa->spi(), i});
+    }
+  }
+}
+
+void Dataplane::housekeeping_once() {
+  ControlEvent events[64];
+  unsigned n = rte_ring_sc_dequeue_burst_elem(control_ring_, events, sizeof(ControlEvent), 64, nullptr);
+  for (unsigned i = 0; i < n; ++i) handle_control_event(events[i]);
+  HoldItem held[64];
+  n = rte_ring_sc_dequeue_burst_elem(hold_ring_, held, sizeof(HoldItem), 64, nullptr);
+  for (unsigned i = 0; i < n; ++i) handle_hold(held[i]);
+  while (auto request = control_.next_inject()) {
+    if (request->port_index >= ports_.size()) continue;
+    rte_mbuf* m = rte_pktmbuf_alloc(mbufs_);
+    if (m == nullptr) continue;
+    void* p = rte_pktmbuf_append(m, static_cast<uint16_t>(request->frame.size()));
+    if (p == nullptr) {
+      rte_pktmbuf_free(m);
+      continue;
+    }
+    std::memcpy(p, request->frame.data(), request->frame.size());
+    inject_frame(request->port_index, m);
+  }
+  if (clock_.now_seconds() != now_seconds_.load()) tick_second();
+}
+
+void Dataplane::run_main_loop(const RunLimits& limits, const std::atomic<bool>& interrupted) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  auto last_rx_change = start;
+  uint64_t last_rx = 0;
+  while (!interrupted.load()) {
+    housekeeping_once();
+    const auto now = Clock::now();
+    const uint64_t rx = rx_total();
+    if (rx != last_rx) {
+      last_rx = rx;
+      last_rx_change = now;
+    }
+    const auto ms = [&](Clock::time_point since) {
+      return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now - since).count());
+    };
+    if (limits.duration_ms != 0 && ms(start) >= limits.duration_ms) break;
+    if (limits.exit_idle_ms != 0 && ms(last_rx_change) >= limits.exit_idle_ms && pending_.empty()) break;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  // Let workers send what housekeeping just injected.
+  for (int i = 0; i < 5; ++i) {
+    housekeeping_once();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  stop();
+}
+
+}  // namespace dpvpn::dataplane

@@ -1,0 +1,79 @@
+#include "sa/sa_manager.hpp"
+
+#include <fmt/format.h>
+#include <netinet/in.h>
+
+namespace dpvpn::dataplane {
+
+uint16_t esp_max_overhead(const SaParams& p) {
+  const bool cbc = !is_aead(p.algorithm);
+  const unsigned outer = (p.local.is_v4() ? 20 : 40) + (p.natt ? 8 : 0);
+  const unsigned iv = cbc ? 16 : 8;
+  const unsigned max_pad = cbc ? 15 : 3;
+  return static_cast<uint16_t>(outer + kEspHeaderLen + iv + max_pad + 2 + kEspIcvLen);
+}
+
+SaManager::SaManager(tables::KernelTableSet& tables, const CryptoEngine& engine, const Clock& clock, uint32_t max_sas)
+    : tables_(tables), engine_(engine), clock_(clock), slots_(max_sas), sas_(max_sas) {}
+
+Status SaManager::add_sa(const SaParams& params, uint32_t* sa_index) {
+  uint32_t index = 0;
+  while (index < slots_.size() && slots_[index].esp != nullptr) ++index;
+  if (index == slots_.size()) {
+    return {StatusCode::kResourceExhausted, fmt::format("no room for another SA ({} installed)", installed_)};
+  }
+  std::unique_ptr<EspSa> sa;
+  EspSaOptions options;
+  options.now_seconds = clock_.now_seconds();
+  if (Status s = create_esp_sa(params, engine_, options, &sa); !s) return s;
+
+  // An SA with a hard time limit leaves the tables with it; otherwise its entry never expires.
+  const tables::EntryOptions entry{.ttl_s = static_cast<uint32_t>(params.lifetime.hard_seconds), .link = false};
+  const bool inbound = params.direction == SaDirection::kInbound;
+  Status published;
+  if (inbound) {
+    tables::InboundSpiKey key{params.spi, IPPROTO_ESP, {}, params.local};
+    published = tables_.typed<tables::TableId::inbound_SPI>().insert(
+        key, {index, params.tunnel_id, 0, 0, params.remote}, entry);
+  } else {
+    tables::OutboundSpiKey key{params.remote, params.spi};
+    published = tables_.typed<tables::TableId::outbound_SPI>().insert(key, {index, params.tunnel_id, 0, 0}, entry);
+  }
+  if (!published) {
+    if (published.code() == StatusCode::kAlreadyExists) {
+      return {StatusCode::kAlreadyExists, fmt::format("{} SA with SPI 0x{:08x} already installed",
+                                                      inbound ? "inbound" : "outbound", params.spi)};
+    }
+    return published;
+  }
+  SaSlot& slot = slots_[index];
+  slot.local = params.local;
+  slot.remote = params.remote;
+  slot.spi = params.spi;
+  slot.max_overhead = esp_max_overhead(params);
+  slot.outbound = !inbound;
+  sas_[index] = std::move(sa);
+  // Published last: workers find the slot through the table only once it is complete.
+  std::atomic_ref<void*>(slot.esp).store(sas_[index].get(), std::memory_order_release);
+  ++installed_;
+  *sa_index = index;
+  return Status::ok();
+}
+
+Status SaManager::add_policy(const IpPrefix& remote, PolicyAction action, int32_t outbound_sa_index,
+                             uint32_t tunnel_id) {
+  tables::VpnRoutingValue value{};
+  value.tunnel_id = tunnel_id;
+  if (action == PolicyAction::kProtect) {
+    const EspSa* sa = outbound_sa_index >= 0 ? this->sa(static_cast<uint32_t>(outbound_sa_index)) : nullptr;
+    if (sa == nullptr || sa->inbound()) {
+      return {StatusCode::kInvalidArgument, "a protect policy needs an installed outbound SA"};
+    }
+    value.gateway = sa->params().remote;
+    value.outbound_spi = sa->spi();
+    value.flags = tables::kRouteEncrypt;
+  }
+  return tables_.vpn_routing().add(tables::vpn_route_key(remote.addr, remote.len), value);
+}
+
+}  // namespace dpvpn::dataplane

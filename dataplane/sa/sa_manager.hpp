@@ -1,0 +1,42 @@
+#pragma once
+// SaManager: the SA-install API (strongSwan's kernel_ipsec seam, in spirit): add an SA, add a
+// policy. Static SAs from the config file use it today; the gRPC agent will use the same calls.
+// It builds the ESP runtime SA, gives it an sa_index, and publishes it in inbound_SPI /
+// outbound_SPI and vpn_routing. Runs on the tables' writer thread.
+#include <memory>
+#include <vector>
+
+#include "config/dataplane_config.hpp"
+#include "esp/esp_sa.hpp"
+#include "tables/kernel_table_set.hpp"
+#include "util/clock.hpp"
+#include "worker/esp_stage.hpp"
+
+namespace dpvpn::dataplane {
+
+class SaManager {
+ public:
+  SaManager(tables::KernelTableSet& tables, const CryptoEngine& engine, const Clock& clock, uint32_t max_sas);
+
+  Status add_sa(const SaParams& params, uint32_t* sa_index);
+  // protect: remote prefix -> the outbound SA's peer and SPI; bypass: remote prefix in clear.
+  Status add_policy(const IpPrefix& remote, PolicyAction action, int32_t outbound_sa_index, uint32_t tunnel_id);
+
+  const SaSlot* slots() const { return slots_.data(); }
+  uint32_t slot_count() const { return static_cast<uint32_t>(slots_.size()); }
+  EspSa* sa(uint32_t sa_index) const { return sa_index < sas_.size() ? sas_[sa_index].get() : nullptr; }
+  uint32_t installed() const { return installed_; }
+
+ private:
+  tables::KernelTableSet& tables_;
+  const CryptoEngine& engine_;
+  const Clock& clock_;
+  std::vector<SaSlot> slots_;                 // what workers read, sized once
+  std::vector<std::unique_ptr<EspSa>> sas_;   // owners, same index
+  uint32_t installed_ = 0;
+};
+
+// Bytes an SA may add to an inner packet at most (outer IP, UDP, ESP, IV, padding, trailer, ICV).
+uint16_t esp_max_overhead(const SaParams& params);
+
+}  // namespace dpvpn::dataplane

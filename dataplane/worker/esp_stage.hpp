@@ -1,0 +1,35 @@
+#pragma once
+// EspStage: the worker's view of ESP — a burst in, a result per packet out. The implementation
+// (dataplane/esp on intel-ipsec-mb, or a fake in tests) is injected.
+#include <cstdint>
+#include <string_view>
+
+#include "net/ip_addr.hpp"
+
+struct rte_mbuf;
+
+namespace dpvpn::dataplane {
+
+// What the worker needs to know about an installed SA, indexed by sa_index.
+struct SaSlot {
+  void* esp = nullptr;     // the ESP library's SA object; nullptr = free slot
+  IpAddr local, remote;    // tunnel endpoints (outer source / destination when outbound)
+  uint32_t spi = 0;
+  uint16_t max_overhead = 0;  // outer headers + ESP + IV + max padding + ICV: for the MTU check
+  bool outbound = false;
+};
+
+inline constexpr uint8_t kEspOk = 0;
+
+class EspStage {
+ public:
+  virtual ~EspStage() = default;
+  // pkts' data starts at the inner IP header; on success at the outer IP header.
+  virtual void encrypt(const SaSlot* const* sas, rte_mbuf** pkts, uint16_t n, uint8_t* results) = 0;
+  // pkts' data starts at the outer IP header; on success at the inner IP header.
+  virtual void decrypt(const SaSlot* const* sas, rte_mbuf** pkts, uint16_t n, uint8_t* results) = 0;
+  virtual std::string_view result_name(uint8_t result) const = 0;
+  virtual uint8_t result_count() const = 0;
+};
+
+}  // namespace dpvpn::dataplane

@@ -1,0 +1,398 @@
+#include "worker/worker.hpp"
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_pause.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include <cstring>
+
+#include "net/local_responder.hpp"
+#include "net/packet_view.hpp"
+
+namespace dpvpn::dataplane {
+
+namespace {
+
+constexpr uint8_t kIcmp6NeighborSolicit = 135, kIcmp6NeighborAdvert = 136;
+constexpr uint16_t kIkePort = 500, kNattPort = 4500;
+constexpr uint64_t kTxDrainMicros = 100;
+
+IpAddr ip_src(const uint8_t* l3, bool v6) {
+  if (!v6) {
+    uint32_t a;
+    std::memcpy(&a, l3 + 12, 4);
+    return IpAddr::v4(rte_be_to_cpu_32(a));
+  }
+  std::array<uint8_t, 16> b;
+  std::memcpy(b.data(), l3 + 8, 16);
+  return IpAddr::v6(b);
+}
+
+IpAddr ip_dst(const uint8_t* l3, bool v6) {
+  if (!v6) {
+    uint32_t a;
+    std::memcpy(&a, l3 + 16, 4);
+    return IpAddr::v4(rte_be_to_cpu_32(a));
+  }
+  std::array<uint8_t, 16> b;
+  std::memcpy(b.data(), l3 + 24, 16);
+  return IpAddr::v6(b);
+}
+
+// Decrements TTL / hop limit of the IP packet at the mbuf's data; false when it would reach 0.
+bool decrement_ttl(rte_mbuf* m, bool v6) {
+  uint8_t* l3 = rte_pktmbuf_mtod(m, uint8_t*);
+  if (v6) {
+    auto* ip = reinterpret_cast<rte_ipv6_hdr*>(l3);
+    if (ip->hop_limits <= 1) return false;
+    --ip->hop_limits;
+    return true;
+  }
+  auto* ip = reinterpret_cast<rte_ipv4_hdr*>(l3);
+  if (ip->time_to_live <= 1) return false;
+  --ip->time_to_live;
+  ip->hdr_checksum = 0;
+  ip->hdr_checksum = rte_ipv4_cksum(ip);
+  return true;
+}
+
+// Leaves exactly the IP packet in the mbuf: no L2 header, no Ethernet padding.
+void strip_to_ip(rte_mbuf* m, const PacketView& v) {
+  rte_pktmbuf_adj(m, v.l2_len);
+  const uint32_t extra = rte_pktmbuf_data_len(m) - v.ip_total;
+  if (extra != 0) rte_pktmbuf_trim(m, static_cast<uint16_t>(extra));
+}
+
+}  // namespace
+
+Worker::Worker(uint32_t index, const DataplaneView& view, std::vector<RxQueueRef> rx, rte_ring* inject, EspStage& esp)
+    : index_(index), view_(view), rx_(std::move(rx)), inject_(inject), esp_(esp) {}
+
+Worker::~Worker() {
+  for (rte_eth_dev_tx_buffer* b : tx_buffers_) rte_free(b);
+}
+
+bool Worker::init() {
+  for (size_t p = 0; p < view_.ports->size(); ++p) {
+    auto* buffer = static_cast<rte_eth_dev_tx_buffer*>(
+        rte_zmalloc("tx_buffer", RTE_ETH_TX_BUFFER_SIZE(kBurst), RTE_CACHE_LINE_SIZE));
+    if (buffer == nullptr) return false;
+    rte_eth_tx_buffer_init(buffer, kBurst);
+    rte_eth_tx_buffer_set_err_callback(buffer, rte_eth_tx_buffer_count_callback,
+                                       &counters_.drops[static_cast<size_t>(DropReason::kTxFull)]);
+    tx_buffers_.push_back(buffer);
+  }
+  drain_interval_tsc_ = rte_get_tsc_hz() * kTxDrainMicros / 1000000;
+  return true;
+}
+
+int Worker::run() {
+  while (!view_.stop->load(std::memory_order_relaxed)) {
+    if (poll_once() == 0) idle();
+  }
+  drain_tx(true);
+  return 0;
+}
+
+uint32_t Worker::poll_once() {
+  rte_mbuf* pkts[kBurst];
+  uint32_t total = 0;
+  for (const RxQueueRef& q : rx_) {
+    const uint16_t port_id = (*view_.ports)[q.port].port_id;
+    const uint16_t n = rte_eth_rx_burst(port_id, q.queue, pkts, kBurst);
+    if (n == 0) continue;
+    total += n;
+    bump(counters_.bursts);
+    process_burst(q.port, pkts, n);
+  }
+  InjectItem items[kBurst];
+  const unsigned injected = rte_ring_sc_dequeue_burst_elem(inject_, items, sizeof(InjectItem), kBurst, nullptr);
+  for (unsigned i = 0; i < injected; ++i) send(items[i].port_index, items[i].packet);
+  drain_tx(total == 0 && injected != 0);
+  view_.rcu->quiescent(index_);  // nothing looked up in this pass is held any more
+  return total + injected;
+}
+
+void Worker::idle() {
+  bump(counters_.idle_polls);
+  drain_tx(true);
+  switch (view_.idle) {
+    case IdleMode::kPoll: break;
+    case IdleMode::kPause:
+      for (int i = 0; i < 64; ++i) rte_pause();
+      break;
+    case IdleMode::kSleep:
+      view_.rcu->offline(index_);  // a sleeping reader must not hold back reclamation
+      rte_delay_us_sleep(view_.idle_sleep_us);
+      view_.rcu->online(index_);
+      break;
+  }
+}
+
+void Worker::drain_tx(bool force) {
+  const uint64_t now = rte_get_tsc_cycles();
+  if (!force && now - last_drain_tsc_ < drain_interval_tsc_) return;
+  last_drain_tsc_ = now;
+  for (size_t p = 0; p < tx_buffers_.size(); ++p) {
+    rte_eth_tx_buffer_flush((*view_.ports)[p].port_id, static_cast<uint16_t>(index_), tx_buffers_[p]);
+  }
+}
+
+void Worker::send(uint16_t port_index, rte_mbuf* m) {
+  bump(counters_.tx_packets[port_index]);
+  bump(counters_.tx_bytes[port_index], rte_pktmbuf_pkt_len(m));
+  rte_eth_tx_buffer((*view_.ports)[port_index].port_id, static_cast<uint16_t>(index_), tx_buffers_[port_index], m);
+}
+
+void Worker::drop(rte_mbuf* m, DropReason reason) {
+  bump(counters_.drops[static_cast<size_t>(reason)]);
+  rte_pktmbuf_free(m);
+}
+
+void Worker::punt(rte_mbuf* m, ControlEventType type, uint16_t port_index) {
+  ControlEvent ev;
+  ev.packet = m;
+  ev.type = type;
+  ev.port_index = port_index;
+  if (rte_ring_mp_enqueue_elem(view_.control_ring, &ev, sizeof ev) != 0) {
+    drop(m, DropReason::kIkePuntFull);
+    return;
+  }
+  if (type == ControlEventType::kIkePacket) bump(counters_.ike_punted);
+}
+
+void Worker::route_and_send(rte_mbuf* m, const IpAddr& dst, bool ipv6) {
+  const NextHop* hop = view_.next_hops->lookup(dst);
+  if (hop == nullptr) return drop(m, DropReason::kNoRoute);
+  const PortInfo& port = (*view_.ports)[hop->port_index];
+  if (rte_pktmbuf_pkt_len(m) > port.mtu) return drop(m, DropReason::kTooBig);
+  tables::NeighborKey key{};
+  key.addr = NextHops::neighbor_for(*hop, dst);
+  key.port = port.port_id;
+  const auto* neighbor = view_.tables->typed<tables::TableId::neighbors>().lookup(key);
+  if (neighbor != nullptr && neighbor->state == tables::kNeighborReachable) {
+    if (!push_ethernet(m, port, neighbor->mac, ipv6)) return drop(m, DropReason::kTooBig);
+    return send(hop->port_index, m);
+  }
+  HoldItem item{m, hop->port_index, {}, key.addr};
+  if (rte_ring_mp_enqueue_elem(view_.hold_ring, &item, sizeof item) != 0) {
+    return drop(m, DropReason::kNeighborHoldFull);
+  }
+  bump(counters_.held);
+}
+
+bool Worker::handle_local(uint16_t port_index, rte_mbuf* m, const PacketView& v, uint32_t* spi) {
+  const uint8_t* l4 = rte_pktmbuf_mtod_offset(m, const uint8_t*, v.l2_len + v.l3_len);
+  if (answer_echo(m, v)) {
+    bump(counters_.local_replies);
+    send(port_index, m);
+    return true;
+  }
+  const uint8_t* esp = l4;
+  if (v.proto == IPPROTO_UDP && (v.dport == kIkePort || v.dport == kNattPort)) {
+    const uint16_t payload = static_cast<uint16_t>(v.l4_len - 8);
+    const uint8_t* data = l4 + 8;
+    if (v.dport == kNattPort && payload == 1 && data[0] == 0xff) {
+      drop(m, DropReason::kNattKeepalive);
+      return true;
+    }
+    const bool non_esp_marker = payload >= 4 && data[0] == 0 && data[1] == 0 && data[2] == 0 && data[3] == 0;
+    if (v.dport == kIkePort || non_esp_marker) {
+      punt(m, ControlEventType::kIkePacket, port_index);
+      return true;
+    }
+    if (payload < 8) {
+      drop(m, DropReason::kL4Truncated);
+      return true;
+    }
+    esp = data;  // ESP in UDP (RFC 3948)
+  } else if (v.proto != IPPROTO_ESP) {
+    drop(m, DropReason::kLocalUnhandled);
+    return true;
+  }
+  uint32_t spi_be;
+  std::memcpy(&spi_be, esp, 4);
+  *spi = rte_be_to_cpu_32(spi_be);
+  return false;  // ESP: the caller batches it for decryption
+}
+
+void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
+  const PortInfo& port = (*view_.ports)[port_index];
+  rte_mbuf* esp_in[kBurst];
+  IpAddr esp_dst[kBurst];
+  uint32_t esp_spi[kBurst];
+  uint16_t n_in = 0;
+  rte_mbuf* esp_out[kBurst];
+  const SaSlot* esp_out_sa[kBurst];
+  uint16_t n_out = 0;
+
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    bump(counters_.rx_packets[port_index]);
+    bump(counters_.rx_bytes[port_index], rte_pktmbuf_pkt_len(m));
+    PacketView v;
+    if (const DropReason r = parse_packet(m, &v); r != DropReason::kNone) {
+      drop(m, r);
+      continue;
+    }
+    if (v.vlan != port.vlan) {
+      drop(m, DropReason::kVlanMismatch);
+      continue;
+    }
+    if (v.l3 == L3::kArp) {
+      switch (classify_arp(m, v, port)) {
+        case ArpKind::kRequestForUs:
+          make_arp_reply(m, v, port);
+          bump(counters_.local_replies);
+          send(port_index, m);
+          break;
+        case ArpKind::kLearnOnly: punt(m, ControlEventType::kNeighborPacket, port_index); break;
+        case ArpKind::kMalformed: drop(m, DropReason::kArpMalformed); break;
+      }
+      continue;
+    }
+    const bool v6 = v.l3 == L3::kIpv6;
+    const uint8_t* l3 = rte_pktmbuf_mtod_offset(m, const uint8_t*, v.l2_len);
+    const IpAddr dst = ip_dst(l3, v6);
+    if (v6 && v.proto == IPPROTO_ICMPV6) {
+      const uint8_t type = static_cast<uint8_t>(v.sport >> 8);
+      if (type == kIcmp6NeighborSolicit || type == kIcmp6NeighborAdvert) {
+        if (answer_neighbor_solicitation(m, v, port)) {
+          bump(counters_.local_replies);
+          send(port_index, m);
+        } else {
+          punt(m, ControlEventType::kNeighborPacket, port_index);
+        }
+        continue;
+      }
+    }
+    bool ours = false;
+    for (const PortInfo& p : *view_.ports) ours = ours || p.owns(dst);
+    if (ours) {
+      uint32_t spi = 0;
+      if (!handle_local(port_index, m, v, &spi)) {
+        strip_to_ip(m, v);
+        esp_in[n_in] = m;
+        esp_dst[n_in] = dst;
+        esp_spi[n_in] = spi;
+        ++n_in;
+      }
+      continue;
+    }
+    // Transit traffic. From the inside, a vpn_routing match with encrypt means ESP.
+    if (port.role == PortRole::kInside) {
+      const tables::VpnRoutingValue* route = view_.tables->vpn_routing().route(dst);
+      if (route != nullptr && (route->flags & tables::kRouteEncrypt) != 0) {
+        tables::OutboundSpiKey key{route->gateway, route->outbound_spi};
+        const auto* sa = route->outbound_spi == 0 ? nullptr
+                                                  : view_.tables->typed<tables::TableId::outbound_SPI>().lookup(key);
+        const SaSlot* slot = sa != nullptr && sa->sa_index < view_.sa_slot_count ? &view_.sa_slots[sa->sa_index]
+                                                                                 : nullptr;
+        if (slot == nullptr || slot->esp == nullptr) {
+          tables::FiveTupleKey flow{ip_src(l3, v6), dst, v.sport, v.dport, v.proto, {}};
+          if (view_.tables->typed<tables::TableId::encryption_requests>().lookup(flow) == nullptr) {
+            ControlEvent ev;
+            ev.type = ControlEventType::kAcquire;
+            ev.port_index = port_index;
+            ev.src = flow.src;
+            ev.dst = flow.dst;
+            ev.sport = v.sport;
+            ev.dport = v.dport;
+            ev.proto = v.proto;
+            ev.gateway = route->gateway;
+            ev.spi = route->outbound_spi;
+            if (rte_ring_mp_enqueue_elem(view_.control_ring, &ev, sizeof ev) == 0) bump(counters_.acquires);
+          }
+          drop(m, DropReason::kNoSa);
+          continue;
+        }
+        if (v.ttl <= 1) {
+          drop(m, DropReason::kTtlExceeded);
+          continue;
+        }
+        strip_to_ip(m, v);
+        decrement_ttl(m, v6);
+        esp_out[n_out] = m;
+        esp_out_sa[n_out] = slot;
+        ++n_out;
+        continue;
+      }
+    }
+    strip_to_ip(m, v);
+    if (!decrement_ttl(m, v6)) {
+      drop(m, DropReason::kTtlExceeded);
+      continue;
+    }
+    bump(counters_.forwarded_clear);
+    route_and_send(m, dst, v6);
+  }
+  if (n_out != 0) outbound_esp(esp_out, esp_out_sa, n_out);
+  if (n_in != 0) inbound_esp(esp_in, esp_dst, esp_spi, n_in);
+}
+
+void Worker::outbound_esp(rte_mbuf** pkts, const SaSlot** sas, uint16_t n) {
+  uint8_t results[kBurst];
+  esp_.encrypt(sas, pkts, n, results);
+  for (uint16_t i = 0; i < n; ++i) {
+    if (results[i] != kEspOk) {
+      bump(counters_.esp_drops[results[i] % kMaxEspReasons]);
+      drop(pkts[i], DropReason::kEsp);
+      continue;
+    }
+    bump(counters_.encrypted);
+    route_and_send(pkts[i], sas[i]->remote, !sas[i]->remote.is_v4());
+  }
+}
+
+void Worker::inbound_esp(rte_mbuf** pkts, const IpAddr* dsts, const uint32_t* spis, uint16_t n) {
+  tables::InboundSpiKey keys[kBurst];
+  const tables::InboundSpiKey* key_ptrs[kBurst];
+  const tables::InboundSpiValue* values[kBurst];
+  for (uint16_t i = 0; i < n; ++i) {
+    keys[i] = tables::InboundSpiKey{spis[i], IPPROTO_ESP, {}, dsts[i]};
+    key_ptrs[i] = &keys[i];
+  }
+  const uint64_t hits = view_.tables->typed<tables::TableId::inbound_SPI>().lookup_bulk(key_ptrs, n, values);
+  rte_mbuf* known[kBurst];
+  const SaSlot* sas[kBurst];
+  uint16_t n_known = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    const SaSlot* slot = ((hits >> i) & 1) != 0 && values[i]->sa_index < view_.sa_slot_count
+                             ? &view_.sa_slots[values[i]->sa_index]
+                             : nullptr;
+    if (slot == nullptr || slot->esp == nullptr) {
+      drop(pkts[i], DropReason::kUnknownSpi);
+      continue;
+    }
+    known[n_known] = pkts[i];
+    sas[n_known] = slot;
+    ++n_known;
+  }
+  if (n_known == 0) return;
+  uint8_t results[kBurst];
+  esp_.decrypt(sas, known, n_known, results);
+  for (uint16_t i = 0; i < n_known; ++i) {
+    if (results[i] != kEspOk) {
+      bump(counters_.esp_drops[results[i] % kMaxEspReasons]);
+      drop(known[i], DropReason::kEsp);
+      continue;
+    }
+    bump(counters_.decrypted);
+    const uint8_t* inner = rte_pktmbuf_mtod(known[i], const uint8_t*);
+    const bool v6 = (inner[0] >> 4) == 6;
+    // The gateway forwards the inner packet like a router: one hop (RFC 4301 5.2).
+    if (!decrement_ttl(known[i], v6)) {
+      drop(known[i], DropReason::kTtlExceeded);
+      continue;
+    }
+    route_and_send(known[i], ip_dst(inner, v6), v6);
+  }
+}
+
+}  // namespace dpvpn::dataplane

@@ -1,0 +1,81 @@
+#pragma once
+// Worker: one poll-mode lcore. Per loop: RX bursts from its queues, classify, answer local
+// traffic, decrypt ESP for us, encrypt protected traffic, forward clear traffic, transmit through
+// per-port TX buffers (drained by TSC), send what the main thread injects, report a quiescent
+// state. No locks, no allocation, no syscalls (except the sleep of the idle mode for tests).
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "config/dataplane_config.hpp"  // IdleMode, RxQueueRef
+#include "control/control_event.hpp"
+#include "net/next_hops.hpp"
+#include "port/port_info.hpp"
+#include "tables/kernel_table_set.hpp"
+#include "worker/esp_stage.hpp"
+#include "worker/worker_counters.hpp"
+
+struct rte_ring;
+struct rte_eth_dev_tx_buffer;
+
+namespace dpvpn::dataplane {
+
+// Shared, read-only while workers run (tables and SA slots change only through RCU).
+struct DataplaneView {
+  const std::vector<PortInfo>* ports = nullptr;
+  const NextHops* next_hops = nullptr;
+  tables::KernelTableSet* tables = nullptr;
+  const SaSlot* sa_slots = nullptr;  // indexed by sa_index
+  uint32_t sa_slot_count = 0;
+  rte_ring* control_ring = nullptr;  // workers -> main: ControlEvent
+  rte_ring* hold_ring = nullptr;     // workers -> main: HoldItem
+  const std::atomic<uint64_t>* now_seconds = nullptr;
+  const std::atomic<bool>* stop = nullptr;
+  tables::RcuDomain* rcu = nullptr;  // workers are its readers, reader id = worker index
+  IdleMode idle = IdleMode::kPoll;
+  uint32_t idle_sleep_us = 100;
+};
+
+class Worker {
+ public:
+  Worker(uint32_t index, const DataplaneView& view, std::vector<RxQueueRef> rx, rte_ring* inject, EspStage& esp);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Allocates the TX buffers (before launch: no allocation once running).
+  bool init();
+  // The lcore loop; returns when view.stop is set.
+  int run();
+  // One pass over all queues; returns packets received. Public for tests that drive it by hand.
+  uint32_t poll_once();
+
+  uint32_t index() const { return index_; }
+  const WorkerCounters& counters() const { return counters_; }
+
+ private:
+  static constexpr uint16_t kBurst = 32;
+  void process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n);
+  // Answers or punts traffic to our own addresses; false (with the SPI) when it is ESP to decrypt.
+  bool handle_local(uint16_t port_index, rte_mbuf* m, const struct PacketView& v, uint32_t* spi);
+  void route_and_send(rte_mbuf* m, const IpAddr& dst, bool ipv6);
+  void send(uint16_t port_index, rte_mbuf* m);
+  void drop(rte_mbuf* m, DropReason reason);
+  void punt(rte_mbuf* m, ControlEventType type, uint16_t port_index);
+  void outbound_esp(rte_mbuf** pkts, const SaSlot** sas, uint16_t n);
+  void inbound_esp(rte_mbuf** pkts, const IpAddr* dsts, const uint32_t* spis, uint16_t n);
+  void drain_tx(bool force);
+  void idle();
+
+  const uint32_t index_;
+  const DataplaneView view_;
+  const std::vector<RxQueueRef> rx_;
+  rte_ring* inject_;
+  EspStage& esp_;
+  std::vector<rte_eth_dev_tx_buffer*> tx_buffers_;  // per port index
+  uint64_t last_drain_tsc_ = 0;
+  uint64_t drain_interval_tsc_ = 0;
+  WorkerCounters counters_;
+};
+
+}  // namespace dpvpn::dataplane
