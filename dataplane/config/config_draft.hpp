@@ -1,0 +1,58 @@
+#pragma once
+// The two passes of parsing. The first reads each section on its own, in file order (types,
+// ranges, duplicates, unknown keys) and leaves the names that point into other sections here, with
+// where they were written. The second (resolve_references) checks those against each other, so
+// the first error reported is the first in the file unless it is a cross-reference problem.
+// Internal to dpvpn_config.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/dataplane_config.hpp"
+#include "config/yaml_fields.hpp"
+
+namespace dpvpn::dataplane::config_internal {
+
+struct ConfigDraft {
+  DataplaneConfig cfg;
+
+  // A "port:queue" entry of a worker's rx list; fills cfg.workers[worker].rx[index].
+  struct RxRef {
+    size_t worker, index;
+    std::string port;
+    uint16_t queue;
+    Field at;
+  };
+  std::vector<RxRef> rx_refs;
+
+  std::vector<Field> port_rx_queues_at;  // per port: its rx_queues value (or the port's map)
+
+  struct RouteRef {
+    std::string port;
+    Field port_at, via_at;
+  };
+  std::vector<RouteRef> route_refs;  // per route
+
+  struct SaRef {
+    Field local_at;
+    bool replay_window_given = false;
+  };
+  std::vector<SaRef> sa_refs;  // per SA
+
+  struct PolicyRef {
+    std::optional<Field> outbound_sa, inbound_sa;
+  };
+  std::vector<PolicyRef> policy_refs;  // per policy
+};
+
+// First pass, one per top-level key.
+void read_dataplane_section(const Field& section, ConfigDraft* draft);
+void read_ports_section(const Field& section, ConfigDraft* draft);
+void read_routes_section(const Field& section, ConfigDraft* draft);
+void read_sas_section(const Field& section, ConfigDraft* draft);
+void read_policies_section(const Field& section, ConfigDraft* draft);
+
+// Second pass.
+void resolve_references(ConfigDraft* draft);
+
+}  // namespace dpvpn::dataplane::config_internal

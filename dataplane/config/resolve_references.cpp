@@ -1,0 +1,120 @@
+// Second pass: names and addresses that point into other sections (workers -> ports,
+// routes -> ports, SAs -> port addresses, policies -> SAs), and the defaults that come from
+// another section.
+#include <map>
+#include <string>
+#include <utility>
+
+#include "config/config_draft.hpp"
+
+namespace dpvpn::dataplane::config_internal {
+
+namespace {
+int find_port(const DataplaneConfig& cfg, const std::string& name) {
+  for (size_t i = 0; i < cfg.ports.size(); ++i) {
+    if (cfg.ports[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+void resolve_workers(ConfigDraft* draft) {
+  DataplaneConfig& cfg = draft->cfg;
+  std::map<std::pair<uint16_t, uint16_t>, size_t> polled_by;  // (port, queue) -> worker
+  for (const ConfigDraft::RxRef& ref : draft->rx_refs) {
+    const int port = find_port(cfg, ref.port);
+    if (port < 0) fail(ref.at, "no port named '" + ref.port + "'");
+    const uint16_t queues = cfg.ports[port].rx_queues;
+    if (ref.queue >= queues) {
+      fail(ref.at, "no queue " + std::to_string(ref.queue) + " on port '" + ref.port + "' (it has " +
+                       std::to_string(queues) + " rx queue" + (queues == 1 ? "" : "s") + ": 0.." +
+                       std::to_string(queues - 1) + ")");
+    }
+    const auto [it, added] = polled_by.emplace(std::pair{uint16_t(port), ref.queue}, ref.worker);
+    if (!added) {
+      fail(ref.at, ref.port + ":" + std::to_string(ref.queue) + " is already polled by lcore " +
+                       std::to_string(cfg.workers[it->second].lcore));
+    }
+    cfg.workers[ref.worker].rx[ref.index] = RxQueueRef{uint16_t(port), ref.queue};
+  }
+  // RSS spreads packets over every queue, so an unpolled queue would silently drop traffic.
+  for (size_t p = 0; p < cfg.ports.size(); ++p) {
+    for (uint16_t q = 0; q < cfg.ports[p].rx_queues; ++q) {
+      if (!polled_by.contains({uint16_t(p), q})) {
+        fail(draft->port_rx_queues_at[p], "rx queue " + cfg.ports[p].name + ":" + std::to_string(q) +
+                                              " is polled by no worker");
+      }
+    }
+  }
+}
+
+void resolve_routes(ConfigDraft* draft) {
+  DataplaneConfig& cfg = draft->cfg;
+  for (size_t r = 0; r < cfg.routes.size(); ++r) {
+    const ConfigDraft::RouteRef& ref = draft->route_refs[r];
+    RouteConfig& route = cfg.routes[r];
+    const int port = find_port(cfg, ref.port);
+    if (port < 0) fail(ref.port_at, "no port named '" + ref.port + "'");
+    route.port = static_cast<uint16_t>(port);
+    bool on_subnet = false;
+    std::string subnets;
+    for (const IpPrefix& a : cfg.ports[port].addresses) {
+      if (a.addr == route.via) {
+        fail(ref.via_at, route.via.to_string() + " is an address of port '" + ref.port + "' itself");
+      }
+      on_subnet = on_subnet || a.contains(route.via);
+      if (a.addr.is_v4() == route.via.is_v4()) subnets += (subnets.empty() ? "" : ", ") + a.to_string();
+    }
+    if (!on_subnet) {
+      fail(ref.via_at, route.via.to_string() + " is not on a connected subnet of port '" + ref.port +
+                           "' (" + (subnets.empty() ? "it has no address of that family" : subnets) + ")");
+    }
+  }
+}
+
+void resolve_sas(ConfigDraft* draft) {
+  DataplaneConfig& cfg = draft->cfg;
+  for (size_t s = 0; s < cfg.sas.size(); ++s) {
+    SaParams& sa = cfg.sas[s];
+    bool ours = false;
+    for (const PortConfig& port : cfg.ports) {
+      for (const IpPrefix& a : port.addresses) ours = ours || a.addr == sa.local;
+    }
+    if (!ours) fail(draft->sa_refs[s].local_at, sa.local.to_string() + " is not one of our port addresses");
+    if (!draft->sa_refs[s].replay_window_given) sa.replay_window = cfg.replay_window;
+  }
+}
+
+void resolve_policies(ConfigDraft* draft) {
+  DataplaneConfig& cfg = draft->cfg;
+  // Finds the SA named at `at`, checks its direction, and gives it the policy's selectors.
+  const auto use_sa = [&cfg](const Field& at, SaDirection direction, const PolicyConfig& policy) {
+    const std::string name = scalar(at);
+    for (size_t i = 0; i < cfg.sas.size(); ++i) {
+      SaParams& sa = cfg.sas[i];
+      if (sa.name != name) continue;
+      if (sa.direction != direction) {
+        fail(at, "SA '" + name + "' is " + (direction == SaDirection::kInbound ? "outbound" : "inbound"));
+      }
+      sa.local_ts.push_back(TrafficSelector::prefix(policy.local.addr, policy.local.len));
+      sa.remote_ts.push_back(TrafficSelector::prefix(policy.remote.addr, policy.remote.len));
+      return static_cast<int32_t>(i);
+    }
+    fail(at, "no SA named '" + name + "'");
+  };
+  for (size_t p = 0; p < cfg.policies.size(); ++p) {
+    const ConfigDraft::PolicyRef& ref = draft->policy_refs[p];
+    PolicyConfig& policy = cfg.policies[p];
+    if (ref.outbound_sa) policy.outbound_sa = use_sa(*ref.outbound_sa, SaDirection::kOutbound, policy);
+    if (ref.inbound_sa) policy.inbound_sa = use_sa(*ref.inbound_sa, SaDirection::kInbound, policy);
+  }
+}
+}  // namespace
+
+void resolve_references(ConfigDraft* draft) {
+  resolve_workers(draft);
+  resolve_routes(draft);
+  resolve_sas(draft);
+  resolve_policies(draft);
+}
+
+}  // namespace dpvpn::dataplane::config_internal
