@@ -1,0 +1,114 @@
+#pragma once
+// Internal to dataplane/esp: what the outbound and inbound bursts share. Packets are handled in
+// chunks of kEspChunk; within a chunk each distinct SA gets one SaBurstGroup, so counters,
+// lifetimes and sequence numbers are touched once per SA per chunk, not once per packet.
+#include <cstdint>
+#include <cstring>
+
+#include "esp/esp_result.hpp"
+#include "esp/esp_sa.hpp"
+
+namespace dpvpn::dataplane::esp_internal {
+
+inline constexpr uint32_t kEspChunk = 64;
+
+inline uint16_t load16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+inline uint32_t load32(const uint8_t* p) {
+  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
+}
+inline void store16(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+inline void store32(uint8_t* p, uint32_t v) {
+  p[0] = static_cast<uint8_t>(v >> 24);
+  p[1] = static_cast<uint8_t>(v >> 16);
+  p[2] = static_cast<uint8_t>(v >> 8);
+  p[3] = static_cast<uint8_t>(v);
+}
+
+// AAD for the AEADs (RFC 4106 5 / RFC 7634 2.1): SPI || seq (8 bytes), or with ESN
+// SPI || seq_hi || seq_lo (12 bytes). Returns its length.
+inline uint8_t build_aead_aad(uint8_t* aad, uint32_t spi, uint64_t seq, bool esn) {
+  store32(aad, spi);
+  if (!esn) {
+    store32(aad + 4, static_cast<uint32_t>(seq));
+    return 8;
+  }
+  store32(aad + 4, static_cast<uint32_t>(seq >> 32));
+  store32(aad + 8, static_cast<uint32_t>(seq));
+  return 12;
+}
+
+struct SaBurstGroup {
+  EspSa* sa;
+  uint64_t packet_budget;  // hard lifetime left when the chunk started
+  uint64_t byte_budget;
+  uint64_t admitted_packets;
+  uint64_t admitted_bytes;
+  uint64_t first_seq;      // outbound: first reserved sequence number
+  uint64_t seq_reserved;   // outbound: how many of the reserved numbers are usable
+  uint64_t seq_used;
+  uint64_t ok_packets;
+  uint64_t ok_bytes;
+  uint32_t drop_replay, drop_auth, drop_ts, drop_other;
+  bool expire;             // a packet hit the hard lifetime or sequence limit
+
+  // Admits one more packet of `bytes` under the hard lifetime; false = over the limit.
+  bool admit(uint64_t bytes) {
+    if (admitted_packets + 1 > packet_budget || admitted_bytes + bytes > byte_budget) {
+      expire = true;
+      return false;
+    }
+    ++admitted_packets;
+    admitted_bytes += bytes;
+    return true;
+  }
+
+  void count_drop(EspResult r) {
+    switch (r) {
+      case EspResult::kReplayDuplicate:
+      case EspResult::kReplayTooOld: ++drop_replay; break;
+      case EspResult::kAuthFailed: ++drop_auth; break;
+      case EspResult::kTsMismatch: ++drop_ts; break;
+      default: ++drop_other; break;
+    }
+  }
+};
+
+class SaBurstGroups {
+ public:
+  // Index of sa's group, creating it (and reading its lifetime budget once) on first use.
+  uint32_t group_of(EspSa* sa) {
+    if (count_ > 0 && groups_[last_].sa == sa) return last_;
+    for (uint32_t i = 0; i < count_; ++i) {
+      if (groups_[i].sa == sa) return last_ = i;
+    }
+    SaBurstGroup& g = groups_[count_];
+    std::memset(&g, 0, sizeof(g));
+    g.sa = sa;
+    g.packet_budget = sa->packet_budget();
+    g.byte_budget = sa->byte_budget();
+    return last_ = count_++;
+  }
+  SaBurstGroup& operator[](uint32_t i) { return groups_[i]; }
+  uint32_t size() const { return count_; }
+
+  // Once per SA per chunk: counters, lifetimes, expiry.
+  void finish() {
+    for (uint32_t i = 0; i < count_; ++i) {
+      SaBurstGroup& g = groups_[i];
+      g.sa->account(g.ok_packets, g.ok_bytes);
+      g.sa->add_drops(g.drop_replay, g.drop_auth, g.drop_ts, g.drop_other);
+      if (g.expire) g.sa->mark_hard_expired();
+    }
+    count_ = 0;
+  }
+
+ private:
+  SaBurstGroup groups_[kEspChunk];
+  uint32_t count_ = 0;
+  uint32_t last_ = 0;
+};
+
+}  // namespace dpvpn::dataplane::esp_internal

@@ -1,0 +1,231 @@
+#include "esp/esp_outbound.hpp"
+
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
+
+#include <cstring>
+
+#include "esp/esp_burst.hpp"
+
+namespace dpvpn::dataplane {
+
+using namespace esp_internal;
+
+namespace {
+
+struct OutboundPacket {
+  uint32_t group;
+  uint32_t inner_len;
+  uint8_t pad_len;
+  uint8_t next_header;  // 4 or 41
+  uint8_t tos;          // inner DSCP+ECN / traffic class
+  bool df;
+};
+
+// Checks the inner IP header, trims L2 padding. Returns kOk and fills *p.
+EspResult parse_inner(rte_mbuf* m, OutboundPacket* p) {
+  const auto* ip = rte_pktmbuf_mtod(m, const uint8_t*);
+  const uint32_t len = m->data_len;
+  if (len < 1) return EspResult::kBadInnerPacket;
+  uint32_t total;
+  switch (ip[0] >> 4) {
+    case 4: {
+      if (len < 20) return EspResult::kBadInnerPacket;
+      total = load16(ip + 2);
+      if ((ip[0] & 0x0f) < 5 || total < (ip[0] & 0x0fu) * 4 || total > len) return EspResult::kBadInnerPacket;
+      p->next_header = 4;
+      p->tos = ip[1];
+      p->df = (ip[6] & 0x40) != 0;
+      break;
+    }
+    case 6: {
+      if (len < 40) return EspResult::kBadInnerPacket;
+      total = 40u + load16(ip + 4);
+      if (total > len) return EspResult::kBadInnerPacket;
+      p->next_header = 41;
+      p->tos = static_cast<uint8_t>((ip[0] << 4) | (ip[1] >> 4));
+      p->df = true;  // IPv6 is never fragmented on the way
+      break;
+    }
+    default:
+      return EspResult::kBadInnerPacket;
+  }
+  if (total < len) rte_pktmbuf_trim(m, static_cast<uint16_t>(len - total));
+  p->inner_len = total;
+  return EspResult::kOk;
+}
+
+void write_outer(const EspSaHot& hot, uint8_t* outer, uint32_t total_len, const OutboundPacket& p,
+                 uint64_t seq) {
+  std::memcpy(outer, hot.outer_template, hot.outer_len);
+  uint32_t ip_len;
+  if (!hot.outer_v6()) {
+    ip_len = 20;
+    outer[1] = p.tos;
+    store16(outer + 2, static_cast<uint16_t>(total_len));
+    store16(outer + 4, static_cast<uint16_t>(seq));  // unique per SA over any reassembly timeout
+    outer[6] = p.df ? 0x40 : 0;
+    outer[7] = 0;
+    auto* ip4 = reinterpret_cast<rte_ipv4_hdr*>(outer);
+    ip4->hdr_checksum = 0;
+    ip4->hdr_checksum = rte_ipv4_cksum(ip4);
+  } else {
+    ip_len = 40;
+    outer[0] = static_cast<uint8_t>(0x60 | (p.tos >> 4));
+    outer[1] = static_cast<uint8_t>(p.tos << 4);
+    outer[2] = 0;
+    outer[3] = 0;
+    store16(outer + 4, static_cast<uint16_t>(total_len - 40));
+  }
+  if (hot.natt()) {
+    store16(outer + ip_len + 4, static_cast<uint16_t>(total_len - ip_len));
+    store16(outer + ip_len + 6, 0);  // IPv6: filled after encryption
+  }
+}
+
+void outbound_chunk(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sas, uint32_t n,
+                    EspResult* results) {
+  SaBurstGroups groups;
+  OutboundPacket info[kEspChunk];
+  CryptoOp ops[kEspChunk];
+  uint32_t op_index[kEspChunk];  // packet index of each op
+  uint32_t nops = 0;
+
+  // 1. Validate, size, admit under the lifetime.
+  for (uint32_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    EspSa* sa = sas[i];
+    OutboundPacket& p = info[i];
+    EspResult r = EspResult::kOk;
+    if (sa == nullptr || sa->inbound()) {
+      results[i] = EspResult::kWrongDirection;
+      continue;
+    }
+    p.group = groups.group_of(sa);
+    const EspSaHot& hot = sa->hot();
+    if (m->nb_segs != 1) {
+      r = EspResult::kMultiSegment;
+    } else if (hot.hard_expired()) {
+      r = EspResult::kSaExpired;
+    } else if ((r = parse_inner(m, &p)) == EspResult::kOk) {
+      const uint32_t block = hot.block_size;
+      p.pad_len = static_cast<uint8_t>((block - (p.inner_len + 2) % block) % block);
+      const uint32_t prepend = esp_outbound_overhead(hot);
+      const uint32_t append = p.pad_len + 2u + kEspIcvLen;
+      const uint32_t ip_len = hot.outer_v6() ? 40 : 0;  // IPv6 length excludes its header
+      if (rte_pktmbuf_headroom(m) < prepend) {
+        r = EspResult::kNoHeadroom;
+      } else if (rte_pktmbuf_tailroom(m) < append) {
+        r = EspResult::kNoTailroom;
+      } else if (prepend + p.inner_len + append - ip_len > 65535) {
+        r = EspResult::kTooBig;
+      } else if (!groups[p.group].admit(p.inner_len)) {
+        r = EspResult::kSaExpired;
+      }
+    }
+    results[i] = r;
+    if (r != EspResult::kOk) groups[p.group].count_drop(r);
+  }
+
+  // 2. One fetch_add per SA for the chunk's sequence numbers; stop before the wrap.
+  for (uint32_t g = 0; g < groups.size(); ++g) {
+    SaBurstGroup& grp = groups[g];
+    if (grp.admitted_packets == 0) continue;
+    EspSaHot& hot = grp.sa->hot();
+    const uint64_t first = hot.next_seq.fetch_add(grp.admitted_packets, std::memory_order_relaxed);
+    const uint64_t max = hot.max_seq();
+    grp.first_seq = first;
+    grp.seq_reserved = first > max ? 0 : std::min<uint64_t>(grp.admitted_packets, max - first + 1);
+    if (grp.seq_reserved < grp.admitted_packets || first + grp.seq_reserved > max) grp.expire = true;
+  }
+
+  // 3. Build headers and trailers, one crypto op per packet.
+  for (uint32_t i = 0; i < n; ++i) {
+    if (results[i] != EspResult::kOk) continue;
+    rte_mbuf* m = pkts[i];
+    const OutboundPacket& p = info[i];
+    SaBurstGroup& grp = groups[p.group];
+    if (grp.seq_used == grp.seq_reserved) {
+      results[i] = EspResult::kSeqExhausted;
+      grp.count_drop(results[i]);
+      continue;
+    }
+    const uint64_t seq = grp.first_seq + grp.seq_used++;
+    const EspSaHot& hot = grp.sa->hot();
+    const uint32_t cipher_len = p.inner_len + p.pad_len + 2u;
+
+    auto* trailer = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(p.pad_len + 2u + kEspIcvLen)));
+    for (uint32_t k = 0; k < p.pad_len; ++k) trailer[k] = static_cast<uint8_t>(k + 1);
+    trailer[p.pad_len] = p.pad_len;
+    trailer[p.pad_len + 1] = p.next_header;
+    uint8_t* icv = trailer + p.pad_len + 2;
+
+    auto* outer = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, static_cast<uint16_t>(esp_outbound_overhead(hot))));
+    write_outer(hot, outer, m->data_len, p, seq);
+    uint8_t* esp = outer + hot.outer_len;
+    store32(esp, hot.spi);
+    store32(esp + 4, static_cast<uint32_t>(seq));
+
+    CryptoOp& op = ops[nops];
+    op.keys = hot.keys;
+    op.algorithm = hot.algorithm;
+    op.direction = CryptoDirection::kEncrypt;
+    op.esp = esp;
+    op.iv = esp + kEspHeaderLen;
+    op.cipher = op.iv + hot.iv_len;
+    op.cipher_len = cipher_len;
+    op.icv = icv;
+    op.seq = seq;
+    if (hot.cbc()) {
+      op.aad_len = 0;
+      op.auth_len = kEspHeaderLen + hot.iv_len + cipher_len;
+      if (hot.esn()) {
+        // RFC 4303 2.2.1: seq_hi is authenticated but not sent; it sits where the ICV will go.
+        store32(icv, static_cast<uint32_t>(seq >> 32));
+        op.auth_len += 4;
+      }
+    } else {
+      op.aad_len = build_aead_aad(op.aad, hot.spi, seq, hot.esn());
+      op.auth_len = 0;
+    }
+    op_index[nops++] = i;
+  }
+
+  // 4. Crypto for the whole chunk.
+  engine.process_burst(ops, nops);
+
+  // 5. Results, UDP checksums over IPv6, accounting.
+  for (uint32_t k = 0; k < nops; ++k) {
+    const uint32_t i = op_index[k];
+    SaBurstGroup& grp = groups[info[i].group];
+    if (ops[k].status != CryptoStatus::kOk) {
+      results[i] = EspResult::kCryptoError;
+      grp.count_drop(results[i]);
+      continue;
+    }
+    const EspSaHot& hot = grp.sa->hot();
+    if (hot.natt() && hot.outer_v6()) {
+      auto* ip6 = rte_pktmbuf_mtod(pkts[i], rte_ipv6_hdr*);
+      auto* udp = reinterpret_cast<rte_udp_hdr*>(ip6 + 1);
+      udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip6, udp);
+    }
+    ++grp.ok_packets;
+    grp.ok_bytes += info[i].inner_len;
+  }
+  groups.finish();
+}
+
+}  // namespace
+
+uint32_t esp_outbound_overhead(const EspSaHot& sa) { return sa.outer_len + kEspHeaderLen + sa.iv_len; }
+
+void esp_outbound_burst(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sas, uint32_t n,
+                        EspResult* results) {
+  for (uint32_t done = 0; done < n; done += kEspChunk) {
+    const uint32_t chunk = n - done < kEspChunk ? n - done : kEspChunk;
+    outbound_chunk(engine, pkts + done, sas + done, chunk, results + done);
+  }
+}
+
+}  // namespace dpvpn::dataplane

@@ -1,0 +1,218 @@
+#include "esp/esp_sa.hpp"
+
+#include <string.h>  // explicit_bzero
+
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "esp/replay_window.hpp"
+
+namespace dpvpn::dataplane {
+
+void secure_zero(void* p, size_t n) { explicit_bzero(p, n); }
+
+namespace {
+
+Status invalid(std::string message) { return {StatusCode::kInvalidArgument, std::move(message)}; }
+
+void put16(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+
+// Outer IP (+ UDP) header with every per-packet field (lengths, id, checksums) zero.
+uint8_t build_outer_template(const SaParams& p, uint8_t* t) {
+  const bool v6 = !p.local.is_v4();
+  const uint8_t proto = p.natt ? 17 : 50;
+  uint8_t len;
+  if (!v6) {
+    t[0] = 0x45;  // version 4, IHL 5
+    t[8] = 64;    // TTL
+    t[9] = proto;
+    std::memcpy(t + 12, p.local.bytes.data() + 12, 4);
+    std::memcpy(t + 16, p.remote.bytes.data() + 12, 4);
+    len = 20;
+  } else {
+    t[0] = 0x60;
+    t[6] = proto;
+    t[7] = 64;  // hop limit
+    std::memcpy(t + 8, p.local.bytes.data(), 16);
+    std::memcpy(t + 24, p.remote.bytes.data(), 16);
+    len = 40;
+  }
+  if (p.natt) {
+    put16(t + len, p.natt_local_port);
+    put16(t + len + 2, p.natt_remote_port);
+    len += 8;
+  }
+  return len;
+}
+
+}  // namespace
+
+Status create_esp_sa(const SaParams& params, const CryptoEngine& engine, const EspSaOptions& options,
+                     std::unique_ptr<EspSa>* out) {
+  if (params.spi == 0) return invalid("spi: must not be 0");
+  if (params.key.size() != expected_key_size(params.algorithm)) {
+    return invalid("key: " + std::string(algorithm_name(params.algorithm)) + " needs " +
+                   std::to_string(expected_key_size(params.algorithm)) + " bytes, got " +
+                   std::to_string(params.key.size()));
+  }
+  if (params.auth_key.size() != expected_auth_key_size(params.algorithm)) {
+    return invalid("auth_key: " + std::string(algorithm_name(params.algorithm)) + " needs " +
+                   std::to_string(expected_auth_key_size(params.algorithm)) + " bytes, got " +
+                   std::to_string(params.auth_key.size()));
+  }
+  if (params.local.is_v4() != params.remote.is_v4()) {
+    return invalid("local/remote: tunnel endpoints must be the same address family");
+  }
+  const bool inbound = params.direction == SaDirection::kInbound;
+  if (inbound && (params.replay_window < 64 || params.replay_window > 4096 ||
+                  params.replay_window % 64 != 0)) {
+    return invalid("replay_window: must be 64..4096 and a multiple of 64, got " +
+                   std::to_string(params.replay_window));
+  }
+  if (params.natt && (params.natt_local_port == 0 || params.natt_remote_port == 0)) {
+    return invalid("natt_local_port/natt_remote_port: must not be 0 with natt");
+  }
+  const uint64_t max_seq = params.esn ? kMaxSeqEsn : kMaxSeq32;
+  if (!inbound && (options.first_seq == 0 || options.first_seq > max_seq)) {
+    return invalid("first_seq: must be 1.." + std::to_string(max_seq));
+  }
+  const SaLifetime& lt = params.lifetime;
+  if ((lt.soft_bytes && lt.hard_bytes && lt.soft_bytes > lt.hard_bytes) ||
+      (lt.soft_packets && lt.hard_packets && lt.soft_packets > lt.hard_packets) ||
+      (lt.soft_seconds && lt.hard_seconds && lt.soft_seconds > lt.hard_seconds)) {
+    return invalid("lifetime: a soft limit is above its hard limit");
+  }
+
+  std::unique_ptr<EspSa> sa(new (std::nothrow) EspSa());
+  if (!sa) return {StatusCode::kResourceExhausted, "esp sa: out of memory"};
+  if (options.key_storage != nullptr) {
+    sa->keys_ = options.key_storage;
+  } else {
+    sa->keys_ = new (std::nothrow) EspKeyBlock;
+    if (sa->keys_ == nullptr) return {StatusCode::kResourceExhausted, "esp sa: out of memory"};
+    sa->owns_keys_ = true;
+  }
+  secure_zero(sa->keys_, sizeof(EspKeyBlock));
+  if (Status s = engine.prepare_keys(params, sa->keys_); !s.is_ok()) return s;
+
+  // The cold copy keeps no key bytes.
+  sa->params_ = params;
+  secure_zero(sa->params_.key.data(), sa->params_.key.size());
+  secure_zero(sa->params_.auth_key.data(), sa->params_.auth_key.size());
+  sa->params_.key.clear();
+  sa->params_.key.shrink_to_fit();
+  sa->params_.auth_key.clear();
+  sa->params_.auth_key.shrink_to_fit();
+
+  const bool cbc = !is_aead(params.algorithm);
+  EspSaHot& hot = sa->hot_;
+  hot.spi = params.spi;
+  hot.algorithm = params.algorithm;
+  hot.flags = static_cast<uint8_t>((params.esn ? esp_flags::kEsn : 0) |
+                                   (params.natt ? esp_flags::kNatt : 0) |
+                                   (params.local.is_v4() ? 0 : esp_flags::kOuterV6) |
+                                   (inbound ? esp_flags::kInbound : 0) | (cbc ? esp_flags::kCbc : 0));
+  hot.iv_len = cbc ? 16 : 8;
+  hot.block_size = cbc ? 16 : 4;
+  hot.keys = sa->keys_;
+  hot.next_seq.store(inbound ? 0 : options.first_seq, std::memory_order_relaxed);
+  if (inbound) {
+    sa->replay_.reset(new (std::nothrow) ReplayWindow(params.replay_window, params.esn));
+    if (!sa->replay_) return {StatusCode::kResourceExhausted, "esp sa: out of memory"};
+    hot.replay = sa->replay_.get();
+    hot.outer_template = nullptr;
+  } else {
+    hot.replay = nullptr;
+    hot.outer_len = build_outer_template(params, sa->outer_template_);
+    hot.outer_template = sa->outer_template_;
+  }
+  sa->limits_.soft_packets = lt.soft_packets;
+  sa->limits_.hard_packets = lt.hard_packets;
+  sa->limits_.soft_bytes = lt.soft_bytes;
+  sa->limits_.hard_bytes = lt.hard_bytes;
+  sa->soft_seconds_ = lt.soft_seconds;
+  sa->hard_seconds_ = lt.hard_seconds;
+  sa->created_seconds_ = options.now_seconds;
+  *out = std::move(sa);
+  return Status::ok();
+}
+
+EspSa::~EspSa() {
+  if (keys_ != nullptr) {
+    secure_zero(keys_, sizeof(EspKeyBlock));
+    if (owns_keys_) delete keys_;
+  }
+  hot_.keys = nullptr;
+}
+
+void EspSa::raise_once(uint32_t flag, uint32_t event) {
+  const uint32_t before = hot_.state.fetch_or(flag, std::memory_order_relaxed);
+  if (!(before & flag)) hot_.state.fetch_or(event, std::memory_order_relaxed);
+}
+
+EspSaCounters EspSa::counters() const {
+  EspSaCounters c;
+  c.packets = hot_.packets.load(std::memory_order_relaxed);
+  c.bytes = hot_.bytes.load(std::memory_order_relaxed);
+  c.replay_drops = drops_.replay.load(std::memory_order_relaxed);
+  c.auth_failures = drops_.auth.load(std::memory_order_relaxed);
+  c.ts_drops = drops_.ts.load(std::memory_order_relaxed);
+  c.other_drops = drops_.other.load(std::memory_order_relaxed);
+  return c;
+}
+
+bool EspSa::soft_expired() const {
+  return (hot_.state.load(std::memory_order_relaxed) & esp_state::kSoftExpired) != 0;
+}
+
+void EspSa::check_time(uint64_t now_seconds) {
+  const uint64_t age = now_seconds > created_seconds_ ? now_seconds - created_seconds_ : 0;
+  if (soft_seconds_ != 0 && age >= soft_seconds_) raise_once(esp_state::kSoftExpired, esp_state::kSoftEvent);
+  if (hard_seconds_ != 0 && age >= hard_seconds_) raise_once(esp_state::kHardExpired, esp_state::kHardEvent);
+}
+
+uint32_t EspSa::take_expiry_events() {
+  const uint32_t before = hot_.state.fetch_and(~(esp_state::kSoftEvent | esp_state::kHardEvent),
+                                               std::memory_order_relaxed);
+  return before & (esp_state::kSoftEvent | esp_state::kHardEvent);
+}
+
+uint64_t EspSa::packet_budget() const {
+  if (limits_.hard_packets == 0) return ~0ull;
+  const uint64_t used = hot_.packets.load(std::memory_order_relaxed);
+  return used >= limits_.hard_packets ? 0 : limits_.hard_packets - used;
+}
+
+uint64_t EspSa::byte_budget() const {
+  if (limits_.hard_bytes == 0) return ~0ull;
+  const uint64_t used = hot_.bytes.load(std::memory_order_relaxed);
+  return used >= limits_.hard_bytes ? 0 : limits_.hard_bytes - used;
+}
+
+void EspSa::account(uint64_t packets, uint64_t bytes) {
+  if (packets == 0) return;
+  const uint64_t p = hot_.packets.fetch_add(packets, std::memory_order_relaxed) + packets;
+  const uint64_t b = hot_.bytes.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  const uint32_t state = hot_.state.load(std::memory_order_relaxed);
+  if (!(state & esp_state::kSoftExpired) && ((limits_.soft_packets && p >= limits_.soft_packets) ||
+                                             (limits_.soft_bytes && b >= limits_.soft_bytes))) {
+    raise_once(esp_state::kSoftExpired, esp_state::kSoftEvent);
+  }
+  if (!(state & esp_state::kHardExpired) && ((limits_.hard_packets && p >= limits_.hard_packets) ||
+                                             (limits_.hard_bytes && b >= limits_.hard_bytes))) {
+    raise_once(esp_state::kHardExpired, esp_state::kHardEvent);
+  }
+}
+
+void EspSa::add_drops(uint32_t replay, uint32_t auth, uint32_t ts, uint32_t other) {
+  if (replay) drops_.replay.fetch_add(replay, std::memory_order_relaxed);
+  if (auth) drops_.auth.fetch_add(auth, std::memory_order_relaxed);
+  if (ts) drops_.ts.fetch_add(ts, std::memory_order_relaxed);
+  if (other) drops_.other.fetch_add(other, std::memory_order_relaxed);
+}
+
+}  // namespace dpvpn::dataplane

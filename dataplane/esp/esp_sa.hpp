@@ -1,0 +1,176 @@
+#pragma once
+// EspSa: the runtime form of one ESP SA. Three parts:
+//  - EspSaHot: what every packet touches, one cache line (SPI, algorithm, key pointer, next
+//    outbound sequence number, replay window, outer header template, packet/byte counters, state);
+//  - a read-only line of lifetime limits and a line of drop counters (touched once per burst);
+//  - the cold part: the SaParams without keys, selectors, creation time.
+// Key material lives in its own aligned EspKeyBlock, zeroed when the SA is destroyed.
+//
+// Threading: an outbound SA may be used by any number of worker lcores at once (sequence numbers
+// are reserved with one fetch_add per SA per burst). An inbound SA's replay window is not
+// concurrent: at any one time a single lcore may run inbound bursts for a given SA (RSS on the
+// outer addresses/SPI gives that). Counters and state are relaxed atomics, readable anywhere.
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "esp/crypto_engine.hpp"
+#include "sa/sa_params.hpp"
+#include "util/status.hpp"
+
+namespace dpvpn::dataplane {
+
+class ReplayWindow;
+
+namespace esp_flags {
+inline constexpr uint8_t kEsn = 1u << 0;
+inline constexpr uint8_t kNatt = 1u << 1;
+inline constexpr uint8_t kOuterV6 = 1u << 2;
+inline constexpr uint8_t kInbound = 1u << 3;
+inline constexpr uint8_t kCbc = 1u << 4;  // AES-CBC + HMAC (block 16, IV 16); else AEAD
+}  // namespace esp_flags
+
+namespace esp_state {
+inline constexpr uint32_t kSoftExpired = 1u << 0;
+inline constexpr uint32_t kHardExpired = 1u << 1;
+inline constexpr uint32_t kSoftEvent = 1u << 2;  // raised, not yet taken by housekeeping
+inline constexpr uint32_t kHardEvent = 1u << 3;
+}  // namespace esp_state
+
+// Highest sequence number an SA may send. With ESN the last 2^20 numbers are left unused so
+// that lcores racing their per-burst fetch_add past the limit can never wrap the 64-bit counter.
+inline constexpr uint64_t kMaxSeq32 = 0xffffffffull;
+inline constexpr uint64_t kEsnSeqGuard = 1ull << 20;
+inline constexpr uint64_t kMaxSeqEsn = ~0ull - kEsnSeqGuard;
+
+struct alignas(64) EspSaHot {
+  uint32_t spi;                   // host order
+  EspAlgorithm algorithm;
+  uint8_t flags;                  // esp_flags
+  uint8_t iv_len;                 // 8 (AEAD) or 16 (CBC)
+  uint8_t outer_len;              // outbound: outer IP (+ UDP) header bytes
+  const EspKeyBlock* keys;
+  std::atomic<uint64_t> next_seq;      // outbound: next sequence number to hand out
+  ReplayWindow* replay;                // inbound
+  const uint8_t* outer_template;       // outbound: outer IP (+ UDP) header, lengths/ids zero
+  std::atomic<uint64_t> packets;       // processed successfully (lifetime accounting)
+  std::atomic<uint64_t> bytes;         // inner IP bytes processed successfully
+  std::atomic<uint32_t> state;         // esp_state
+  uint8_t block_size;                  // padding boundary: 16 (CBC) or 4 (AEAD)
+
+  bool esn() const { return (flags & esp_flags::kEsn) != 0; }
+  bool natt() const { return (flags & esp_flags::kNatt) != 0; }
+  bool inbound() const { return (flags & esp_flags::kInbound) != 0; }
+  bool outer_v6() const { return (flags & esp_flags::kOuterV6) != 0; }
+  bool cbc() const { return (flags & esp_flags::kCbc) != 0; }
+  uint64_t max_seq() const { return esn() ? kMaxSeqEsn : kMaxSeq32; }
+  bool hard_expired() const {
+    return (state.load(std::memory_order_relaxed) & esp_state::kHardExpired) != 0;
+  }
+};
+static_assert(sizeof(EspSaHot) == 64, "EspSaHot must stay one cache line");
+static_assert(alignof(EspSaHot) == 64);
+static_assert(offsetof(EspSaHot, spi) == 0);
+static_assert(offsetof(EspSaHot, keys) == 8);
+static_assert(offsetof(EspSaHot, next_seq) == 16);
+static_assert(offsetof(EspSaHot, replay) == 24);
+static_assert(offsetof(EspSaHot, outer_template) == 32);
+static_assert(offsetof(EspSaHot, packets) == 40);
+static_assert(offsetof(EspSaHot, state) == 56);
+static_assert(std::atomic<uint64_t>::is_always_lock_free);
+
+// Byte/packet lifetimes, checked once per SA per burst. 0 = no limit. Read-only after creation.
+struct alignas(64) EspSaLimits {
+  uint64_t soft_packets = 0, hard_packets = 0;
+  uint64_t soft_bytes = 0, hard_bytes = 0;
+};
+
+struct alignas(64) EspSaDropCounters {
+  std::atomic<uint64_t> replay{0};  // duplicate or too old
+  std::atomic<uint64_t> auth{0};    // ICV failures
+  std::atomic<uint64_t> ts{0};      // inner packet outside the traffic selectors
+  std::atomic<uint64_t> other{0};   // everything else (lengths, padding, expiry, ...)
+};
+
+struct EspSaCounters {
+  uint64_t packets = 0, bytes = 0;
+  uint64_t replay_drops = 0, auth_failures = 0, ts_drops = 0, other_drops = 0;
+};
+
+struct EspSaOptions {
+  uint64_t now_seconds = 0;  // creation time on the caller's clock, for check_time()
+  uint64_t first_seq = 1;    // outbound: first sequence number sent (tests start near the wrap)
+  // Caller-owned key memory (e.g. locked or hugepage memory). Zeroed, not freed, by ~EspSa.
+  // nullptr: the SA allocates its own.
+  EspKeyBlock* key_storage = nullptr;
+};
+
+class EspSa {
+ public:
+  ~EspSa();
+  EspSa(const EspSa&) = delete;
+  EspSa& operator=(const EspSa&) = delete;
+
+  EspSaHot& hot() { return hot_; }
+  const EspSaHot& hot() const { return hot_; }
+  const EspSaLimits& limits() const { return limits_; }
+  const SaParams& params() const { return params_; }  // key and auth_key are empty
+  uint32_t spi() const { return hot_.spi; }
+  bool inbound() const { return hot_.inbound(); }
+  uint64_t created_seconds() const { return created_seconds_; }
+  const std::vector<TrafficSelector>& local_ts() const { return params_.local_ts; }
+  const std::vector<TrafficSelector>& remote_ts() const { return params_.remote_ts; }
+  ReplayWindow* replay_window() { return replay_.get(); }
+
+  EspSaCounters counters() const;
+  bool soft_expired() const;
+  bool hard_expired() const { return hot_.hard_expired(); }
+  // Housekeeping: time-based lifetimes against the creation time (same clock as now_seconds).
+  void check_time(uint64_t now_seconds);
+  // Housekeeping: the expiry events (esp_state::kSoftEvent / kHardEvent) raised since the last
+  // call; each event is returned exactly once.
+  uint32_t take_expiry_events();
+
+  // Data path, once per SA per burst.
+  // How many more packets / bytes the hard lifetime allows (UINT64_MAX: no limit).
+  uint64_t packet_budget() const;
+  uint64_t byte_budget() const;
+  void account(uint64_t packets, uint64_t bytes);  // adds, then raises soft/hard expiry
+  void add_drops(uint32_t replay, uint32_t auth, uint32_t ts, uint32_t other);
+  void mark_hard_expired() { raise_once(esp_state::kHardExpired, esp_state::kHardEvent); }
+
+  // Tests: the key block (to prove it is wiped on destruction when caller-owned).
+  const EspKeyBlock* key_block_for_test() const { return keys_; }
+
+ private:
+  friend Status create_esp_sa(const SaParams&, const CryptoEngine&, const EspSaOptions&,
+                              std::unique_ptr<EspSa>*);
+  EspSa() = default;
+  // Sets `flag`; adds `event` only if this call set it, so each event is reported once.
+  void raise_once(uint32_t flag, uint32_t event);
+
+  EspSaHot hot_{};
+  EspSaLimits limits_{};
+  EspSaDropCounters drops_{};
+  // Cold.
+  SaParams params_;
+  uint64_t created_seconds_ = 0;
+  uint64_t soft_seconds_ = 0, hard_seconds_ = 0;
+  std::unique_ptr<ReplayWindow> replay_;
+  EspKeyBlock* keys_ = nullptr;
+  bool owns_keys_ = false;
+  alignas(8) uint8_t outer_template_[48] = {};
+};
+
+// Validates params (key sizes, SPI, replay window, endpoint families, ...), prepares the key
+// schedule with `engine` and builds the runtime SA. Error messages name the offending field and
+// never contain key bytes. Control path (allocates).
+Status create_esp_sa(const SaParams& params, const CryptoEngine& engine, const EspSaOptions& options,
+                     std::unique_ptr<EspSa>* out);
+
+// A wipe the optimizer cannot remove (explicit_bzero).
+void secure_zero(void* p, size_t n);
+
+}  // namespace dpvpn::dataplane

@@ -1,0 +1,238 @@
+#include "esp/ipsec_mb_engine.hpp"
+
+#include <intel-ipsec-mb.h>
+#include <openssl/rand.h>
+
+#include <cstring>
+#include <new>
+
+#include "esp/esp_sa.hpp"  // secure_zero
+
+namespace dpvpn::dataplane {
+
+namespace {
+
+// What this engine keeps in an SA's EspKeyBlock.
+struct MbCbcKeys {
+  alignas(16) uint8_t enc[16 * 15];
+  alignas(16) uint8_t dec[16 * 15];
+  alignas(16) uint8_t ipad[32];  // SHA-256 state after (auth key ^ 0x36..)
+  alignas(16) uint8_t opad[32];  // SHA-256 state after (auth key ^ 0x5c..)
+  // AES-128 key for the IV generator: IV = AES(iv_key, seq), unpredictable without the key.
+  alignas(16) uint8_t iv_key_enc[16 * 15];
+};
+
+struct MbKeys {
+  union {
+    gcm_key_data gcm;
+    MbCbcKeys cbc;
+    alignas(16) uint8_t chacha[32];
+  };
+  uint8_t salt[4];
+  uint8_t cipher_key_len;  // 16 or 32
+};
+static_assert(sizeof(MbKeys) <= EspKeyBlock::kBytes, "EspKeyBlock too small for intel-ipsec-mb keys");
+static_assert(alignof(MbKeys) <= alignof(EspKeyBlock));
+
+const MbKeys* mb_keys(const EspKeyBlock* block) { return reinterpret_cast<const MbKeys*>(block->bytes); }
+
+void put64(uint8_t* p, uint64_t v) {
+  for (int i = 7; i >= 0; --i) {
+    p[i] = static_cast<uint8_t>(v);
+    v >>= 8;
+  }
+}
+
+// Constant-time: the time taken must not tell how many ICV bytes matched.
+bool icv_equal(const uint8_t* a, const uint8_t* b) {
+  uint8_t diff = 0;
+  for (uint32_t i = 0; i < kEspIcvLen; ++i) diff |= static_cast<uint8_t>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+void complete(IMB_JOB* job) {
+  auto* op = static_cast<CryptoOp*>(job->user_data);
+  if (job->status != IMB_STATUS_COMPLETED) {
+    op->status = CryptoStatus::kError;
+    return;
+  }
+  if (op->direction == CryptoDirection::kEncrypt) {
+    std::memcpy(op->icv, op->computed_icv, kEspIcvLen);
+    op->status = CryptoStatus::kOk;
+  } else {
+    op->status = icv_equal(op->computed_icv, op->received_icv) ? CryptoStatus::kOk
+                                                                : CryptoStatus::kAuthFailed;
+  }
+}
+
+}  // namespace
+
+Status IpsecMbEngine::create(std::unique_ptr<IpsecMbEngine>* out) {
+  std::unique_ptr<IpsecMbEngine> engine(new (std::nothrow) IpsecMbEngine());
+  if (!engine) return {StatusCode::kResourceExhausted, "intel-ipsec-mb: out of memory"};
+  engine->mgr_ = alloc_mb_mgr(0);
+  if (engine->mgr_ == nullptr) return {StatusCode::kResourceExhausted, "intel-ipsec-mb: alloc_mb_mgr failed"};
+  IMB_ARCH arch = IMB_ARCH_NONE;
+  init_mb_mgr_auto(engine->mgr_, &arch);
+  if (arch == IMB_ARCH_NONE || arch == IMB_ARCH_NOAESNI) {
+    // The no-AESNI path is far too slow for a gateway; refuse rather than silently crawl.
+    return {StatusCode::kInternal, "intel-ipsec-mb: no AES-NI code path on this CPU"};
+  }
+  if (imb_get_errno(engine->mgr_) != 0) {
+    return {StatusCode::kInternal, std::string("intel-ipsec-mb: init failed: ") +
+                                       imb_get_strerror(imb_get_errno(engine->mgr_))};
+  }
+  engine->arch_ = arch;
+  *out = std::move(engine);
+  return Status::ok();
+}
+
+IpsecMbEngine::~IpsecMbEngine() {
+  if (mgr_ != nullptr) free_mb_mgr(mgr_);
+}
+
+std::string_view IpsecMbEngine::arch_name() const {
+  switch (arch_) {
+    case IMB_ARCH_SSE: return "sse";
+    case IMB_ARCH_AVX: return "avx";
+    case IMB_ARCH_AVX2: return "avx2";
+    case IMB_ARCH_AVX512: return "avx512";
+    default: return "none";
+  }
+}
+
+Status IpsecMbEngine::prepare_keys(const SaParams& params, EspKeyBlock* out) const {
+  if (params.key.size() != expected_key_size(params.algorithm) ||
+      params.auth_key.size() != expected_auth_key_size(params.algorithm)) {
+    return {StatusCode::kInvalidArgument, "key/auth_key: wrong size for the algorithm"};
+  }
+  static_assert(sizeof(MbKeys) <= sizeof(out->bytes));
+  secure_zero(out, sizeof(*out));
+  auto* k = new (out->bytes) MbKeys;
+  const uint8_t* key = params.key.data();
+  switch (params.algorithm) {
+    case EspAlgorithm::kAesGcm128:
+      IMB_AES128_GCM_PRE(mgr_, key, &k->gcm);
+      std::memcpy(k->salt, key + 16, 4);
+      k->cipher_key_len = 16;
+      break;
+    case EspAlgorithm::kAesGcm256:
+      IMB_AES256_GCM_PRE(mgr_, key, &k->gcm);
+      std::memcpy(k->salt, key + 32, 4);
+      k->cipher_key_len = 32;
+      break;
+    case EspAlgorithm::kChaCha20Poly1305:
+      std::memcpy(k->chacha, key, 32);
+      std::memcpy(k->salt, key + 32, 4);
+      k->cipher_key_len = 32;
+      break;
+    case EspAlgorithm::kAesCbc128HmacSha256:
+    case EspAlgorithm::kAesCbc256HmacSha256: {
+      if (params.algorithm == EspAlgorithm::kAesCbc128HmacSha256) {
+        IMB_AES_KEYEXP_128(mgr_, key, k->cbc.enc, k->cbc.dec);
+        k->cipher_key_len = 16;
+      } else {
+        IMB_AES_KEYEXP_256(mgr_, key, k->cbc.enc, k->cbc.dec);
+        k->cipher_key_len = 32;
+      }
+      // HMAC (RFC 2104) with a 32-byte key: the key fits one 64-byte block, zero-padded.
+      alignas(16) uint8_t block[64];
+      for (int pad = 0; pad < 2; ++pad) {
+        const uint8_t x = pad == 0 ? 0x36 : 0x5c;
+        std::memset(block, x, sizeof(block));
+        for (size_t i = 0; i < params.auth_key.size(); ++i) block[i] ^= params.auth_key[i];
+        IMB_SHA256_ONE_BLOCK(mgr_, block, pad == 0 ? k->cbc.ipad : k->cbc.opad);
+      }
+      secure_zero(block, sizeof(block));
+      alignas(16) uint8_t iv_key[16];
+      alignas(16) uint8_t unused_dec[16 * 15];
+      if (RAND_bytes(iv_key, sizeof(iv_key)) != 1) {
+        return {StatusCode::kInternal, "RAND_bytes failed making the CBC IV key"};
+      }
+      IMB_AES_KEYEXP_128(mgr_, iv_key, k->cbc.iv_key_enc, unused_dec);
+      secure_zero(iv_key, sizeof(iv_key));
+      secure_zero(unused_dec, sizeof(unused_dec));
+      break;
+    }
+  }
+  return Status::ok();
+}
+
+void IpsecMbEngine::process_burst(CryptoOp* ops, uint32_t n) {
+  static constexpr uint8_t kZeroBlock[16] = {};
+  for (uint32_t i = 0; i < n; ++i) {
+    CryptoOp& op = ops[i];
+    const MbKeys* k = mb_keys(op.keys);
+    const bool encrypt = op.direction == CryptoDirection::kEncrypt;
+    const bool cbc = op.algorithm == EspAlgorithm::kAesCbc128HmacSha256 ||
+                     op.algorithm == EspAlgorithm::kAesCbc256HmacSha256;
+    if (encrypt) {
+      if (cbc) {
+        // IV = AES-128(iv_key, seq): unique (seq never repeats) and unpredictable.
+        alignas(16) uint8_t counter[16] = {};
+        put64(counter + 8, op.seq);
+        IMB_AES128_CFB_ONE(mgr_, op.iv, kZeroBlock, counter, k->cbc.iv_key_enc, 16);
+      } else {
+        put64(op.iv, op.seq);  // RFC 4106 / 7634: the sequence number is a unique IV per key
+      }
+    }
+
+    IMB_JOB* job = IMB_GET_NEXT_JOB(mgr_);
+    job->user_data = &op;
+    job->cipher_direction = encrypt ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
+    job->chain_order = encrypt ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
+    job->key_len_in_bytes = k->cipher_key_len;
+    job->dst = op.cipher;
+    job->auth_tag_output = op.computed_icv;
+    job->auth_tag_output_len_in_bytes = kEspIcvLen;
+    job->msg_len_to_cipher_in_bytes = op.cipher_len;
+    if (cbc) {
+      job->cipher_mode = IMB_CIPHER_CBC;
+      job->hash_alg = IMB_AUTH_HMAC_SHA_256;
+      job->enc_keys = k->cbc.enc;
+      job->dec_keys = k->cbc.dec;
+      job->iv = op.iv;
+      job->iv_len_in_bytes = 16;
+      job->src = op.esp;
+      job->cipher_start_src_offset_in_bytes = static_cast<uint64_t>(op.cipher - op.esp);
+      job->hash_start_src_offset_in_bytes = 0;
+      job->msg_len_to_hash_in_bytes = op.auth_len;
+      job->u.HMAC._hashed_auth_key_xor_ipad = k->cbc.ipad;
+      job->u.HMAC._hashed_auth_key_xor_opad = k->cbc.opad;
+    } else {
+      std::memcpy(op.nonce, k->salt, 4);
+      std::memcpy(op.nonce + 4, op.iv, 8);
+      job->iv = op.nonce;
+      job->iv_len_in_bytes = 12;
+      job->src = op.cipher;
+      job->cipher_start_src_offset_in_bytes = 0;
+      job->hash_start_src_offset_in_bytes = 0;
+      job->msg_len_to_hash_in_bytes = op.cipher_len;
+      if (op.algorithm == EspAlgorithm::kChaCha20Poly1305) {
+        job->cipher_mode = IMB_CIPHER_CHACHA20_POLY1305;
+        job->hash_alg = IMB_AUTH_CHACHA20_POLY1305;
+        job->enc_keys = k->chacha;
+        job->dec_keys = k->chacha;
+        job->u.CHACHA20_POLY1305.aad = op.aad;
+        job->u.CHACHA20_POLY1305.aad_len_in_bytes = op.aad_len;
+      } else {
+        job->cipher_mode = IMB_CIPHER_GCM;
+        job->hash_alg = IMB_AUTH_AES_GMAC;
+        job->enc_keys = &k->gcm;
+        job->dec_keys = &k->gcm;
+        job->u.GCM.aad = op.aad;
+        job->u.GCM.aad_len_in_bytes = op.aad_len;
+      }
+    }
+    // Jobs come back in submission order, possibly before the burst is fully submitted.
+    job = IMB_SUBMIT_JOB(mgr_);
+    while (job != nullptr) {
+      complete(job);
+      job = IMB_GET_COMPLETED_JOB(mgr_);
+    }
+  }
+  IMB_JOB* job;
+  while ((job = IMB_FLUSH_JOB(mgr_)) != nullptr) complete(job);
+}
+
+}  // namespace dpvpn::dataplane

@@ -1,0 +1,35 @@
+#pragma once
+// IpsecMbEngine: CryptoEngine on intel-ipsec-mb's multi-buffer JOB API. One object per worker
+// lcore (it owns one IMB_MGR, which is not thread-safe); prepare_keys() may be called on any
+// instance from any thread because key schedules are plain data shared read-only by all lcores.
+// All instances on one machine pick the same code path (init_mb_mgr_auto), so schedules made by
+// one instance are valid for the others.
+#include <memory>
+#include <string_view>
+
+#include "esp/crypto_engine.hpp"
+
+struct IMB_MGR;
+
+namespace dpvpn::dataplane {
+
+class IpsecMbEngine final : public CryptoEngine {
+ public:
+  // Allocates and initializes the manager (control path).
+  static Status create(std::unique_ptr<IpsecMbEngine>* out);
+  ~IpsecMbEngine() override;
+  IpsecMbEngine(const IpsecMbEngine&) = delete;
+  IpsecMbEngine& operator=(const IpsecMbEngine&) = delete;
+
+  Status prepare_keys(const SaParams& params, EspKeyBlock* out) const override;
+  void process_burst(CryptoOp* ops, uint32_t n) override;
+
+  std::string_view arch_name() const;  // "sse", "avx", "avx2", "avx512"
+
+ private:
+  IpsecMbEngine() = default;
+  IMB_MGR* mgr_ = nullptr;
+  int arch_ = 0;
+};
+
+}  // namespace dpvpn::dataplane
