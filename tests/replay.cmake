@@ -1,0 +1,4 @@
+dpvpn_test(test_replay_window unit/test_replay_window.cpp)
+target_link_libraries(test_replay_window PRIVATE dpvpn_sa)
+target_include_directories(test_replay_window PRIVATE ${CMAKE_SOURCE_DIR}/dataplane)
+add_test(NAME replay_window COMMAND test_replay_window)
