@@ -10,7 +10,9 @@
 
 namespace dpvpn::dataplane {
 
-void secure_zero(void* p, size_t n) { explicit_bzero(p, n); }
+void secure_zero(void* p, size_t n) {
+  if (n != 0) explicit_bzero(p, n);  // an empty vector's data() may be null
+}
 
 namespace {
 

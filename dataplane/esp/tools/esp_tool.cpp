@@ -129,7 +129,7 @@ int run(int argc, char** argv) {
   if (argc >= 7 && std::strcmp(argv[5], "--burst") == 0) burst = static_cast<uint32_t>(std::stoul(argv[6]));
   if (burst == 0) burst = 1;
 
-  EalSession eal(no_device_eal_args("esp-tool", 256));
+  EalSession eal(no_device_eal_args("esp-tool", 64));
   if (!eal.status().is_ok()) {
     std::cerr << eal.status().to_string() << "\n";
     return 2;
