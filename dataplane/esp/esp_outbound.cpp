@@ -4,6 +4,7 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "esp/esp_burst.hpp"

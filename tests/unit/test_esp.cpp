@@ -363,6 +363,42 @@ TEST_CASE("round trip for every algorithm, ESN, NAT-T and outer family", "[esp]"
   if (esn) CHECK(in_sa->replay_window()->top() == 0xfffffff0ull + inners.size() - 1);
 }
 
+TEST_CASE("one burst mixing SAs of every algorithm", "[esp]") {
+  std::vector<std::unique_ptr<EspSa>> outs, ins;
+  for (EspAlgorithm alg : kAllAlgorithms) {
+    SaParams op = make_params(alg, SaDirection::kOutbound, alg == EspAlgorithm::kAesCbc256HmacSha256);
+    SaParams ip = make_params(alg, SaDirection::kInbound, alg == EspAlgorithm::kAesCbc256HmacSha256);
+    op.spi = ip.spi = 0x1000 + static_cast<uint32_t>(alg);
+    op.key = ip.key = pattern(expected_key_size(alg), static_cast<uint8_t>(alg));
+    outs.push_back(make_sa(op));
+    ins.push_back(make_sa(ip));
+  }
+  constexpr size_t kPackets = 150;  // more than one 64-packet chunk
+  std::vector<Bytes> inners;
+  std::vector<rte_mbuf*> pkts;
+  std::vector<EspSa*> out_sas, in_sas;
+  std::vector<Mbuf> owned;
+  for (size_t i = 0; i < kPackets; ++i) {
+    inners.push_back(i % 3 ? inner_v4(i * 7 % 300) : inner_v6(i * 5 % 300));
+    owned.push_back(make_mbuf(inners.back()));
+    pkts.push_back(owned.back().get());
+    out_sas.push_back(outs[(i * 7) % outs.size()].get());
+    in_sas.push_back(ins[(i * 7) % ins.size()].get());
+  }
+  std::vector<EspResult> results(kPackets, EspResult::kCount);
+  esp_outbound_burst(engine(), pkts.data(), out_sas.data(), kPackets, results.data());
+  for (EspResult r : results) CHECK(r == EspResult::kOk);
+  for (size_t i = 0; i < kPackets; ++i) CHECK(get32(rte_pktmbuf_mtod_offset(pkts[i], const uint8_t*, 20)) == out_sas[i]->spi());
+  std::fill(results.begin(), results.end(), EspResult::kCount);
+  esp_inbound_burst(engine(), pkts.data(), in_sas.data(), kPackets, results.data());
+  for (EspResult r : results) CHECK(r == EspResult::kOk);
+  for (size_t i = 0; i < kPackets; ++i) CHECK(bytes_of(pkts[i]) == inners[i]);
+  uint64_t total = 0;
+  for (const auto& sa : outs) total += sa->counters().packets;
+  CHECK(total == kPackets);
+  CHECK(ins[0]->replay_window()->top() == outs[0]->hot().next_seq.load() - 1);
+}
+
 TEST_CASE("padding for every payload length mod 16, checked with OpenSSL", "[esp]") {
   const EspAlgorithm alg = GENERATE(from_range(std::begin(kAllAlgorithms), std::end(kAllAlgorithms)));
   const bool esn = GENERATE(false, true);
