@@ -298,6 +298,16 @@ void KernelTable::for_each(
   while (rte_hash_iterate(hash_, &key, &value, &cursor) >= 0) fn(key, value, meta_of(value));
 }
 
+void KernelTable::touch(const void* value, uint64_t now_seconds) {
+  auto* header = reinterpret_cast<SlotHeader*>(const_cast<uint8_t*>(static_cast<const uint8_t*>(value)) - kHeaderSize);
+  const uint32_t ttl = std::atomic_ref<uint32_t>(header->ttl_s).load(std::memory_order_relaxed);
+  if (ttl == 0) return;
+  std::atomic_ref<uint64_t> expires(header->expires_at);
+  if (expires.load(std::memory_order_relaxed) < now_seconds + ttl) {
+    expires.store(now_seconds + ttl, std::memory_order_relaxed);
+  }
+}
+
 void KernelTable::prefetch_values(const void* const* values, uint64_t hits) {
   for (uint64_t m = hits; m != 0; m &= m - 1) rte_prefetch0(values[std::countr_zero(m)]);
 }

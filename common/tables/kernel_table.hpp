@@ -81,6 +81,10 @@ class KernelTable {
     return static_cast<uint32_t>((static_cast<const uint8_t*>(value) - kHeaderSize - pool_) / stride_);
   }
   EntryMeta meta_of(const void* value) const;
+  // Restarts an entry's expiry from a reader (a worker seeing a flow's packet): a relaxed store to
+  // the value's header, done at most once per second per entry so a busy flow does not keep
+  // dirtying the line. Safe under RCU: a value being retired only loses the refresh.
+  static void touch(const void* value, uint64_t now_seconds);
 
   // ---- any thread ----
   const TableSpec& spec() const { return spec_; }

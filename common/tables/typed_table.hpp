@@ -29,6 +29,8 @@ class TypedTable {
     KernelTable::prefetch_values(reinterpret_cast<const void* const*>(values), hits);
   }
 
+  static void touch(const Value* value, uint64_t now_seconds) { KernelTable::touch(value, now_seconds); }
+
   KernelTable& raw() { return table_; }
   const KernelTable& raw() const { return table_; }
 

@@ -1,5 +1,6 @@
 #include "runtime/dataplane.hpp"
 
+#include <netinet/in.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -329,6 +330,22 @@ void Dataplane::handle_control_event(ControlEvent& ev) {
         ++acquires_recorded_;
         control_.publish({ev.type, ev.port_index, {}, ev.src, ev.dst, ev.gateway, ev.sport, ev.dport, ev.proto,
                           ev.spi, 0});
+      }
+      return;
+    }
+    case ControlEventType::kNewConnection: {
+      tables::ConnectionsKey key{ev.src, ev.dst, ev.sport, ev.dport, ev.proto, ev.direction, 0};
+      tables::ConnectionsValue value{};
+      value.state = 1;
+      const bool in = ev.direction == tables::kDirInbound;
+      value.inbound_sa = in ? ev.sa_index : 0;
+      value.outbound_sa = in ? 0 : ev.sa_index;
+      if (ev.sa_index == Worker::kNoSa) value.inbound_sa = value.outbound_sa = 0;
+      // Idle timeouts by protocol, as stateful gateways usually default them.
+      const uint32_t ttl = ev.proto == IPPROTO_TCP ? 3600 : ev.proto == IPPROTO_UDP ? 40
+                         : (ev.proto == IPPROTO_ICMP || ev.proto == IPPROTO_ICMPV6) ? 30 : 60;
+      if (tables_->typed<tables::TableId::connections>().insert(key, value, {.ttl_s = ttl, .link = false}).is_ok()) {
+        ++connections_created_;
       }
       return;
     }

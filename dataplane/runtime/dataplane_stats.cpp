@@ -80,9 +80,10 @@ std::string Dataplane::stats_json() const {
   }
   out += fmt::format(
       "}},\n  \"encrypted\": {}, \"decrypted\": {}, \"forwarded_clear\": {}, \"local_replies\": {}, "
-      "\"ike_punted\": {}, \"acquires\": {}, \"held\": {}, \"neighbors_learned\": {}, \"hold_drops\": {},\n",
+      "\"ike_punted\": {}, \"acquires\": {}, \"held\": {}, \"neighbors_learned\": {}, \"hold_drops\": {}, "
+      "\"connections_created\": {},\n",
       t.encrypted, t.decrypted, t.forwarded_clear, t.local_replies, t.ike_punted, t.acquires, t.held,
-      neighbors_learned_, hold_drops_);
+      neighbors_learned_, hold_drops_, connections_created_);
   out += "  \"drops\": {";
   bool first = true;
   for (size_t i = 1; i < t.drops.size(); ++i) {

@@ -62,6 +62,27 @@ bool decrement_ttl(rte_mbuf* m, bool v6) {
   return true;
 }
 
+// The connections key of the IP packet at `ip` (ports for TCP/UDP, the echo id for ICMP).
+tables::ConnectionsKey flow_key(const uint8_t* ip, uint32_t len, uint8_t direction) {
+  tables::ConnectionsKey k{};
+  const bool v6 = (ip[0] >> 4) == 6;
+  k.src = ip_src(ip, v6);
+  k.dst = ip_dst(ip, v6);
+  k.direction = direction;
+  const uint32_t hdr = v6 ? 40u : (ip[0] & 0x0fu) * 4u;
+  k.proto = v6 ? ip[6] : ip[9];
+  if (len >= hdr + 8) {
+    const uint8_t* l4 = ip + hdr;
+    if (k.proto == IPPROTO_TCP || k.proto == IPPROTO_UDP) {
+      k.sport = static_cast<uint16_t>(l4[0] << 8 | l4[1]);
+      k.dport = static_cast<uint16_t>(l4[2] << 8 | l4[3]);
+    } else if (k.proto == IPPROTO_ICMP || k.proto == IPPROTO_ICMPV6) {
+      k.dport = static_cast<uint16_t>(l4[4] << 8 | l4[5]);
+    }
+  }
+  return k;
+}
+
 // Leaves exactly the IP packet in the mbuf: no L2 header, no Ethernet padding.
 void strip_to_ip(rte_mbuf* m, const PacketView& v) {
   rte_pktmbuf_adj(m, v.l2_len);
@@ -165,6 +186,27 @@ void Worker::punt(rte_mbuf* m, ControlEventType type, uint16_t port_index) {
     return;
   }
   if (type == ControlEventType::kIkePacket) bump(counters_.ike_punted);
+}
+
+void Worker::track(const rte_mbuf* m, uint8_t direction, uint32_t sa_index) {
+  const tables::ConnectionsKey key =
+      flow_key(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), direction);
+  auto connections = view_.tables->typed<tables::TableId::connections>();
+  if (const auto* value = connections.lookup(key); value != nullptr) {
+    connections.touch(value, view_.now_seconds->load(std::memory_order_relaxed));
+    return;
+  }
+  ControlEvent ev;
+  ev.type = ControlEventType::kNewConnection;
+  ev.src = key.src;
+  ev.dst = key.dst;
+  ev.sport = key.sport;
+  ev.dport = key.dport;
+  ev.proto = key.proto;
+  ev.direction = direction;
+  ev.sa_index = sa_index;
+  // A full ring only delays the entry: the flow's next packet asks again.
+  rte_ring_mp_enqueue_elem(view_.control_ring, &ev, sizeof ev);
 }
 
 void Worker::route_and_send(rte_mbuf* m, const IpAddr& dst, bool ipv6) {
@@ -318,6 +360,7 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
         }
         strip_to_ip(m, v);
         decrement_ttl(m, v6);
+        track(m, tables::kDirOutbound, sa->sa_index);
         esp_out[n_out] = m;
         esp_out_sa[n_out] = slot;
         ++n_out;
@@ -330,6 +373,7 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
       continue;
     }
     bump(counters_.forwarded_clear);
+    track(m, port.role == PortRole::kInside ? tables::kDirOutbound : tables::kDirInbound, kNoSa);
     route_and_send(m, dst, v6);
   }
   if (n_out != 0) outbound_esp(esp_out, esp_out_sa, n_out);
@@ -361,6 +405,7 @@ void Worker::inbound_esp(rte_mbuf** pkts, const IpAddr* dsts, const uint32_t* sp
   const uint64_t hits = view_.tables->typed<tables::TableId::inbound_SPI>().lookup_bulk(key_ptrs, n, values);
   rte_mbuf* known[kBurst];
   const SaSlot* sas[kBurst];
+  uint32_t values_sa[kBurst];
   uint16_t n_known = 0;
   for (uint16_t i = 0; i < n; ++i) {
     const SaSlot* slot = ((hits >> i) & 1) != 0 && values[i]->sa_index < view_.sa_slot_count
@@ -372,6 +417,7 @@ void Worker::inbound_esp(rte_mbuf** pkts, const IpAddr* dsts, const uint32_t* sp
     }
     known[n_known] = pkts[i];
     sas[n_known] = slot;
+    values_sa[n_known] = values[i]->sa_index;
     ++n_known;
   }
   if (n_known == 0) return;
@@ -391,6 +437,7 @@ void Worker::inbound_esp(rte_mbuf** pkts, const IpAddr* dsts, const uint32_t* sp
       drop(known[i], DropReason::kTtlExceeded);
       continue;
     }
+    track(known[i], tables::kDirInbound, values_sa[i]);
     route_and_send(known[i], ip_dst(inner, v6), v6);
   }
 }

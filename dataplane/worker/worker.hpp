@@ -38,6 +38,8 @@ struct DataplaneView {
 
 class Worker {
  public:
+  static constexpr uint32_t kNoSa = UINT32_MAX;  // a clear flow's SA index in kNewConnection
+
   Worker(uint32_t index, const DataplaneView& view, std::vector<RxQueueRef> rx, rte_ring* inject, EspStage& esp);
   ~Worker();
   Worker(const Worker&) = delete;
@@ -59,6 +61,8 @@ class Worker {
   // Answers or punts traffic to our own addresses; false (with the SPI) when it is ESP to decrypt.
   bool handle_local(uint16_t port_index, rte_mbuf* m, const struct PacketView& v, uint32_t* spi);
   void route_and_send(rte_mbuf* m, const IpAddr& dst, bool ipv6);
+  // connections: refresh the flow's entry, or ask the writer to create it.
+  void track(const rte_mbuf* m, uint8_t direction, uint32_t sa_index);
   void send(uint16_t port_index, rte_mbuf* m);
   void drop(rte_mbuf* m, DropReason reason);
   void punt(rte_mbuf* m, ControlEventType type, uint16_t port_index);

@@ -212,3 +212,17 @@ TEST_CASE("obsolete tables are not created; capacities are validated") {
         StatusCode::kInvalidArgument);
   CHECK(table == nullptr);
 }
+
+TEST_CASE("touch: a reader restarts an entry's expiry without the writer") {
+  LiveTable t(Layout<TableId::connections>::spec);
+  KernelTable& table = *t.table;
+  const auto k = pattern(table.spec().key_size, 1);
+  REQUIRE(table.insert(k.data(), pattern(table.spec().value_size, 1).data(), {.ttl_s = 40}).is_ok());
+  t.clock.advance(30);
+  KernelTable::touch(table.lookup(k.data()), t.clock.now_seconds());
+  t.clock.advance(30);
+  CHECK(table.age_all() == 0);  // 60 s after insert, but touched at 30 s
+  CHECK(table.meta_of(table.lookup(k.data())).expires_at == 1000 + 30 + 40);
+  t.clock.advance(11);
+  CHECK(table.age_all() == 1);
+}
