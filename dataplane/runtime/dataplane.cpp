@@ -177,6 +177,7 @@ Status Dataplane::init_workers() {
   view.now_seconds = &now_seconds_;
   view.stop = &stop_;
   view.rcu = rcu_.get();
+  view.mbufs = mbufs_;
   view.idle = config_.idle;
   view.idle_sleep_us = config_.idle_sleep_us;
   for (uint32_t w = 0; w < config_.workers.size(); ++w) {

@@ -11,7 +11,7 @@ namespace {
 struct Totals {
   std::vector<uint64_t> rx, tx;
   uint64_t encrypted = 0, decrypted = 0, forwarded_clear = 0, local_replies = 0, ike_punted = 0, acquires = 0,
-           held = 0;
+           held = 0, fragmented = 0, icmp_too_big = 0;
   std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> drops{};
   std::array<uint64_t, kMaxEspReasons> esp{};
 };
@@ -33,6 +33,8 @@ Totals sum(const std::vector<std::unique_ptr<Worker>>& workers, size_t ports) {
     t.ike_punted += read_counter(c.ike_punted);
     t.acquires += read_counter(c.acquires);
     t.held += read_counter(c.held);
+    t.fragmented += read_counter(c.fragmented);
+    t.icmp_too_big += read_counter(c.icmp_too_big);
     for (size_t i = 0; i < t.drops.size(); ++i) t.drops[i] += read_counter(c.drops[i]);
     for (size_t i = 0; i < t.esp.size(); ++i) t.esp[i] += read_counter(c.esp_drops[i]);
   }
@@ -81,9 +83,9 @@ std::string Dataplane::stats_json() const {
   out += fmt::format(
       "}},\n  \"encrypted\": {}, \"decrypted\": {}, \"forwarded_clear\": {}, \"local_replies\": {}, "
       "\"ike_punted\": {}, \"acquires\": {}, \"held\": {}, \"neighbors_learned\": {}, \"hold_drops\": {}, "
-      "\"connections_created\": {},\n",
+      "\"connections_created\": {}, \"fragmented\": {}, \"icmp_too_big\": {},\n",
       t.encrypted, t.decrypted, t.forwarded_clear, t.local_replies, t.ike_punted, t.acquires, t.held,
-      neighbors_learned_, hold_drops_, connections_created_);
+      neighbors_learned_, hold_drops_, connections_created_, t.fragmented, t.icmp_too_big);
   out += "  \"drops\": {";
   bool first = true;
   for (size_t i = 1; i < t.drops.size(); ++i) {

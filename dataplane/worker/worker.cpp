@@ -10,10 +10,12 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "net/local_responder.hpp"
 #include "net/packet_view.hpp"
+#include "net/too_big.hpp"
 
 namespace dpvpn::dataplane {
 
@@ -22,6 +24,8 @@ namespace {
 constexpr uint8_t kIcmp6NeighborSolicit = 135, kIcmp6NeighborAdvert = 136;
 constexpr uint16_t kIkePort = 500, kNattPort = 4500;
 constexpr uint64_t kTxDrainMicros = 100;
+constexpr uint32_t kIcmpErrorsPerSecond = 100;  // per worker: an error storm must not become a flood
+constexpr uint16_t kMaxFragments = 8;
 
 IpAddr ip_src(const uint8_t* l3, bool v6) {
   if (!v6) {
@@ -209,24 +213,62 @@ void Worker::track(const rte_mbuf* m, uint8_t direction, uint32_t sa_index) {
   rte_ring_mp_enqueue_elem(view_.control_ring, &ev, sizeof ev);
 }
 
-void Worker::route_and_send(rte_mbuf* m, const IpAddr& dst, bool ipv6) {
+void Worker::route_and_send(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port) {
   const NextHop* hop = view_.next_hops->lookup(dst);
   if (hop == nullptr) return drop(m, DropReason::kNoRoute);
-  const PortInfo& port = (*view_.ports)[hop->port_index];
-  if (rte_pktmbuf_pkt_len(m) > port.mtu) return drop(m, DropReason::kTooBig);
+  const uint16_t mtu = (*view_.ports)[hop->port_index].mtu;
+  if (rte_pktmbuf_pkt_len(m) <= mtu) return send_resolved(m, dst, ipv6, *hop);
+  rte_mbuf* frags[kMaxFragments];
+  const uint16_t n = handle_too_big(m, mtu, in_port, frags, kMaxFragments);
+  for (uint16_t i = 0; i < n; ++i) send_resolved(frags[i], dst, ipv6, *hop);
+}
+
+void Worker::send_resolved(rte_mbuf* m, const IpAddr& dst, bool ipv6, const NextHop& hop) {
+  const PortInfo& port = (*view_.ports)[hop.port_index];
   tables::NeighborKey key{};
-  key.addr = NextHops::neighbor_for(*hop, dst);
+  key.addr = NextHops::neighbor_for(hop, dst);
   key.port = port.port_id;
   const auto* neighbor = view_.tables->typed<tables::TableId::neighbors>().lookup(key);
   if (neighbor != nullptr && neighbor->state == tables::kNeighborReachable) {
     if (!push_ethernet(m, port, neighbor->mac, ipv6)) return drop(m, DropReason::kTooBig);
-    return send(hop->port_index, m);
+    return send(hop.port_index, m);
   }
-  HoldItem item{m, hop->port_index, {}, key.addr};
+  HoldItem item{m, hop.port_index, {}, key.addr};
   if (rte_ring_mp_enqueue_elem(view_.hold_ring, &item, sizeof item) != 0) {
     return drop(m, DropReason::kNeighborHoldFull);
   }
   bump(counters_.held);
+}
+
+uint16_t Worker::handle_too_big(rte_mbuf* m, uint16_t limit, uint16_t in_port, rte_mbuf** out, uint16_t max_out) {
+  const uint8_t* ip = rte_pktmbuf_mtod(m, const uint8_t*);
+  const bool v4 = (ip[0] >> 4) == 4;
+  const bool df = v4 && (rte_be_to_cpu_16(reinterpret_cast<const rte_ipv4_hdr*>(ip)->fragment_offset) &
+                         RTE_IPV4_HDR_DF_FLAG) != 0;
+  if (v4 && !df) {
+    const uint16_t n = fragment_ipv4(m, limit, view_.mbufs, out, max_out);
+    if (n != 0) {
+      bump(counters_.fragmented);
+      return n;
+    }
+  } else if (in_port != kFromTunnel) {
+    const uint64_t now = view_.now_seconds->load(std::memory_order_relaxed);
+    if (now != icmp_second_) {
+      icmp_second_ = now;
+      icmp_sent_this_second_ = 0;
+    }
+    const IpAddr* src = (*view_.ports)[in_port].first_address(v4);
+    if (src != nullptr && icmp_sent_this_second_ < kIcmpErrorsPerSecond) {
+      if (rte_mbuf* error = build_too_big(m, *src, limit, view_.mbufs); error != nullptr) {
+        ++icmp_sent_this_second_;
+        bump(counters_.icmp_too_big);
+        const IpAddr sender = ip_src(ip, !v4);
+        route_and_send(error, sender, !v4, kFromTunnel);
+      }
+    }
+  }
+  drop(m, DropReason::kTooBig);
+  return 0;
 }
 
 bool Worker::handle_local(uint16_t port_index, rte_mbuf* m, const PacketView& v, uint32_t* spi) {
@@ -270,8 +312,10 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
   IpAddr esp_dst[kBurst];
   uint32_t esp_spi[kBurst];
   uint16_t n_in = 0;
-  rte_mbuf* esp_out[kBurst];
-  const SaSlot* esp_out_sa[kBurst];
+  // Room for every packet of the burst plus the fragments of a few large ones.
+  static constexpr size_t kOutMax = kBurst * 4;
+  rte_mbuf* esp_out[kOutMax];
+  const SaSlot* esp_out_sa[kOutMax];
   uint16_t n_out = 0;
 
   for (uint16_t i = 0; i < n; ++i) {
@@ -361,6 +405,16 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
         strip_to_ip(m, v);
         decrement_ttl(m, v6);
         track(m, tables::kDirOutbound, sa->sa_index);
+        // The inner packet must fit the outer link after ESP (RFC 4459: fragment before encrypting).
+        const NextHop* outer_hop = view_.next_hops->lookup(slot->remote);
+        const uint16_t outer_mtu = outer_hop != nullptr ? (*view_.ports)[outer_hop->port_index].mtu : 1500;
+        const auto limit = static_cast<uint16_t>(outer_mtu - slot->max_overhead);
+        if (rte_pktmbuf_pkt_len(m) > limit) {
+          const uint16_t n_frags = handle_too_big(m, limit, port_index, esp_out + n_out,
+                                                  static_cast<uint16_t>(std::min<size_t>(kMaxFragments, kOutMax - n_out)));
+          for (uint16_t f = 0; f < n_frags; ++f) esp_out_sa[n_out++] = slot;
+          continue;
+        }
         esp_out[n_out] = m;
         esp_out_sa[n_out] = slot;
         ++n_out;
@@ -374,9 +428,11 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
     }
     bump(counters_.forwarded_clear);
     track(m, port.role == PortRole::kInside ? tables::kDirOutbound : tables::kDirInbound, kNoSa);
-    route_and_send(m, dst, v6);
+    route_and_send(m, dst, v6, port_index);
   }
-  if (n_out != 0) outbound_esp(esp_out, esp_out_sa, n_out);
+  for (uint16_t done = 0; done < n_out; done += kBurst) {
+    outbound_esp(esp_out + done, esp_out_sa + done, std::min<uint16_t>(kBurst, static_cast<uint16_t>(n_out - done)));
+  }
   if (n_in != 0) inbound_esp(esp_in, esp_dst, esp_spi, n_in);
 }
 
@@ -390,7 +446,7 @@ void Worker::outbound_esp(rte_mbuf** pkts, const SaSlot** sas, uint16_t n) {
       continue;
     }
     bump(counters_.encrypted);
-    route_and_send(pkts[i], sas[i]->remote, !sas[i]->remote.is_v4());
+    route_and_send(pkts[i], sas[i]->remote, !sas[i]->remote.is_v4(), kFromTunnel);
   }
 }
 
@@ -438,7 +494,7 @@ void Worker::inbound_esp(rte_mbuf** pkts, const IpAddr* dsts, const uint32_t* sp
       continue;
     }
     track(known[i], tables::kDirInbound, values_sa[i]);
-    route_and_send(known[i], ip_dst(inner, v6), v6);
+    route_and_send(known[i], ip_dst(inner, v6), v6, kFromTunnel);
   }
 }
 

@@ -15,6 +15,7 @@
 #include "worker/esp_stage.hpp"
 #include "worker/worker_counters.hpp"
 
+struct rte_mempool;
 struct rte_ring;
 struct rte_eth_dev_tx_buffer;
 
@@ -32,6 +33,7 @@ struct DataplaneView {
   const std::atomic<uint64_t>* now_seconds = nullptr;
   const std::atomic<bool>* stop = nullptr;
   tables::RcuDomain* rcu = nullptr;  // workers are its readers, reader id = worker index
+  rte_mempool* mbufs = nullptr;      // for fragments and ICMP errors
   IdleMode idle = IdleMode::kPoll;
   uint32_t idle_sleep_us = 100;
 };
@@ -60,7 +62,13 @@ class Worker {
   void process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n);
   // Answers or punts traffic to our own addresses; false (with the SPI) when it is ESP to decrypt.
   bool handle_local(uint16_t port_index, rte_mbuf* m, const struct PacketView& v, uint32_t* spi);
-  void route_and_send(rte_mbuf* m, const IpAddr& dst, bool ipv6);
+  // in_port: where m came in (the source of an ICMP error); kFromTunnel: decrypted, no ICMP error.
+  static constexpr uint16_t kFromTunnel = UINT16_MAX;
+  void route_and_send(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port);
+  void send_resolved(rte_mbuf* m, const IpAddr& dst, bool ipv6, const NextHop& hop);
+  // m (data at IP) is larger than `limit`: IPv4 without DF is fragmented into out[] (returns the
+  // count); otherwise the sender gets an ICMP error (rate-limited) and m is dropped (returns 0).
+  uint16_t handle_too_big(rte_mbuf* m, uint16_t limit, uint16_t in_port, rte_mbuf** out, uint16_t max_out);
   // connections: refresh the flow's entry, or ask the writer to create it.
   void track(const rte_mbuf* m, uint8_t direction, uint32_t sa_index);
   void send(uint16_t port_index, rte_mbuf* m);
@@ -79,6 +87,8 @@ class Worker {
   std::vector<rte_eth_dev_tx_buffer*> tx_buffers_;  // per port index
   uint64_t last_drain_tsc_ = 0;
   uint64_t drain_interval_tsc_ = 0;
+  uint64_t icmp_second_ = 0;
+  uint32_t icmp_sent_this_second_ = 0;
   WorkerCounters counters_;
 };
 

@@ -15,7 +15,7 @@ struct alignas(64) WorkerCounters {
   std::array<uint64_t, kMaxPorts> rx_packets{}, rx_bytes{}, tx_packets{}, tx_bytes{};
   uint64_t encrypted = 0, decrypted = 0, forwarded_clear = 0, local_replies = 0;
   uint64_t ike_punted = 0, acquires = 0, neighbor_learned = 0, held = 0;
-  uint64_t bursts = 0, idle_polls = 0;
+  uint64_t bursts = 0, idle_polls = 0, fragmented = 0, icmp_too_big = 0;
   std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> drops{};
   std::array<uint64_t, kMaxEspReasons> esp_drops{};
 };

@@ -135,7 +135,7 @@ def run_dataplane(binary, config_text, inside_in, outside_in, timeout=60, extra_
     return rdpcap(paths["out_inside"]), rdpcap(paths["out_outside"]), stats, proc.stdout
 
 
-def base_config(sas, policies, replay_window=1024):
+def base_config(sas, policies, replay_window=1024, outside_mtu=1500):
     return f"""
 dataplane:
   workers:
@@ -157,6 +157,7 @@ ports:
     role: outside
     addresses: [192.0.2.1/24, "2001:db8::1/64"]
     mac: "{OUTSIDE_MAC}"
+    mtu: {outside_mtu}
 sas:
 {chr(10).join(sa.yaml() for sa in sas)}
 policies:
