@@ -234,6 +234,12 @@ Dataplane::~Dataplane() {
   rte_mempool_free(mbufs_);
 }
 
+uint32_t Dataplane::poll_workers_once() {
+  uint32_t n = 0;
+  for (auto& w : workers_) n += w->poll_once();
+  return n;
+}
+
 uint64_t Dataplane::rx_total() const {
   uint64_t total = 0;
   for (const auto& w : workers_) {

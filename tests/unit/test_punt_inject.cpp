@@ -1,0 +1,178 @@
+// The dataplane's internal control-plane API, in-process: ports are rte_ring ethdevs the test
+// feeds and drains; the worker is polled on the test thread. IKE packets are punted with their
+// frame, control-plane frames are injected out of a port, and a protected flow without an SA
+// raises exactly one acquire and one encryption_requests entry.
+#include <catch2/catch.hpp>
+
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include <cstring>
+#include <vector>
+
+#include "config/dataplane_config.hpp"
+#include "runtime/dataplane.hpp"
+
+using namespace dpvpn;
+using namespace dpvpn::dataplane;
+
+namespace {
+
+struct RingPort {
+  rte_ring* rx = nullptr;  // what the port receives (the test enqueues)
+  rte_ring* tx = nullptr;  // what the port sends (the test dequeues)
+  // The ethdev is named "net_ring_" + name (rte_eth_from_rings adds the prefix).
+  explicit RingPort(const std::string& name) {
+    rx = rte_ring_create((name + "_rx").c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    tx = rte_ring_create((name + "_tx").c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    REQUIRE(rte_eth_from_rings(name.c_str(), &rx, 1, &tx, 1, SOCKET_ID_ANY) >= 0);
+  }
+};
+
+const char* kConfig = R"(
+dataplane:
+  workers:
+    - lcore: 1
+      rx: [inside:0, outside:0]
+  mbufs: 2047
+ports:
+  - name: inside
+    device: net_ring_pi_in
+    role: inside
+    addresses: [10.1.0.1/24]
+    mac: "02:00:00:00:00:01"
+  - name: outside
+    device: net_ring_pi_out
+    role: outside
+    addresses: [192.0.2.1/24]
+    mac: "02:00:00:00:00:02"
+)";
+
+// Ethernet (to our outside MAC) + IPv4 + UDP with `payload`.
+std::vector<uint8_t> udp_frame(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+                               const std::vector<uint8_t>& payload) {
+  std::vector<uint8_t> f(14 + 20 + 8 + payload.size());
+  const uint8_t eth[14] = {0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0x02, 0x02, 0x08, 0x00};
+  std::memcpy(f.data(), eth, 14);
+  uint8_t* ip = f.data() + 14;
+  const uint16_t total = static_cast<uint16_t>(20 + 8 + payload.size());
+  ip[0] = 0x45;
+  ip[2] = static_cast<uint8_t>(total >> 8);
+  ip[3] = static_cast<uint8_t>(total);
+  ip[8] = 64;
+  ip[9] = 17;
+  for (int i = 0; i < 4; ++i) {
+    ip[12 + i] = static_cast<uint8_t>(src >> (24 - 8 * i));
+    ip[16 + i] = static_cast<uint8_t>(dst >> (24 - 8 * i));
+  }
+  uint32_t sum = 0;
+  for (int i = 0; i < 20; i += 2) sum += static_cast<uint32_t>(ip[i] << 8 | ip[i + 1]);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  ip[10] = static_cast<uint8_t>(~sum >> 8);
+  ip[11] = static_cast<uint8_t>(~sum);
+  uint8_t* udp = ip + 20;
+  udp[0] = static_cast<uint8_t>(sport >> 8);
+  udp[1] = static_cast<uint8_t>(sport);
+  udp[2] = static_cast<uint8_t>(dport >> 8);
+  udp[3] = static_cast<uint8_t>(dport);
+  udp[4] = static_cast<uint8_t>((8 + payload.size()) >> 8);
+  udp[5] = static_cast<uint8_t>(8 + payload.size());
+  std::memcpy(udp + 8, payload.data(), payload.size());
+  return f;
+}
+
+void receive(rte_mempool* pool, rte_ring* rx, const std::vector<uint8_t>& frame) {
+  rte_mbuf* m = rte_pktmbuf_alloc(pool);
+  REQUIRE(m != nullptr);
+  std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size())), frame.data(), frame.size());
+  REQUIRE(rte_ring_enqueue(rx, m) == 0);
+}
+
+std::vector<std::vector<uint8_t>> sent(rte_ring* tx) {
+  std::vector<std::vector<uint8_t>> out;
+  void* obj = nullptr;
+  while (rte_ring_dequeue(tx, &obj) == 0) {
+    auto* m = static_cast<rte_mbuf*>(obj);
+    const auto* d = rte_pktmbuf_mtod(m, const uint8_t*);
+    out.emplace_back(d, d + rte_pktmbuf_data_len(m));
+    rte_pktmbuf_free(m);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("punt, inject and acquire through the control channel") {
+  RingPort inside("pi_in"), outside("pi_out");
+  DataplaneConfig config;
+  REQUIRE(parse_dataplane_config(kConfig, "pi.yaml", &config).is_ok());
+  std::unique_ptr<Dataplane> dp;
+  const Status created = Dataplane::create(config, &dp);
+  INFO(created.to_string());
+  REQUIRE(created.is_ok());
+  rte_mempool* pool = rte_pktmbuf_pool_create("pi_test_pool", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+  REQUIRE(pool != nullptr);
+
+  // IKE_SA_INIT to our outside address on UDP 500: punted with the whole frame.
+  const std::vector<uint8_t> ike(28, 0x21);
+  const auto frame = udp_frame(0xc0000202, 0xc0000201, 500, 500, ike);
+  receive(pool, outside.rx, frame);
+  // IKE on 4500 after the non-ESP marker: punted too.
+  std::vector<uint8_t> natt_ike(4, 0);
+  natt_ike.insert(natt_ike.end(), 28, 0x22);
+  receive(pool, outside.rx, udp_frame(0xc0000202, 0xc0000201, 4500, 4500, natt_ike));
+  CHECK(dp->poll_workers_once() == 2);
+  dp->housekeeping_once();
+  auto first = dp->control().poll();
+  REQUIRE(first.has_value());
+  CHECK(first->type == ControlEventType::kIkePacket);
+  CHECK(first->port_index == 1);
+  CHECK(first->frame == frame);
+  auto second = dp->control().poll();
+  REQUIRE(second.has_value());
+  CHECK(second->type == ControlEventType::kIkePacket);
+  CHECK_FALSE(dp->control().poll().has_value());
+
+  // The control plane answers: the frame leaves the outside port unchanged.
+  const auto reply = udp_frame(0xc0000201, 0xc0000202, 500, 500, std::vector<uint8_t>(40, 0x33));
+  dp->control().inject(1, reply);
+  dp->housekeeping_once();
+  dp->poll_workers_once();
+  const auto out = sent(outside.tx);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0] == reply);
+
+  // A protected range whose route has no SA yet: the first packet raises one acquire.
+  REQUIRE(dp->tables()
+              .vpn_routing()
+              .add(tables::vpn_route_key(*IpAddr::parse("10.2.0.0"), 16),
+                   {*IpAddr::parse("192.0.2.2"), 7, tables::kRouteEncrypt, 0, 0})
+              .is_ok());
+  auto flow = udp_frame(0x0a010005, 0x0a020009, 1234, 80, std::vector<uint8_t>(10, 1));
+  flow[0] = 0x02;  // to our inside MAC
+  flow[5] = 0x01;
+  receive(pool, inside.rx, flow);
+  dp->poll_workers_once();
+  dp->housekeeping_once();
+  receive(pool, inside.rx, flow);  // the same flow again: the entry exists, no second acquire
+  dp->poll_workers_once();
+  dp->housekeeping_once();
+  auto acquire = dp->control().poll();
+  REQUIRE(acquire.has_value());
+  CHECK(acquire->type == ControlEventType::kAcquire);
+  CHECK(acquire->src == *IpAddr::parse("10.1.0.5"));
+  CHECK(acquire->dst == *IpAddr::parse("10.2.0.9"));
+  CHECK(acquire->gateway == *IpAddr::parse("192.0.2.2"));
+  CHECK(acquire->sport == 1234);
+  CHECK(acquire->dport == 80);
+  CHECK_FALSE(dp->control().poll().has_value());
+  CHECK(dp->tables().table(tables::TableId::encryption_requests).count() == 1);
+  CHECK(sent(outside.tx).empty());  // nothing left in clear
+  const std::string stats = dp->stats_json();
+  CHECK(stats.find("\"no_sa_acquire\": 2") != std::string::npos);
+  CHECK(stats.find("\"ike_punted\": 2") != std::string::npos);
+  dp.reset();
+  rte_mempool_free(pool);
+}
