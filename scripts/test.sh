@@ -12,3 +12,4 @@ BUILD_DIR="$root/build-asan" BUILD_TYPE=Debug SANITIZE=ON "$root/scripts/setup.s
 # DPDK keeps its memory for the process lifetime; leaks are not what this run looks for.
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   DPVPN_CONCURRENCY_SECONDS=1.5 ctest --test-dir "$root/build-asan" --output-on-failure
+"$root/scripts/fuzz.sh" 20
