@@ -135,7 +135,13 @@ def run_dataplane(binary, config_text, inside_in, outside_in, timeout=60, extra_
     return rdpcap(paths["out_inside"]), rdpcap(paths["out_outside"]), stats, proc.stdout
 
 
-def base_config(sas, policies, replay_window=1024, outside_mtu=1500):
+def base_config(sas, policies, replay_window=1024, outside_mtu=1500, crypto=None, inside_vlan=0):
+    """crypto: None (the default engine), "ipsec-mb", or ("cryptodev", "crypto_aesni_mb0")."""
+    crypto_lines = ""
+    if isinstance(crypto, str):
+        crypto_lines = f"\n  crypto: {crypto}"
+    elif crypto is not None:
+        crypto_lines = f"\n  crypto: {crypto[0]}\n  crypto_device: {crypto[1]}"
     return f"""
 dataplane:
   workers:
@@ -145,13 +151,14 @@ dataplane:
   idle_sleep_us: 200
   mbufs: 4095
   replay_window: {replay_window}
-  hold_queue: 1024
+  hold_queue: 1024{crypto_lines}
 ports:
   - name: inside
     device: "net_pcap0,rx_pcap=@in_inside@,tx_pcap=@out_inside@"
     role: inside
     addresses: [10.1.0.1/24, "fd01::1/64"]
     mac: "{INSIDE_MAC}"
+    vlan: {inside_vlan}
   - name: outside
     device: "net_pcap1,rx_pcap=@in_outside@,tx_pcap=@out_outside@"
     role: outside
