@@ -2,13 +2,15 @@
 // CryptoEngine: the seam between ESP framing and the crypto implementation. ESP builds one
 // CryptoOp per packet (pointers into the packet, lengths, AAD) and hands a whole burst to the
 // engine; the engine en/decrypts in place, writes or verifies the ICV and sets each op's status.
-// Today's engine is intel-ipsec-mb (ipsec_mb_engine.hpp); a DPDK cryptodev engine or a test
+// Engines: intel-ipsec-mb (ipsec_mb_engine.hpp) and DPDK cryptodev (cryptodev_engine.hpp); a test
 // double can implement the same interface.
 #include <cstddef>
 #include <cstdint>
 
 #include "sa/sa_params.hpp"
 #include "util/status.hpp"
+
+struct rte_mbuf;
 
 namespace dpvpn::dataplane {
 
@@ -30,6 +32,10 @@ enum class CryptoStatus : uint8_t { kOk, kAuthFailed, kError };
 // One packet's crypto work. All pointers point into the packet except the op's own scratch.
 struct CryptoOp {
   const EspKeyBlock* keys;
+  // The packet (one segment) that esp/iv/cipher/icv point into. Engines that hand the packet to
+  // a device (cryptodev) express those pointers as offsets from rte_pktmbuf_mtod(mbuf); the
+  // intel-ipsec-mb engine ignores it.
+  rte_mbuf* mbuf;
   EspAlgorithm algorithm;
   CryptoDirection direction;
   uint8_t aad_len;          // AEAD: 8 (SPI||seq) or 12 (SPI||seq_hi||seq_lo with ESN); else 0
@@ -55,6 +61,11 @@ class CryptoEngine {
   // Control path: expands params.key / params.auth_key into *out (and any per-SA secret such as
   // the CBC IV key). The Status never contains key bytes. Safe to call from any thread.
   virtual Status prepare_keys(const SaParams& params, EspKeyBlock* out) const = 0;
+
+  // Control path: releases what prepare_keys acquired outside the block (cryptodev sessions),
+  // once no lcore can still be using the block. The block's bytes stay to be wiped by the owner.
+  // Engines whose blocks are plain data need nothing (the default).
+  virtual void release_keys(EspKeyBlock* keys) const { static_cast<void>(keys); }
 
   // Data path: runs n ops (any n), sets every op's status. No allocation, locks or syscalls.
   // Call only from the lcore that owns this engine object.

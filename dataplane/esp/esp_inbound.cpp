@@ -160,6 +160,7 @@ void inbound_chunk(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sa
       if (r == EspResult::kOk) {
         CryptoOp& op = ops[nops];
         op.keys = hot.keys;
+        op.mbuf = m;
         op.algorithm = hot.algorithm;
         op.direction = CryptoDirection::kDecrypt;
         op.esp = esp;

@@ -170,6 +170,7 @@ void outbound_chunk(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* s
 
     CryptoOp& op = ops[nops];
     op.keys = hot.keys;
+    op.mbuf = m;
     op.algorithm = hot.algorithm;
     op.direction = CryptoDirection::kEncrypt;
     op.esp = esp;

@@ -1,5 +1,9 @@
 #include "runtime/esp_stage_factory.hpp"
 
+#include <atomic>
+#include <cstdio>
+
+#include "esp/cryptodev_engine.hpp"
 #include "esp/esp_inbound.hpp"
 #include "esp/esp_outbound.hpp"
 #include "esp/esp_result.hpp"
@@ -9,7 +13,8 @@ namespace dpvpn::dataplane {
 
 namespace {
 
-// EspStage over dataplane/esp with one crypto engine (one IMB_MGR) owned by the worker.
+// EspStage over dataplane/esp with one crypto engine (one IMB_MGR, or one cryptodev queue pair)
+// owned by the worker.
 class LibraryEspStage final : public EspStage {
  public:
   explicit LibraryEspStage(std::unique_ptr<CryptoEngine> engine) : engine_(std::move(engine)) {}
@@ -38,17 +43,37 @@ class LibraryEspStage final : public EspStage {
   std::unique_ptr<CryptoEngine> engine_;
 };
 
-}  // namespace
-
-std::unique_ptr<CryptoEngine> make_crypto_engine(const DataplaneConfig& config) {
-  static_cast<void>(config);  // cryptodev: a later issue; the config parser accepts the setting
+// Cryptodev: every worker's engine gets its own queue pair of config.crypto_device (numbered in
+// creation order, 0, 1, ...); the key engine (writer thread, make_crypto_engine) takes none. The
+// sessions it creates in prepare_keys belong to the device and are valid on every queue pair of
+// it, so workers use the SAs' key blocks as they are.
+std::unique_ptr<CryptoEngine> make_engine(const DataplaneConfig& config, bool data_path) {
+  if (config.crypto == CryptoKind::kCryptodev) {
+    static std::atomic<uint16_t> next_queue_pair{0};
+    const uint16_t qp = data_path ? next_queue_pair.fetch_add(1) : CryptodevEngine::kNoQueuePair;
+    std::unique_ptr<CryptodevEngine> engine;
+    if (Status s = CryptodevEngine::create(config.crypto_device, qp, &engine); !s) {
+      std::fprintf(stderr, "dpvpn-dataplane: crypto: %s\n", s.message().c_str());
+      return nullptr;
+    }
+    return engine;
+  }
   std::unique_ptr<IpsecMbEngine> engine;
-  if (!IpsecMbEngine::create(&engine).is_ok()) return nullptr;
+  if (Status s = IpsecMbEngine::create(&engine); !s) {
+    std::fprintf(stderr, "dpvpn-dataplane: crypto: %s\n", s.message().c_str());
+    return nullptr;
+  }
   return engine;
 }
 
+}  // namespace
+
+std::unique_ptr<CryptoEngine> make_crypto_engine(const DataplaneConfig& config) {
+  return make_engine(config, false);
+}
+
 std::unique_ptr<EspStage> make_esp_stage(const DataplaneConfig& config) {
-  auto engine = make_crypto_engine(config);
+  auto engine = make_engine(config, true);
   if (engine == nullptr) return nullptr;
   return std::make_unique<LibraryEspStage>(std::move(engine));
 }
