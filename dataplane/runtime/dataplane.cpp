@@ -49,6 +49,13 @@ std::vector<std::string> eal_args_for(const DataplaneConfig& config) {
     args.push_back(port.is_pci ? "-a" : "--vdev");
     args.push_back(port.device);
   }
+  // A PCI crypto device (QAT) must be allowed explicitly once ports use -a; vdevs are probed by
+  // the cryptodev engine itself.
+  // (The config accepts crypto_* vdev names or PCI addresses only.)
+  if (config.crypto == CryptoKind::kCryptodev && !config.crypto_device.starts_with("crypto_")) {
+    args.push_back("-a");
+    args.push_back(config.crypto_device);
+  }
   return args;
 }
 
@@ -186,6 +193,11 @@ Status Dataplane::init_workers() {
     if (inject == nullptr) return {StatusCode::kResourceExhausted, "inject ring"};
     inject_rings_.push_back(inject);
     esp_stages_.push_back(make_esp_stage(config_));
+    if (esp_stages_.back() == nullptr) {
+      return {StatusCode::kResourceExhausted,
+              fmt::format("worker {}: no crypto engine ({} {})", w,
+                          config_.crypto == CryptoKind::kCryptodev ? "cryptodev" : "ipsec-mb", config_.crypto_device)};
+    }
     if (Status s = rcu_->register_reader(w); !s) return s;
     auto worker = std::make_unique<Worker>(w, view, config_.workers[w].rx, inject, *esp_stages_.back());
     if (!worker->init()) return {StatusCode::kResourceExhausted, "worker TX buffers"};

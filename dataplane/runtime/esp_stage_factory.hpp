@@ -1,5 +1,6 @@
 #pragma once
-// The crypto engine and ESP stage the config asks for (today: intel-ipsec-mb).
+// The crypto engine and ESP stage the config asks for: intel-ipsec-mb directly, or a DPDK
+// cryptodev device (crypto_aesni_mb, crypto_openssl, QAT) with one queue pair per worker.
 #include <memory>
 
 #include "config/dataplane_config.hpp"
