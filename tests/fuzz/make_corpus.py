@@ -2,9 +2,11 @@
 """Seed corpus for tests/fuzz/fuzz_packet.cpp: one Ethernet frame per file.
 
 ESP packets are encrypted by scapy's SecurityAssociation with the fuzzer's four inbound SAs (same
-SPIs, keys, addresses, ports), so they decrypt and reach the code after the ICV check; then
-tampered, truncated and IKE/keepalive variants, ARP, neighbour discovery, echo, and frames cut
-short at every layer. Deterministic: rerunning rewrites the same files.
+SPIs, keys, addresses, ports), so they decrypt and reach the code after the ICV check; ESP whose
+plaintext is chosen here (scapy's ciphers over a hand-made trailer: bad padding, next header 59 /
+17 / 41-for-IPv4, an inner length past the payload, TFC padding, inner options and fragments),
+since no mutation can reach those branches through a valid ICV; then tampered, truncated and
+IKE/keepalive variants, ARP, neighbour discovery, echo, and frames cut short at every layer. Deterministic: rerunning rewrites the same files.
 
 Usage: /usr/bin/python3 tests/fuzz/make_corpus.py [OUT_DIR]   (default: tests/fuzz/corpus)
 Needs Debian's python3-scapy (and python3-cryptography, which scapy's ESP uses).
@@ -17,7 +19,7 @@ import sys
 
 from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, ICMPv6EchoRequest, ICMPv6ND_NA, ICMPv6ND_NS, \
     ICMPv6NDOptDstLLAddr, ICMPv6NDOptSrcLLAddr, IPOption_RR, IPv6, IPv6ExtHdrHopByHop, Raw, Dot1Q
-from scapy.layers.ipsec import ESP, SecurityAssociation
+from scapy.layers.ipsec import ESP, SecurityAssociation, _ESPPlain
 
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 
@@ -56,22 +58,49 @@ def outer_ip(v, payload, proto):
     return bytes(IPv6(src=src, dst=dst, nh=proto, hlim=61) / Raw(payload))
 
 
-def esp_bytes(i, inner, seq, seq_hi=0):
-    """ESP header .. ICV (no outer IP/UDP) for `inner` with SA i and sequence number seq_hi:seq."""
+def scapy_sa(i, seq_hi=0):
     crypt, _, auth, esn, _, v = SAS[i]
     key, auth_key = keys(i)
     src, dst = OUTER[v]
     tunnel = IP(src=src, dst=dst) if v == 4 else IPv6(src=src, dst=dst)
-    sa = SecurityAssociation(ESP, spi=SPI_BASE + i, crypt_algo=crypt, crypt_key=key, auth_algo=auth,
-                             auth_key=auth_key or None, tunnel_header=tunnel, esn_en=esn, esn=seq_hi)
+    return SecurityAssociation(ESP, spi=SPI_BASE + i, crypt_algo=crypt, crypt_key=key, auth_algo=auth,
+                               auth_key=auth_key or None, tunnel_header=tunnel, esn_en=esn, esn=seq_hi)
+
+
+def deterministic_iv(i, seq, seq_hi):
+    return hashlib.sha256(b"iv %d %d %d" % (i, seq_hi, seq)).digest()[:16 if SAS[i][2] else 8]
+
+
+def fix_esn_icv(i, esp, seq_hi):
+    """RFC 4303 2.2.1: with ESN, seq_hi is under the HMAC; scapy leaves it out."""
+    _, _, auth, esn, _, _ = SAS[i]
+    if not (esn and auth):
+        return esp
+    return esp[:-16] + hmac.new(keys(i)[1], esp[:-16] + struct.pack("!I", seq_hi), hashlib.sha256).digest()[:16]
+
+
+def esp_bytes(i, inner, seq, seq_hi=0):
+    """ESP header .. ICV (no outer IP/UDP) for `inner` with SA i and sequence number seq_hi:seq."""
+    sa = scapy_sa(i, seq_hi)
     sa.seq_num = seq
-    iv = hashlib.sha256(b"iv %d %d %d" % (i, seq_hi, seq)).digest()[:8 if auth is None else 16]  # deterministic
-    raw = bytes(sa.encrypt(inner, iv=iv))
-    esp = raw[20 if v == 4 else 40:]
-    if esn and auth:
-        # RFC 4303 2.2.1: seq_hi is under the HMAC; scapy leaves it out.
-        esp = esp[:-16] + hmac.new(auth_key, esp[:-16] + struct.pack("!I", seq_hi), hashlib.sha256).digest()[:16]
-    return esp
+    raw = bytes(sa.encrypt(inner, iv=deterministic_iv(i, seq, seq_hi)))
+    return fix_esn_icv(i, raw[20 if SAS[i][5] == 4 else 40:], seq_hi)
+
+
+def esp_plain(i, data, nh=4, seq=1, padding=None, padlen=None, extra_pad=0):
+    """ESP with a plaintext of our choosing (scapy's ciphers, our trailer): what a broken or
+    malicious peer with the right keys could send. Padding is 1, 2, 3, ... to the block size
+    (+ extra_pad bytes) unless `padding` is given; `padlen` defaults to its length."""
+    _, _, auth, esn, _, _ = SAS[i]
+    sa = scapy_sa(i)
+    if padding is None:
+        n = (-(len(data) + 2)) % (16 if auth else 4) + extra_pad
+        padding = bytes(range(1, n + 1))
+    esp = _ESPPlain(spi=SPI_BASE + i, seq=seq, iv=deterministic_iv(i, seq, 0), data=Raw(data), padding=padding,
+                    padlen=len(padding) if padlen is None else padlen, nh=nh)
+    esp = sa.crypt_algo.encrypt(sa, esp, sa.crypt_key, sa.crypt_icv_size, esn_en=esn, esn=0)
+    sa.auth_algo.sign(esp, sa.auth_key)
+    return fix_esn_icv(i, bytes(esp), 0)
 
 
 def esp_frame(i, esp, dup=False, udp=None):
@@ -89,6 +118,14 @@ INNER6 = IPv6(src="fd00::5", dst="fd01::3", hlim=64) / UDP(sport=2222, dport=53)
 INNER6_ICMP = IPv6(src="fd00::7", dst="fd01::8") / ICMPv6EchoRequest(id=3, seq=4, data=b"ping6")
 
 
+def bad_padding(i, data):
+    """Padding of the right length (at least 4) for SA i whose second byte is not 2."""
+    block = 16 if SAS[i][2] else 4
+    pad = bytearray(range(1, (-(len(data) + 2)) % block + block + 1))
+    pad[1] = 9
+    return bytes(pad)
+
+
 def corpus():
     out = {}
     # -- ESP that decrypts, per SA (sa<N> = the SPI's last byte).
@@ -104,7 +141,24 @@ def corpus():
     out["esp-sa2-chacha-v6-inner4-off-ts"] = esp_frame(2, esp_bytes(2, INNER4_OFF_TS, 4))
     out["esp-sa3-cbc256-esn-natt-v6-inner4"] = esp_frame(3, esp_bytes(3, INNER4, 1))
     out["esp-sa3-cbc256-esn-natt-v6-inner6-dup"] = esp_frame(3, esp_bytes(3, INNER6, 77), dup=True)
-    # -- ESP that does not.
+    # -- ESP whose ICV verifies but whose plaintext is wrong (or odd but fine).
+    in4, in6 = bytes(INNER4), bytes(INNER6)
+    out["esp-sa0-plain-bad-padding"] = esp_frame(0, esp_plain(0, in4, padding=bad_padding(0, in4)))
+    out["esp-sa1-plain-bad-padding"] = esp_frame(1, esp_plain(1, in4, padding=bad_padding(1, in4)))
+    out["esp-sa0-plain-padlen-too-big"] = esp_frame(0, esp_plain(0, in4, padlen=250))
+    out["esp-sa0-plain-dummy-nh59"] = esp_frame(0, esp_plain(0, b"\xde\xad\xbe\xef" * 4, nh=59))
+    out["esp-sa0-plain-nh41-inner4"] = esp_frame(0, esp_plain(0, in4, nh=41))
+    out["esp-sa0-plain-nh17"] = esp_frame(0, esp_plain(0, in4, nh=17))
+    out["esp-sa1-plain-empty"] = esp_frame(1, esp_plain(1, b"", nh=4))
+    long_len = bytearray(in4)
+    long_len[2:4] = struct.pack("!H", len(in4) + 8)
+    out["esp-sa0-plain-inner-too-long"] = esp_frame(0, esp_plain(0, bytes(long_len)))
+    out["esp-sa3-plain-inner6-tfc-padding"] = esp_frame(3, esp_plain(3, in6 + bytes(32), nh=41, extra_pad=16))
+    opts = bytes(IP(src="10.0.0.5", dst="10.1.2.3", options=[IPOption_RR()]) / UDP(sport=7, dport=8) / Raw(b"x"))
+    out["esp-sa2-plain-inner4-options-ts"] = esp_frame(2, esp_plain(2, opts))
+    frag = bytes(IP(src="10.0.0.5", dst="10.1.2.3", proto=17, flags="MF", frag=100) / Raw(b"fragment body 12"))
+    out["esp-sa2-plain-inner4-fragment-ts"] = esp_frame(2, esp_plain(2, frag))
+    # -- ESP that does not decrypt.
     good = esp_bytes(0, INNER4, 8)
     out["esp-sa0-bad-icv"] = esp_frame(0, good[:-1] + bytes([good[-1] ^ 1]))
     out["esp-sa0-seq-zero"] = esp_frame(0, esp_bytes(0, INNER4, 0))
