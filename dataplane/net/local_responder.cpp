@@ -83,6 +83,14 @@ bool answer_neighbor_solicitation(rte_mbuf* m, const PacketView& v, const PortIn
   uint8_t* icmp = reinterpret_cast<uint8_t*>(ip + 1);
   const IpAddr target = v6_addr(icmp + 8);
   if (!port.owns(target) || ip->hop_limits != 255) return false;
+  // The advertisement (32 bytes of ICMPv6) can be longer than the solicitation (24 without an
+  // option, as in duplicate address detection): make sure the frame has room before writing.
+  const uint32_t frame_len = v.l2_len + 40u + 32u;
+  if (m->nb_segs != 1) return false;
+  if (rte_pktmbuf_data_len(m) < frame_len &&
+      rte_pktmbuf_append(m, static_cast<uint16_t>(frame_len - rte_pktmbuf_data_len(m))) == nullptr) {
+    return false;
+  }
   // Reply: NA with Solicited+Override and our link-layer address; 32 bytes of ICMPv6.
   static constexpr uint8_t kAllNodes[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
   static constexpr uint8_t kUnspecified[16] = {};
@@ -99,7 +107,6 @@ bool answer_neighbor_solicitation(rte_mbuf* m, const PacketView& v, const PortIn
   icmp[25] = 1;
   std::memcpy(icmp + 26, port.mac.data(), 6);
   set_icmp6_checksum(ip);
-  const uint32_t frame_len = v.l2_len + 40u + 32u;
   rte_pktmbuf_data_len(m) = static_cast<uint16_t>(frame_len);
   rte_pktmbuf_pkt_len(m) = frame_len;
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
