@@ -67,8 +67,8 @@ int main(int argc, char** argv) {
     } else {
       std::signal(SIGINT, on_signal);
       std::signal(SIGTERM, on_signal);
-      std::printf("dpvpn-dataplane: %zu ports, %u SAs, %zu workers running\n", dp->ports().size(),
-                  dp->sas().installed(), config.workers.size());
+      std::printf("dpvpn-dataplane: %zu ports, %u SAs, %zu worker%s running\n", dp->ports().size(),
+                  dp->sas().installed(), config.workers.size(), config.workers.size() == 1 ? "" : "s");
       std::fflush(stdout);
       dp->run_main_loop({exit_idle_ms, duration_ms}, g_interrupted);
       std::printf("%s", dp->stats_text().c_str());

@@ -25,6 +25,7 @@ namespace dpvpn::dataplane {
   X(kNeighborPending, "neighbor_pending")                                            \
   X(kNeighborHoldFull, "neighbor_hold_full")                                         \
   X(kLocalUnhandled, "local_unhandled")                                              \
+  X(kNotForwardable, "not_forwardable") /* broadcast, multicast, link-local, bad source */ \
   X(kNattKeepalive, "natt_keepalive")                                                \
   X(kIkePuntFull, "ike_punt_ring_full")                                              \
   X(kUnknownSpi, "unknown_spi")                                                      \

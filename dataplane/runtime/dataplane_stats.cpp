@@ -1,4 +1,6 @@
 // Dataplane statistics: per-lcore counters summed on read, per SA counters, as text or JSON.
+#include <rte_ethdev.h>
+
 #include <fmt/format.h>
 
 #include "esp/esp_result.hpp"
@@ -43,10 +45,22 @@ Totals sum(const std::vector<std::unique_ptr<Worker>>& workers, size_t ports) {
 
 }  // namespace
 
+// What the device itself lost: packets the RX ring had no room for (imissed), bad frames
+// (ierrors), no mbuf to receive into (rx_nombuf), TX failures (oerrors).
+static rte_eth_stats device_stats(uint16_t port_id) {
+  rte_eth_stats st{};
+  rte_eth_stats_get(port_id, &st);
+  return st;
+}
+
 std::string Dataplane::stats_text() const {
   const Totals t = sum(workers_, ports_.size());
-  std::string out = "port              rx packets      tx packets\n";
-  for (size_t p = 0; p < ports_.size(); ++p) out += fmt::format("{:<12} {:>15} {:>15}\n", ports_[p].name, t.rx[p], t.tx[p]);
+  std::string out = "port              rx packets      tx packets   missed  rx errors  no mbuf  tx errors\n";
+  for (size_t p = 0; p < ports_.size(); ++p) {
+    const rte_eth_stats d = device_stats(ports_[p].port_id);
+    out += fmt::format("{:<12} {:>15} {:>15} {:>8} {:>10} {:>8} {:>10}\n", ports_[p].name, t.rx[p], t.tx[p], d.imissed,
+                       d.ierrors, d.rx_nombuf, d.oerrors);
+  }
   out += fmt::format("encrypted {}  decrypted {}  forwarded clear {}  local replies {}  IKE punted {}  acquires {}\n",
                      t.encrypted, t.decrypted, t.forwarded_clear, t.local_replies, t.ike_punted, t.acquires);
   out += "drops:";
@@ -78,7 +92,10 @@ std::string Dataplane::stats_json() const {
   const Totals t = sum(workers_, ports_.size());
   std::string out = "{\n  \"ports\": {";
   for (size_t p = 0; p < ports_.size(); ++p) {
-    out += fmt::format("{}\"{}\": {{\"rx\": {}, \"tx\": {}}}", p ? ", " : "", ports_[p].name, t.rx[p], t.tx[p]);
+    const rte_eth_stats d = device_stats(ports_[p].port_id);
+    out += fmt::format("{}\"{}\": {{\"rx\": {}, \"tx\": {}, \"imissed\": {}, \"ierrors\": {}, \"rx_nombuf\": {}, "
+                       "\"oerrors\": {}}}",
+                       p ? ", " : "", ports_[p].name, t.rx[p], t.tx[p], d.imissed, d.ierrors, d.rx_nombuf, d.oerrors);
   }
   out += fmt::format(
       "}},\n  \"encrypted\": {}, \"decrypted\": {}, \"forwarded_clear\": {}, \"local_replies\": {}, "

@@ -87,6 +87,25 @@ tables::ConnectionsKey flow_key(const uint8_t* ip, uint32_t len, uint8_t directi
   return k;
 }
 
+// Routers never forward these (RFC 1812 4.2.2.11 / 5.3.7, RFC 4291 2.5.6 / 2.7): a link-layer
+// broadcast or multicast frame, multicast or limited broadcast destinations, unspecified,
+// loopback, multicast or link-local sources or destinations.
+bool forwardable(const rte_mbuf* m, const uint8_t* l3, bool v6) {
+  if ((rte_pktmbuf_mtod(m, const uint8_t*)[0] & 1) != 0) return false;  // group MAC address
+  if (v6) {
+    const uint8_t* src = l3 + 8;
+    const uint8_t* dst = l3 + 24;
+    static constexpr uint8_t kZero[16] = {};
+    const auto link_local = [](const uint8_t* a) { return a[0] == 0xfe && (a[1] & 0xc0) == 0x80; };
+    return dst[0] != 0xff && src[0] != 0xff && !link_local(src) && !link_local(dst) &&
+           std::memcmp(src, kZero, 16) != 0;
+  }
+  const uint8_t s0 = l3[12], s1 = l3[13], d0 = l3[16], d1 = l3[17];
+  const bool dst_bad = d0 >= 224 || d0 == 127 || d0 == 0 || (d0 == 169 && d1 == 254);
+  const bool src_bad = s0 >= 224 || s0 == 127 || s0 == 0 || (s0 == 169 && s1 == 254);
+  return !dst_bad && !src_bad;
+}
+
 // Leaves exactly the IP packet in the mbuf: no L2 header, no Ethernet padding.
 void strip_to_ip(rte_mbuf* m, const PacketView& v) {
   rte_pktmbuf_adj(m, v.l2_len);
@@ -213,14 +232,21 @@ void Worker::track(const rte_mbuf* m, uint8_t direction, uint32_t sa_index) {
   rte_ring_mp_enqueue_elem(view_.control_ring, &ev, sizeof ev);
 }
 
-void Worker::route_and_send(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port) {
+bool Worker::route_and_send(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port) {
   const NextHop* hop = view_.next_hops->lookup(dst);
-  if (hop == nullptr) return drop(m, DropReason::kNoRoute);
+  if (hop == nullptr) {
+    drop(m, DropReason::kNoRoute);
+    return false;
+  }
   const uint16_t mtu = (*view_.ports)[hop->port_index].mtu;
-  if (rte_pktmbuf_pkt_len(m) <= mtu) return send_resolved(m, dst, ipv6, *hop);
+  if (rte_pktmbuf_pkt_len(m) <= mtu) {
+    send_resolved(m, dst, ipv6, *hop);
+    return true;
+  }
   rte_mbuf* frags[kMaxFragments];
   const uint16_t n = handle_too_big(m, mtu, in_port, frags, kMaxFragments);
   for (uint16_t i = 0; i < n; ++i) send_resolved(frags[i], dst, ipv6, *hop);
+  return n != 0;
 }
 
 void Worker::send_resolved(rte_mbuf* m, const IpAddr& dst, bool ipv6, const NextHop& hop) {
@@ -372,6 +398,10 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
       continue;
     }
     // Transit traffic. From the inside, a vpn_routing match with encrypt means ESP.
+    if (!forwardable(m, l3, v6)) {
+      drop(m, DropReason::kNotForwardable);
+      continue;
+    }
     if (port.role == PortRole::kInside) {
       const tables::VpnRoutingValue* route = view_.tables->vpn_routing().route(dst);
       if (route != nullptr && (route->flags & tables::kRouteEncrypt) != 0) {
@@ -426,9 +456,8 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
       drop(m, DropReason::kTtlExceeded);
       continue;
     }
-    bump(counters_.forwarded_clear);
     track(m, port.role == PortRole::kInside ? tables::kDirOutbound : tables::kDirInbound, kNoSa);
-    route_and_send(m, dst, v6, port_index);
+    if (route_and_send(m, dst, v6, port_index)) bump(counters_.forwarded_clear);
   }
   for (uint16_t done = 0; done < n_out; done += kBurst) {
     outbound_esp(esp_out + done, esp_out_sa + done, std::min<uint16_t>(kBurst, static_cast<uint16_t>(n_out - done)));

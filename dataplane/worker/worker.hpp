@@ -64,7 +64,8 @@ class Worker {
   bool handle_local(uint16_t port_index, rte_mbuf* m, const struct PacketView& v, uint32_t* spi);
   // in_port: where m came in (the source of an ICMP error); kFromTunnel: decrypted, no ICMP error.
   static constexpr uint16_t kFromTunnel = UINT16_MAX;
-  void route_and_send(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port);
+  // True when m (or its fragments) went on towards its next hop (sent, or held for its MAC).
+  bool route_and_send(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port);
   void send_resolved(rte_mbuf* m, const IpAddr& dst, bool ipv6, const NextHop& hop);
   // m (data at IP) is larger than `limit`: IPv4 without DF is fragmented into out[] (returns the
   // count); otherwise the sender gets an ICMP error (rate-limited) and m is dropped (returns 0).

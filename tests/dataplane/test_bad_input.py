@@ -47,18 +47,24 @@ def main(binary):
         IPv6(src="fd01::5", dst="ff02::1:ff00:1", hlim=255) / ICMPv6ND_NS(tgt="fd01::1") /
         ICMPv6NDOptSrcLLAddr(lladdr=dp.HOST_MAC),                             # NS -> NA
         Ether(src=dp.HOST_MAC, dst=dp.INSIDE_MAC) / IP(src="10.1.0.5", dst="10.9.9.9", ttl=1) / UDP(),  # ttl_exceeded
+        # never forwarded: limited broadcast, multicast, a link-local IPv6 source
+        Ether(src=dp.HOST_MAC, dst="ff:ff:ff:ff:ff:ff") / IP(src="10.1.0.5", dst="255.255.255.255") / UDP(),
+        Ether(src=dp.HOST_MAC, dst="01:00:5e:00:00:fb") / IP(src="10.1.0.5", dst="224.0.0.251", ttl=4) / UDP(),
+        Ether(src=dp.HOST_MAC, dst=dp.INSIDE_MAC) / IPv6(src="fe80::5", dst="fd02::9") / UDP(),
     ]
     out_inside, out_outside, stats, log = dp.run_dataplane(binary, config, inside_in, outside_in)
     drops = stats["drops"]
     want = {"runt_frame": 1, "esp_truncated": 1, "unknown_spi": 1, "ipv4_options": 1, "ip_fragment": 1,
             "ipv4_bad_checksum": 1, "natt_keepalive": 1, "arp_malformed": 1, "unknown_ethertype": 1,
-            "esp_replay_duplicate": 1, "esp_auth_failed": 1, "ttl_exceeded": 1}
+            "esp_replay_duplicate": 1, "esp_auth_failed": 1, "ttl_exceeded": 1, "not_forwardable": 3}
     failures = [f"drops.{k} = {drops.get(k)}, want {v}" for k, v in want.items() if drops.get(k) != v]
     unexpected = {k: v for k, v in drops.items() if v and k not in want}
     if unexpected:
         failures.append(f"unexpected drops {unexpected}")
     if stats["ike_punted"] != 2:
         failures.append(f"ike_punted {stats['ike_punted']}, want 2 (UDP 500, UDP 4500 with the non-ESP marker)")
+    if stats["forwarded_clear"] != 0:
+        failures.append(f"forwarded_clear {stats['forwarded_clear']}, want 0")
     if stats["decrypted"] != 1:
         failures.append(f"decrypted {stats['decrypted']}, want 1")
     if stats["local_replies"] != 4:
