@@ -100,6 +100,7 @@ Status create_esp_sa(const SaParams& params, const CryptoEngine& engine, const E
   }
   secure_zero(sa->keys_, sizeof(EspKeyBlock));
   if (Status s = engine.prepare_keys(params, sa->keys_); !s.is_ok()) return s;
+  sa->engine_ = &engine;  // from here on, destroying the SA releases what the engine prepared
 
   // The cold copy keeps no key bytes.
   sa->params_ = params;
@@ -144,6 +145,7 @@ Status create_esp_sa(const SaParams& params, const CryptoEngine& engine, const E
 }
 
 EspSa::~EspSa() {
+  if (keys_ != nullptr && engine_ != nullptr) engine_->release_keys(keys_);
   if (keys_ != nullptr) {
     secure_zero(keys_, sizeof(EspKeyBlock));
     if (owns_keys_) delete keys_;

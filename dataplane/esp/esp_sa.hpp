@@ -161,6 +161,7 @@ class EspSa {
   std::unique_ptr<ReplayWindow> replay_;
   EspKeyBlock* keys_ = nullptr;
   bool owns_keys_ = false;
+  const CryptoEngine* engine_ = nullptr;  // released what it prepared (cryptodev sessions) on destruction
   alignas(8) uint8_t outer_template_[48] = {};
 };
 

@@ -150,7 +150,7 @@ Status Dataplane::init_tables_and_sas() {
   if (Status s = tables::KernelTableSet::create(*rcu_, clock_, options, &tables_); !s) return s;
   key_engine_ = make_crypto_engine(config_);
   if (key_engine_ == nullptr) return {StatusCode::kInternal, "no crypto engine"};
-  sa_manager_ = std::make_unique<SaManager>(*tables_, *key_engine_, clock_,
+  sa_manager_ = std::make_unique<SaManager>(*tables_, *key_engine_, clock_, *rcu_,
                                             static_cast<uint32_t>(std::max<size_t>(1024, config_.sas.size() * 2)));
   std::vector<uint32_t> index_of(config_.sas.size());
   for (size_t i = 0; i < config_.sas.size(); ++i) {
@@ -378,6 +378,10 @@ void Dataplane::handle_control_event(ControlEvent& ev) {
 void Dataplane::tick_second() {
   now_seconds_.store(clock_.now_seconds());
   tables_->age(4096);
+  check_sa_lifetimes();
+}
+
+void Dataplane::check_sa_lifetimes() {
   for (uint32_t i = 0; i < sa_manager_->slot_count(); ++i) {
     EspSa* sa = sa_manager_->sa(i);
     if (sa == nullptr) continue;
@@ -411,6 +415,7 @@ void Dataplane::housekeeping_once() {
     std::memcpy(p, request->frame.data(), request->frame.size());
     inject_frame(request->port_index, m);
   }
+  sa_manager_->reclaim();
   if (clock_.now_seconds() != now_seconds_.load()) tick_second();
 }
 

@@ -45,6 +45,8 @@ class Dataplane {
   void run_main_loop(const RunLimits& limits, const std::atomic<bool>& interrupted);
   void stop();                            // stops and joins the workers
   void housekeeping_once();               // one pass of the main thread's work
+  // SA time lifetimes, and soft/hard expiry events to the control channel (once a second).
+  void check_sa_lifetimes();
   // Tests without worker lcores: one poll of every worker, on the calling thread.
   uint32_t poll_workers_once();
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <netinet/in.h>
+#include <rte_rcu_qsbr.h>
 
 namespace dpvpn::dataplane {
 
@@ -13,12 +14,18 @@ uint16_t esp_max_overhead(const SaParams& p) {
   return static_cast<uint16_t>(outer + kEspHeaderLen + iv + max_pad + 2 + kEspIcvLen);
 }
 
-SaManager::SaManager(tables::KernelTableSet& tables, const CryptoEngine& engine, const Clock& clock, uint32_t max_sas)
-    : tables_(tables), engine_(engine), clock_(clock), slots_(max_sas), sas_(max_sas) {}
+SaManager::SaManager(tables::KernelTableSet& tables, const CryptoEngine& engine, const Clock& clock,
+                     tables::RcuDomain& rcu, uint32_t max_sas)
+    : tables_(tables), engine_(engine), clock_(clock), slots_(max_sas), sas_(max_sas), busy_(max_sas, false),
+      rcu_(rcu) {}
+
+// Workers are stopped by now: nothing can hold an SA any more.
+SaManager::~SaManager() = default;
 
 Status SaManager::add_sa(const SaParams& params, uint32_t* sa_index) {
+  reclaim();
   uint32_t index = 0;
-  while (index < slots_.size() && slots_[index].esp != nullptr) ++index;
+  while (index < slots_.size() && busy_[index]) ++index;
   if (index == slots_.size()) {
     return {StatusCode::kResourceExhausted, fmt::format("no room for another SA ({} installed)", installed_)};
   }
@@ -55,9 +62,40 @@ Status SaManager::add_sa(const SaParams& params, uint32_t* sa_index) {
   sas_[index] = std::move(sa);
   // Published last: workers find the slot through the table only once it is complete.
   std::atomic_ref<void*>(slot.esp).store(sas_[index].get(), std::memory_order_release);
+  busy_[index] = true;
   ++installed_;
   *sa_index = index;
   return Status::ok();
+}
+
+Status SaManager::delete_sa(uint32_t sa_index) {
+  EspSa* sa = this->sa(sa_index);
+  if (sa == nullptr || slots_[sa_index].esp == nullptr) {
+    return {StatusCode::kNotFound, fmt::format("no SA with index {}", sa_index)};
+  }
+  const SaParams& p = sa->params();
+  Status removed;
+  if (sa->inbound()) {
+    removed = tables_.typed<tables::TableId::inbound_SPI>().remove({p.spi, IPPROTO_ESP, {}, p.local});
+  } else {
+    removed = tables_.typed<tables::TableId::outbound_SPI>().remove({p.remote, p.spi});
+  }
+  // NotFound: the entry already expired with the SA's hard lifetime; the slot still goes.
+  if (!removed && removed.code() != StatusCode::kNotFound) return removed;
+  std::atomic_ref<void*>(slots_[sa_index].esp).store(nullptr, std::memory_order_release);
+  retired_.push_back({rte_rcu_qsbr_start(rcu_.qsbr()), sa_index, std::move(sas_[sa_index])});
+  --installed_;
+  return Status::ok();
+}
+
+void SaManager::reclaim() {
+  std::erase_if(retired_, [&](Retired& r) {
+    if (rte_rcu_qsbr_check(rcu_.qsbr(), r.token, false) != 1) return false;
+    r.sa.reset();  // wipes the keys, frees the engine's session
+    slots_[r.index] = SaSlot{};
+    busy_[r.index] = false;
+    return true;
+  });
 }
 
 Status SaManager::add_policy(const IpPrefix& remote, PolicyAction action, int32_t outbound_sa_index,

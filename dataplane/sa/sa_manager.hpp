@@ -16,9 +16,17 @@ namespace dpvpn::dataplane {
 
 class SaManager {
  public:
-  SaManager(tables::KernelTableSet& tables, const CryptoEngine& engine, const Clock& clock, uint32_t max_sas);
+  SaManager(tables::KernelTableSet& tables, const CryptoEngine& engine, const Clock& clock, tables::RcuDomain& rcu,
+            uint32_t max_sas);
+  ~SaManager();
 
   Status add_sa(const SaParams& params, uint32_t* sa_index);
+  // Unpublishes the SA at once (its inbound_SPI / outbound_SPI entry; routes naming its SPI then
+  // raise acquires); the SA itself — keys wiped, cryptodev session freed — and its index go away
+  // only after every worker has passed a quiescent state (reclaim()).
+  Status delete_sa(uint32_t sa_index);
+  void reclaim();
+  uint32_t pending_deletes() const { return static_cast<uint32_t>(retired_.size()); }
   // protect: remote prefix -> the outbound SA's peer and SPI; bypass: remote prefix in clear.
   Status add_policy(const IpPrefix& remote, PolicyAction action, int32_t outbound_sa_index, uint32_t tunnel_id);
 
@@ -33,6 +41,14 @@ class SaManager {
   const Clock& clock_;
   std::vector<SaSlot> slots_;                 // what workers read, sized once
   std::vector<std::unique_ptr<EspSa>> sas_;   // owners, same index
+  std::vector<bool> busy_;                    // index in use, or waiting for its grace period
+  struct Retired {
+    uint64_t token;  // rte_rcu_qsbr_start() when it was unpublished
+    uint32_t index;
+    std::unique_ptr<EspSa> sa;
+  };
+  std::vector<Retired> retired_;
+  tables::RcuDomain& rcu_;
   uint32_t installed_ = 0;
 };
 

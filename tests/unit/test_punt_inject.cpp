@@ -31,7 +31,7 @@ struct RingPort {
   }
 };
 
-const char* kConfig = R"(
+const char* kConfigTemplate = R"(
 dataplane:
   workers:
     - lcore: 1
@@ -39,16 +39,23 @@ dataplane:
   mbufs: 2047
 ports:
   - name: inside
-    device: net_ring_pi_in
+    device: net_ring_@IN@
     role: inside
     addresses: [10.1.0.1/24]
     mac: "02:00:00:00:00:01"
   - name: outside
-    device: net_ring_pi_out
+    device: net_ring_@OUT@
     role: outside
     addresses: [192.0.2.1/24]
     mac: "02:00:00:00:00:02"
 )";
+
+std::string config_for(const std::string& in, const std::string& out) {
+  std::string text = kConfigTemplate;
+  text.replace(text.find("@IN@"), 4, in);
+  text.replace(text.find("@OUT@"), 5, out);
+  return text;
+}
 
 // Ethernet (to our outside MAC) + IPv4 + UDP with `payload`.
 std::vector<uint8_t> udp_frame(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
@@ -107,7 +114,7 @@ std::vector<std::vector<uint8_t>> sent(rte_ring* tx) {
 TEST_CASE("punt, inject and acquire through the control channel") {
   RingPort inside("pi_in"), outside("pi_out");
   DataplaneConfig config;
-  REQUIRE(parse_dataplane_config(kConfig, "pi.yaml", &config).is_ok());
+  REQUIRE(parse_dataplane_config(config_for("pi_in", "pi_out"), "pi.yaml", &config).is_ok());
   std::unique_ptr<Dataplane> dp;
   const Status created = Dataplane::create(config, &dp);
   INFO(created.to_string());
@@ -173,6 +180,92 @@ TEST_CASE("punt, inject and acquire through the control channel") {
   const std::string stats = dp->stats_json();
   CHECK(stats.find("\"no_sa_acquire\": 2") != std::string::npos);
   CHECK(stats.find("\"ike_punted\": 2") != std::string::npos);
+  dp.reset();
+  rte_mempool_free(pool);
+}
+
+TEST_CASE("SA lifecycle: install, encrypt, soft and hard expiry events, delete after the grace period") {
+  RingPort inside("lc_in"), outside("lc_out");
+  DataplaneConfig config;
+  REQUIRE(parse_dataplane_config(config_for("lc_in", "lc_out"), "lc.yaml", &config).is_ok());
+  std::unique_ptr<Dataplane> dp;
+  REQUIRE(Dataplane::create(config, &dp).is_ok());
+  rte_mempool* pool = rte_pktmbuf_pool_create("lc_test_pool", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+  REQUIRE(pool != nullptr);
+
+  SaParams params;
+  params.name = "to-b";
+  params.spi = 0x1000;
+  params.direction = SaDirection::kOutbound;
+  params.algorithm = EspAlgorithm::kAesGcm128;
+  params.key.assign(20, 0x42);
+  params.local = *IpAddr::parse("192.0.2.1");
+  params.remote = *IpAddr::parse("192.0.2.2");
+  params.lifetime.soft_packets = 2;
+  params.lifetime.hard_packets = 3;
+  uint32_t index = 0;
+  REQUIRE(dp->sas().add_sa(params, &index).is_ok());
+  CHECK(dp->sas().add_sa(params, &index).code() == StatusCode::kAlreadyExists);
+  REQUIRE(dp->sas().add_policy({*IpAddr::parse("10.2.0.0"), 16}, PolicyAction::kProtect, static_cast<int32_t>(index), 1)
+              .is_ok());
+  // The peer's MAC is known, so ESP leaves at once.
+  REQUIRE(dp->tables()
+              .typed<tables::TableId::neighbors>()
+              .upsert({*IpAddr::parse("192.0.2.2"), dp->ports()[1].port_id, 0},
+                      {{0x02, 0, 0, 0, 0x02, 0x02}, tables::kNeighborReachable})
+              .is_ok());
+
+  auto flow = udp_frame(0x0a010005, 0x0a020009, 1234, 80, std::vector<uint8_t>(10, 1));
+  flow[5] = 0x01;  // to our inside MAC
+  for (int i = 0; i < 4; ++i) receive(pool, inside.rx, flow);
+  dp->poll_workers_once();
+  const auto esp = sent(outside.tx);
+  CHECK(esp.size() == 3);  // the hard limit is 3 packets: the 4th is refused
+  for (size_t i = 0; i < esp.size(); ++i) {
+    INFO("ESP packet " << i);
+    REQUIRE(esp[i].size() > 14 + 20 + 8);
+    CHECK(esp[i][14 + 9] == 50);                                     // ESP
+    CHECK(esp[i][14 + 20 + 3] == 0x00);                              // SPI 0x00001000
+    CHECK(esp[i][14 + 20 + 2] == 0x10);
+    CHECK(esp[i][14 + 20 + 7] == static_cast<uint8_t>(i + 1));      // sequence 1, 2, 3
+  }
+  dp->check_sa_lifetimes();
+  auto soft = dp->control().poll();
+  auto hard = dp->control().poll();
+  REQUIRE(soft.has_value());
+  REQUIRE(hard.has_value());
+  CHECK(soft->type == ControlEventType::kSaSoftExpire);
+  CHECK(hard->type == ControlEventType::kSaHardExpire);
+  CHECK(soft->spi == 0x1000);
+  dp->check_sa_lifetimes();
+  CHECK_FALSE(dp->control().poll().has_value());  // each event once
+  CHECK(dp->stats_json().find("\"esp_sa_expired\": 1") != std::string::npos);
+
+  // Delete: unpublished at once, destroyed after the worker's next quiescent state.
+  REQUIRE(dp->sas().delete_sa(index).is_ok());
+  CHECK(dp->tables().table(tables::TableId::outbound_SPI).count() == 0);
+  CHECK(dp->sas().installed() == 0);
+  CHECK(dp->sas().pending_deletes() == 1);
+  CHECK(dp->sas().delete_sa(index).code() == StatusCode::kNotFound);
+  dp->sas().reclaim();
+  CHECK(dp->sas().pending_deletes() == 1);  // the worker has not been quiescent since
+  dp->poll_workers_once();
+  dp->sas().reclaim();
+  CHECK(dp->sas().pending_deletes() == 0);
+  // The route still names the SPI: its traffic now asks the control plane for a new SA.
+  receive(pool, inside.rx, flow);
+  dp->poll_workers_once();
+  dp->housekeeping_once();
+  auto acquire = dp->control().poll();
+  REQUIRE(acquire.has_value());
+  CHECK(acquire->type == ControlEventType::kAcquire);
+  CHECK(acquire->spi == 0x1000);
+  CHECK(sent(outside.tx).empty());
+  // The index is free again.
+  uint32_t again = 99;
+  params.lifetime = {};
+  REQUIRE(dp->sas().add_sa(params, &again).is_ok());
+  CHECK(again == index);
   dp.reset();
   rte_mempool_free(pool);
 }
