@@ -113,7 +113,21 @@ std::string Dataplane::stats_json() const {
   for (size_t i = 1; i < static_cast<size_t>(EspResult::kCount) && i < t.esp.size(); ++i) {
     out += fmt::format(", \"{}\": {}", esp_result_name(static_cast<EspResult>(i)), t.esp[i]);
   }
-  out += "},\n  \"sas\": [";
+  out += "},\n  \"lcores\": [";
+  for (size_t w = 0; w < workers_.size(); ++w) {
+    const WorkerCounters& c = workers_[w]->counters();
+    uint64_t rx = 0, tx = 0, drops = 0;
+    for (size_t p = 0; p < ports_.size(); ++p) {
+      rx += read_counter(c.rx_packets[p]);
+      tx += read_counter(c.tx_packets[p]);
+    }
+    for (const uint64_t& d : c.drops) drops += read_counter(d);
+    out += fmt::format("{}{{\"worker\": {}, \"lcore\": {}, \"rx\": {}, \"tx\": {}, \"encrypted\": {}, "
+                       "\"decrypted\": {}, \"drops\": {}, \"bursts\": {}, \"idle_polls\": {}}}",
+                       w ? ", " : "", w, config_.workers[w].lcore, rx, tx, read_counter(c.encrypted),
+                       read_counter(c.decrypted), drops, read_counter(c.bursts), read_counter(c.idle_polls));
+  }
+  out += "],\n  \"sas\": [";
   first = true;
   for (uint32_t i = 0; i < sa_manager_->slot_count(); ++i) {
     const EspSa* sa = sa_manager_->sa(i);

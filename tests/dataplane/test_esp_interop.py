@@ -147,6 +147,9 @@ def main(binary):
             failures.append(f"drops.{name} = {drops.get(name)}, want {want}")
     if stats["encrypted"] != len(cs) * len(SIZES) or stats["decrypted"] != len(cs) * len(SIZES):
         failures.append(f"encrypted {stats['encrypted']} decrypted {stats['decrypted']}, want {len(cs) * len(SIZES)}")
+    lcore = stats["lcores"][0]  # the one worker saw everything
+    if lcore["encrypted"] != stats["encrypted"] or lcore["decrypted"] != stats["decrypted"]:
+        failures.append(f"per-lcore counters {lcore} disagree with the totals")
     if stats["connections_created"] != 2 * len(cs):  # one flow each way per combination
         failures.append(f"connections_created {stats['connections_created']}, want {2 * len(cs)}")
     per_sa = {s["name"]: s for s in stats["sas"]}
