@@ -27,27 +27,19 @@ constexpr uint64_t kTxDrainMicros = 100;
 constexpr uint32_t kIcmpErrorsPerSecond = 100;  // per worker: an error storm must not become a flood
 constexpr uint16_t kMaxFragments = 8;
 
-IpAddr ip_src(const uint8_t* l3, bool v6) {
+// The source or destination address of the IP header at l3.
+IpAddr ip_address(const uint8_t* l3, bool v6, bool source) {
   if (!v6) {
     uint32_t a;
-    std::memcpy(&a, l3 + 12, 4);
+    std::memcpy(&a, l3 + (source ? 12 : 16), 4);
     return IpAddr::v4(rte_be_to_cpu_32(a));
   }
   std::array<uint8_t, 16> b;
-  std::memcpy(b.data(), l3 + 8, 16);
+  std::memcpy(b.data(), l3 + (source ? 8 : 24), 16);
   return IpAddr::v6(b);
 }
-
-IpAddr ip_dst(const uint8_t* l3, bool v6) {
-  if (!v6) {
-    uint32_t a;
-    std::memcpy(&a, l3 + 16, 4);
-    return IpAddr::v4(rte_be_to_cpu_32(a));
-  }
-  std::array<uint8_t, 16> b;
-  std::memcpy(b.data(), l3 + 24, 16);
-  return IpAddr::v6(b);
-}
+IpAddr ip_src(const uint8_t* l3, bool v6) { return ip_address(l3, v6, true); }
+IpAddr ip_dst(const uint8_t* l3, bool v6) { return ip_address(l3, v6, false); }
 
 // Decrements TTL / hop limit of the IP packet at the mbuf's data; false when it would reach 0.
 bool decrement_ttl(rte_mbuf* m, bool v6) {

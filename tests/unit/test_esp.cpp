@@ -23,17 +23,11 @@
 #include "esp/esp_sa.hpp"
 #include "esp/ipsec_mb_engine.hpp"
 #include "esp/replay_window.hpp"
+#include "esp_test_support.hpp"
 
 using namespace dpvpn;
 using namespace dpvpn::dataplane;
-using Bytes = std::vector<uint8_t>;
-
-namespace Catch {
-template <>
-struct StringMaker<EspResult> {
-  static std::string convert(EspResult r) { return std::string(esp_result_name(r)); }
-};
-}  // namespace Catch
+using namespace dpvpn::test;
 
 namespace {
 
@@ -52,40 +46,6 @@ IpsecMbEngine& engine() {
   return *e;
 }
 
-rte_mempool* pool() {
-  static rte_mempool* p = rte_pktmbuf_pool_create("test_esp", 4095, 0, 0,
-                                                  RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-  REQUIRE(p != nullptr);
-  return p;
-}
-
-struct MbufDeleter {
-  void operator()(rte_mbuf* m) const { rte_pktmbuf_free(m); }
-};
-using Mbuf = std::unique_ptr<rte_mbuf, MbufDeleter>;
-
-Mbuf make_mbuf(const Bytes& data) {
-  Mbuf m(rte_pktmbuf_alloc(pool()));
-  REQUIRE(m);
-  auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m.get(), static_cast<uint16_t>(data.size())));
-  REQUIRE(p != nullptr);
-  std::memcpy(p, data.data(), data.size());
-  return m;
-}
-
-Bytes bytes_of(const rte_mbuf* m) {
-  const auto* p = rte_pktmbuf_mtod(m, const uint8_t*);
-  return Bytes(p, p + m->data_len);
-}
-
-void put16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-void put32(uint8_t* p, uint32_t v) {
-  put16(p, static_cast<uint16_t>(v >> 16));
-  put16(p + 2, static_cast<uint16_t>(v));
-}
 uint32_t get32(const uint8_t* p) { return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3]; }
 
 // IPv4 UDP packet 10.0.0.1 -> 10.1.0.1 with `payload` bytes of UDP payload.
