@@ -1,7 +1,7 @@
-// The dataplane's internal control-plane API, in-process: ports are rte_ring ethdevs the test
-// feeds and drains; the worker is polled on the test thread. IKE packets are punted with their
-// frame, control-plane frames are injected out of a port, and a protected flow without an SA
-// raises exactly one acquire and one encryption_requests entry.
+// The dataplane in-process: ports are rte_ring ethdevs the test feeds and drains; workers are
+// polled on the test thread. The control-plane API (IKE punted with its frame, frames injected
+// out of a port, one acquire per protected flow without an SA), the SA lifecycle (install,
+// expiry events, delete after the RCU grace period), and two workers on two RX/TX queues.
 #include <catch2/catch.hpp>
 
 #include <rte_eth_ring.h>
@@ -266,6 +266,73 @@ TEST_CASE("SA lifecycle: install, encrypt, soft and hard expiry events, delete a
   params.lifetime = {};
   REQUIRE(dp->sas().add_sa(params, &again).is_ok());
   CHECK(again == index);
+  dp.reset();
+  rte_mempool_free(pool);
+}
+
+TEST_CASE("two workers, two RX queues: each polls its own queue and sends on its own TX queue") {
+  // Ring ethdevs with two queues each; worker 0 polls queue 0 of both ports, worker 1 queue 1.
+  rte_ring* rx[2][2];
+  rte_ring* tx[2][2];
+  const char* names[2] = {"mq_in", "mq_out"};
+  for (int p = 0; p < 2; ++p) {
+    for (int q = 0; q < 2; ++q) {
+      const std::string base = std::string(names[p]) + std::to_string(q);
+      rx[p][q] = rte_ring_create((base + "_rx").c_str(), 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+      tx[p][q] = rte_ring_create((base + "_tx").c_str(), 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    }
+    REQUIRE(rte_eth_from_rings(names[p], rx[p], 2, tx[p], 2, SOCKET_ID_ANY) >= 0);
+  }
+  std::string text = config_for("mq_in", "mq_out");
+  text.replace(text.find("    - lcore: 1\n      rx: [inside:0, outside:0]"),
+               std::string("    - lcore: 1\n      rx: [inside:0, outside:0]").size(),
+               "    - lcore: 1\n      rx: [inside:0, outside:0]\n    - lcore: 2\n      rx: [inside:1, outside:1]");
+  for (const char* port : {"    role: inside\n", "    role: outside\n"}) {
+    text.insert(text.find(port) + std::strlen(port), "    rx_queues: 2\n");
+  }
+  DataplaneConfig config;
+  const Status parsed = parse_dataplane_config(text, "mq.yaml", &config);
+  INFO(parsed.to_string());
+  REQUIRE(parsed.is_ok());
+  std::unique_ptr<Dataplane> dp;
+  const Status created = Dataplane::create(config, &dp);
+  INFO(created.to_string());
+  REQUIRE(created.is_ok());
+  rte_mempool* pool = rte_pktmbuf_pool_create("mq_test_pool", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+  REQUIRE(pool != nullptr);
+  // An ICMP echo to our outside address on each queue: each is answered on the same queue index.
+  for (int q = 0; q < 2; ++q) {
+    auto echo = udp_frame(0xc0000202, 0xc0000201, 0, 0, std::vector<uint8_t>(12, static_cast<uint8_t>(q)));
+    echo[14 + 9] = 1;  // ICMP instead of UDP: type 8 code 0, a valid checksum over 20 bytes
+    uint8_t* icmp = echo.data() + 14 + 20;
+    icmp[0] = 8;
+    icmp[1] = 0;
+    icmp[2] = icmp[3] = 0;
+    uint32_t sum = 0;
+    for (size_t i = 0; i < 20; i += 2) sum += static_cast<uint32_t>(icmp[i] << 8 | icmp[i + 1]);
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    icmp[2] = static_cast<uint8_t>(~sum >> 8);
+    icmp[3] = static_cast<uint8_t>(~sum);
+    uint8_t* ip = echo.data() + 14;  // the protocol changed: redo the IPv4 header checksum
+    ip[10] = ip[11] = 0;
+    sum = 0;
+    for (int i = 0; i < 20; i += 2) sum += static_cast<uint32_t>(ip[i] << 8 | ip[i + 1]);
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    ip[10] = static_cast<uint8_t>(~sum >> 8);
+    ip[11] = static_cast<uint8_t>(~sum);
+    receive(pool, rx[1][q], echo);
+  }
+  CHECK(dp->poll_workers_once() == 2);
+  for (int q = 0; q < 2; ++q) {
+    INFO("queue " << q);
+    const auto replies = sent(tx[1][q]);
+    REQUIRE(replies.size() == 1);
+    CHECK(replies[0][14 + 20] == 0);  // echo reply
+    CHECK(replies[0].back() == q);    // the payload of the request that came in on this queue
+  }
+  const std::string stats = dp->stats_json();
+  CHECK(stats.find("{\"worker\": 0, \"lcore\": 1, \"rx\": 1, \"tx\": 1") != std::string::npos);
+  CHECK(stats.find("{\"worker\": 1, \"lcore\": 2, \"rx\": 1, \"tx\": 1") != std::string::npos);
   dp.reset();
   rte_mempool_free(pool);
 }
