@@ -246,6 +246,23 @@ Dataplane::~Dataplane() {
   rte_mempool_free(mbufs_);
 }
 
+Status Dataplane::run_on_writer(std::function<Status()> task) {
+  if (!main_loop_running_.load() || std::this_thread::get_id() == writer_thread_) return task();
+  std::packaged_task<Status()> packaged(std::move(task));
+  std::future<Status> result = packaged.get_future();
+  {
+    std::lock_guard lock(writer_tasks_mutex_);
+    writer_tasks_.push_back(std::move(packaged));
+  }
+  return result.get();
+}
+
+std::vector<const WorkerCounters*> Dataplane::worker_counters() const {
+  std::vector<const WorkerCounters*> out;
+  for (const auto& w : workers_) out.push_back(&w->counters());
+  return out;
+}
+
 uint32_t Dataplane::poll_workers_once() {
   uint32_t n = 0;
   for (auto& w : workers_) n += w->poll_once();
@@ -415,11 +432,19 @@ void Dataplane::housekeeping_once() {
     std::memcpy(p, request->frame.data(), request->frame.size());
     inject_frame(request->port_index, m);
   }
+  std::deque<std::packaged_task<Status()>> tasks;
+  {
+    std::lock_guard lock(writer_tasks_mutex_);
+    tasks.swap(writer_tasks_);
+  }
+  for (auto& task : tasks) task();
   sa_manager_->reclaim();
   if (clock_.now_seconds() != now_seconds_.load()) tick_second();
 }
 
 void Dataplane::run_main_loop(const RunLimits& limits, const std::atomic<bool>& interrupted) {
+  writer_thread_ = std::this_thread::get_id();
+  main_loop_running_.store(true);
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   auto last_rx_change = start;
@@ -444,6 +469,9 @@ void Dataplane::run_main_loop(const RunLimits& limits, const std::atomic<bool>& 
     housekeeping_once();
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
+  // Callers waiting for the writer from now on run inline (the agent is stopped before teardown).
+  main_loop_running_.store(false);
+  housekeeping_once();
   stop();
 }
 

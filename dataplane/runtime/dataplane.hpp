@@ -8,6 +8,10 @@
 // IKE packets and events to the ControlChannel.
 #include <atomic>
 #include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
 #include <map>
 #include <memory>
 #include <string>
@@ -50,7 +54,14 @@ class Dataplane {
   // Tests without worker lcores: one poll of every worker, on the calling thread.
   uint32_t poll_workers_once();
 
+  // Runs `task` on the tables' writer thread (the main loop) and returns its result; inline when
+  // the caller is that thread or no main loop runs (in-process tests drive housekeeping).
+  Status run_on_writer(std::function<Status()> task);
+
   std::string stats_text() const;
+  const DataplaneConfig& config() const { return config_; }
+  std::vector<const WorkerCounters*> worker_counters() const;
+  uint64_t connections_created() const { return connections_created_; }
   std::string stats_json() const;
   ControlChannel& control() { return control_; }
   tables::KernelTableSet& tables() { return *tables_; }
@@ -88,6 +99,10 @@ class Dataplane {
   std::atomic<bool> stop_{false};
   bool started_ = false;
   ControlChannel control_;
+  std::mutex writer_tasks_mutex_;  // control path only: gRPC threads hand work to the writer
+  std::deque<std::packaged_task<Status()>> writer_tasks_;
+  std::atomic<bool> main_loop_running_{false};
+  std::thread::id writer_thread_;
 
   struct Pending {  // packets waiting for one next hop's MAC (main thread only)
     std::deque<rte_mbuf*> packets;

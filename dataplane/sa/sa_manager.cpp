@@ -22,21 +22,41 @@ SaManager::SaManager(tables::KernelTableSet& tables, const CryptoEngine& engine,
 // Workers are stopped by now: nothing can hold an SA any more.
 SaManager::~SaManager() = default;
 
-Status SaManager::add_sa(const SaParams& params, uint32_t* sa_index) {
+Status SaManager::prepare_sa(const SaParams& params, std::unique_ptr<EspSa>* out) const {
+  EspSaOptions options;
+  options.now_seconds = clock_.now_seconds();
+  return create_esp_sa(params, engine_, options, out);
+}
+
+uint32_t SaManager::free_slots() {
   reclaim();
+  uint32_t n = 0;
+  for (const bool b : busy_) n += b ? 0 : 1;
+  return n;
+}
+
+bool SaManager::spi_in_use(const SaParams& params) const {
+  uint32_t index = 0;
+  return params.direction == SaDirection::kInbound ? find_inbound(params.spi, params.local, &index)
+                                                   : find_outbound(params.remote, params.spi, &index);
+}
+
+Status SaManager::publish_sa(std::unique_ptr<EspSa> sa, uint32_t* sa_index) {
   uint32_t index = 0;
   while (index < slots_.size() && busy_[index]) ++index;
   if (index == slots_.size()) {
     return {StatusCode::kResourceExhausted, fmt::format("no room for another SA ({} installed)", installed_)};
   }
-  std::unique_ptr<EspSa> sa;
-  EspSaOptions options;
-  options.now_seconds = clock_.now_seconds();
-  if (Status s = create_esp_sa(params, engine_, options, &sa); !s) return s;
-
+  const SaParams& params = sa->params();
   // An SA with a hard time limit leaves the tables with it; otherwise its entry never expires.
   const tables::EntryOptions entry{.ttl_s = static_cast<uint32_t>(params.lifetime.hard_seconds), .link = false};
   const bool inbound = params.direction == SaDirection::kInbound;
+  SaSlot& slot = slots_[index];
+  slot.local = params.local;
+  slot.remote = params.remote;
+  slot.spi = params.spi;
+  slot.max_overhead = esp_max_overhead(params);
+  slot.outbound = !inbound;
   Status published;
   if (inbound) {
     tables::InboundSpiKey key{params.spi, IPPROTO_ESP, {}, params.local};
@@ -47,25 +67,42 @@ Status SaManager::add_sa(const SaParams& params, uint32_t* sa_index) {
     published = tables_.typed<tables::TableId::outbound_SPI>().insert(key, {index, params.tunnel_id, 0, 0}, entry);
   }
   if (!published) {
+    slot = SaSlot{};
     if (published.code() == StatusCode::kAlreadyExists) {
       return {StatusCode::kAlreadyExists, fmt::format("{} SA with SPI 0x{:08x} already installed",
                                                       inbound ? "inbound" : "outbound", params.spi)};
     }
     return published;
   }
-  SaSlot& slot = slots_[index];
-  slot.local = params.local;
-  slot.remote = params.remote;
-  slot.spi = params.spi;
-  slot.max_overhead = esp_max_overhead(params);
-  slot.outbound = !inbound;
   sas_[index] = std::move(sa);
-  // Published last: workers find the slot through the table only once it is complete.
+  // A worker that found the index in the table before this store sees no SA yet and drops the
+  // packet as unknown; after it, the slot is complete.
   std::atomic_ref<void*>(slot.esp).store(sas_[index].get(), std::memory_order_release);
   busy_[index] = true;
   ++installed_;
   *sa_index = index;
   return Status::ok();
+}
+
+Status SaManager::add_sa(const SaParams& params, uint32_t* sa_index) {
+  reclaim();
+  std::unique_ptr<EspSa> sa;
+  if (Status s = prepare_sa(params, &sa); !s) return s;
+  return publish_sa(std::move(sa), sa_index);
+}
+
+bool SaManager::find_inbound(uint32_t spi, const IpAddr& local, uint32_t* sa_index) const {
+  const auto* v = tables_.typed<tables::TableId::inbound_SPI>().lookup({spi, IPPROTO_ESP, {}, local});
+  if (v == nullptr || sa(v->sa_index) == nullptr) return false;
+  *sa_index = v->sa_index;
+  return true;
+}
+
+bool SaManager::find_outbound(const IpAddr& remote, uint32_t spi, uint32_t* sa_index) const {
+  const auto* v = tables_.typed<tables::TableId::outbound_SPI>().lookup({remote, spi});
+  if (v == nullptr || sa(v->sa_index) == nullptr) return false;
+  *sa_index = v->sa_index;
+  return true;
 }
 
 Status SaManager::delete_sa(uint32_t sa_index) {

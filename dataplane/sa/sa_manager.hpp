@@ -21,6 +21,14 @@ class SaManager {
   ~SaManager();
 
   Status add_sa(const SaParams& params, uint32_t* sa_index);
+  // add_sa in two steps, for all-or-nothing batches: prepare validates and builds the SA (no
+  // change visible to anyone), publish gives it an index and puts it in its table.
+  Status prepare_sa(const SaParams& params, std::unique_ptr<EspSa>* out) const;
+  Status publish_sa(std::unique_ptr<EspSa> sa, uint32_t* sa_index);
+  uint32_t free_slots();
+  bool spi_in_use(const SaParams& params) const;
+  bool find_inbound(uint32_t spi, const IpAddr& local, uint32_t* sa_index) const;
+  bool find_outbound(const IpAddr& remote, uint32_t spi, uint32_t* sa_index) const;
   // Unpublishes the SA at once (its inbound_SPI / outbound_SPI entry; routes naming its SPI then
   // raise acquires); the SA itself — keys wiped, cryptodev session freed — and its index go away
   // only after every worker has passed a quiescent state (reclaim()).
