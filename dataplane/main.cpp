@@ -1,6 +1,8 @@
 // dpvpn-dataplane [EAL args] -- --config FILE [--exit-idle-ms N] [--duration-ms N] [--stats-json FILE]
+//                 [--grpc-socket PATH] [--grpc-tcp HOST:PORT --tls-cert F --tls-key F --tls-ca F]
 // The DPDK primary process: ports, kernel tables, static SAs and policies from the config file,
-// worker lcores, and the main lcore's housekeeping. SIGINT/SIGTERM stop it cleanly with final stats.
+// worker lcores, the main lcore's housekeeping, and the gRPC agent (Dataplane service) for the
+// control plane and dpvpnctl. SIGINT/SIGTERM stop it cleanly with final stats.
 #include <rte_eal.h>
 #include <rte_errno.h>
 
@@ -13,6 +15,10 @@
 
 #include "config/dataplane_config.hpp"
 #include "runtime/dataplane.hpp"
+#ifdef DPVPN_WITH_AGENT
+#include "agent/agent_server.hpp"
+#include "agent/dataplane_backend_impl.hpp"
+#endif
 
 namespace {
 std::atomic<bool> g_interrupted{false};
@@ -35,6 +41,12 @@ int main(int argc, char** argv) {
   app.add_option("--exit-idle-ms", exit_idle_ms, "exit after this many ms without a received packet (tests)");
   app.add_option("--duration-ms", duration_ms, "exit after this many ms");
   app.add_option("--stats-json", stats_json, "write final counters as JSON to this file");
+  std::string grpc_socket = "/run/dpvpn/dataplane.sock", grpc_tcp, tls_cert, tls_key, tls_ca;
+  app.add_option("--grpc-socket", grpc_socket, "unix socket of the gRPC agent (\"\" = none)")->capture_default_str();
+  app.add_option("--grpc-tcp", grpc_tcp, "also listen on HOST:PORT with mutual TLS");
+  app.add_option("--tls-cert", tls_cert, "server certificate (PEM) for --grpc-tcp");
+  app.add_option("--tls-key", tls_key, "server key (PEM) for --grpc-tcp");
+  app.add_option("--tls-ca", tls_ca, "CA (PEM) that client certificates must chain to");
   std::vector<std::string> app_args;
   for (int i = argc - 1; i > app_start; --i) app_args.emplace_back(argv[i]);
   try {
@@ -61,6 +73,16 @@ int main(int argc, char** argv) {
     std::unique_ptr<dpvpn::dataplane::Dataplane> dp;
     dpvpn::Status s = dpvpn::dataplane::Dataplane::create(config, &dp);
     if (s) s = dp->start();
+#ifdef DPVPN_WITH_AGENT
+    std::unique_ptr<dpvpn::dataplane::DataplaneBackendImpl> backend;
+    std::unique_ptr<dpvpn::dataplane::AgentServer> agent;
+    const dpvpn::dataplane::AgentOptions agent_options{grpc_socket, grpc_tcp, tls_cert, tls_key, tls_ca};
+    if (s && (!agent_options.unix_socket.empty() || !agent_options.tcp_address.empty())) {
+      backend = std::make_unique<dpvpn::dataplane::DataplaneBackendImpl>(*dp);
+      s = dpvpn::dataplane::AgentServer::start(agent_options, *backend, &agent);
+      if (!s) dp->stop();
+    }
+#endif
     if (!s) {
       std::fprintf(stderr, "dpvpn-dataplane: %s\n", s.message().c_str());
       rc = 1;
@@ -71,6 +93,9 @@ int main(int argc, char** argv) {
                   dp->sas().installed(), config.workers.size(), config.workers.size() == 1 ? "" : "s");
       std::fflush(stdout);
       dp->run_main_loop({exit_idle_ms, duration_ms}, g_interrupted);
+#ifdef DPVPN_WITH_AGENT
+      if (agent) agent->shutdown();
+#endif
       std::printf("%s", dp->stats_text().c_str());
       if (!stats_json.empty()) std::ofstream(stats_json) << dp->stats_json();
     }

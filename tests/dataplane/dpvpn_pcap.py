@@ -126,7 +126,8 @@ def run_dataplane(binary, config_text, inside_in, outside_in, timeout=60, extra_
     stats_path = os.path.join(work, "stats.json")
     cmd = [binary, "--no-huge", "-m", "512", "--no-shconf", "--no-pci", "--no-telemetry",
            "--file-prefix", f"dpvpn-pcap-{os.getpid()}", "-l", "0,1", "--log-level", "lib.eal:error",
-           "--", "--config", config_path, "--exit-idle-ms", "700", "--stats-json", stats_path]
+           "--", "--config", config_path, "--exit-idle-ms", "700", "--stats-json", stats_path,
+           "--grpc-socket", os.path.join(work, "agent.sock")]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError(f"dpvpn-dataplane failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")

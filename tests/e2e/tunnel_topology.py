@@ -348,6 +348,7 @@ class Gateway:
         self.side, self.ns, self.binary = side, ns, binary
         self.config_path = os.path.join(workdir, f"gw{side}.yaml")
         self.stats_path = os.path.join(workdir, f"gw{side}-stats.json")
+        self.socket_path = os.path.join(workdir, f"gw{side}.sock")  # its gRPC agent (dpvpnctl --socket)
         self.log_path = os.path.join(workdir, f"gw{side}.log")
         with open(self.config_path, "w") as f:
             f.write(gateway_config(side, alg, natt))
@@ -360,7 +361,7 @@ class Gateway:
         return [self.binary, "--no-huge", "-m", "512", "--no-shconf", "--no-pci", "--no-telemetry",
                 "--file-prefix", f"dpvpn-e2e-{os.getpid()}-{self.side}", "-l", "0,1",
                 "--log-level", "lib.eal:error", "--log-level", "pmd.net.af_packet:warning",
-                "--", "--config", self.config_path, "--stats-json", self.stats_path]
+                "--", "--config", self.config_path, "--stats-json", self.stats_path, "--grpc-socket", self.socket_path]
 
     def start(self):
         # Its own session: a Ctrl-C on the terminal reaches the driver, which stops gateways in order.
