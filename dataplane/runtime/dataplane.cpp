@@ -354,6 +354,24 @@ void Dataplane::handle_control_event(ControlEvent& ev) {
       PuntedEvent out{ev.type, ev.port_index, {}, {}, {}, {}, 0, 0, 0, 0, 0};
       const auto* data = rte_pktmbuf_mtod(ev.packet, const uint8_t*);
       out.frame.assign(data, data + rte_pktmbuf_data_len(ev.packet));
+      // The control plane answers to these: addresses and ports as received.
+      PacketView v;
+      if (parse_packet(ev.packet, &v) == DropReason::kNone && (v.l3 == L3::kIpv4 || v.l3 == L3::kIpv6)) {
+        const uint8_t* l3 = data + v.l2_len;
+        std::array<uint8_t, 16> a{}, b{};
+        if (v.l3 == L3::kIpv4) {
+          out.src = IpAddr::v4(uint32_t{l3[12]} << 24 | uint32_t{l3[13]} << 16 | uint32_t{l3[14]} << 8 | l3[15]);
+          out.dst = IpAddr::v4(uint32_t{l3[16]} << 24 | uint32_t{l3[17]} << 16 | uint32_t{l3[18]} << 8 | l3[19]);
+        } else {
+          std::memcpy(a.data(), l3 + 8, 16);
+          std::memcpy(b.data(), l3 + 24, 16);
+          out.src = IpAddr::v6(a);
+          out.dst = IpAddr::v6(b);
+        }
+        out.sport = v.sport;
+        out.dport = v.dport;
+        out.proto = v.proto;
+      }
       rte_pktmbuf_free(ev.packet);
       control_.publish(std::move(out));
       return;

@@ -1,0 +1,394 @@
+// The gRPC agent against a real in-process dataplane (ring ethdevs, the worker polled by the test,
+// the main loop on its own thread as the tables' writer): SAs and policies pushed over gRPC carry
+// traffic; deleting them turns traffic into acquires; the Events stream sees the acquire and a
+// punted IKE packet; Inject sends a frame out; batches are all-or-nothing; and over TCP, mutual
+// TLS refuses a client without a certificate and one from another CA.
+#include <catch2/catch.hpp>
+
+#include <grpcpp/grpcpp.h>
+#include <rte_eth_ring.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "agent/agent_server.hpp"
+#include "agent/dataplane_backend_impl.hpp"
+#include "config/dataplane_config.hpp"
+#include "dpvpn/v1/dataplane.grpc.pb.h"
+#include "runtime/dataplane.hpp"
+
+using namespace dpvpn;
+using namespace dpvpn::dataplane;
+
+namespace {
+
+const char* kConfig = R"(
+dataplane:
+  workers:
+    - lcore: 1
+      rx: [inside:0, outside:0]
+  mbufs: 2047
+ports:
+  - name: inside
+    device: net_ring_ag_in
+    role: inside
+    addresses: [10.1.0.1/24]
+    mac: "02:00:00:00:00:01"
+  - name: outside
+    device: net_ring_ag_out
+    role: outside
+    addresses: [192.0.2.1/24]
+    mac: "02:00:00:00:00:02"
+)";
+
+struct RingPort {
+  rte_ring* rx = nullptr;
+  rte_ring* tx = nullptr;
+  explicit RingPort(const std::string& name) {  // ethdev "net_ring_" + name
+    rx = rte_ring_create((name + "_rx").c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    tx = rte_ring_create((name + "_tx").c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    REQUIRE(rte_eth_from_rings(name.c_str(), &rx, 1, &tx, 1, SOCKET_ID_ANY) >= 0);
+  }
+};
+
+uint16_t ip_checksum(const uint8_t* p, size_t n) {
+  uint32_t sum = 0;
+  for (size_t i = 0; i + 1 < n; i += 2) sum += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
+// Ethernet to `dst_mac_last` (our port MACs end in 01 / 02) + IPv4 + UDP.
+std::vector<uint8_t> udp_frame(uint8_t dst_mac_last, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+                               size_t payload) {
+  std::vector<uint8_t> f(14 + 28 + payload, 0x5a);
+  const uint8_t eth[14] = {0x02, 0, 0, 0, 0, dst_mac_last, 0x02, 0, 0, 0, 0x09, 0x09, 0x08, 0x00};
+  std::memcpy(f.data(), eth, 14);
+  uint8_t* ip = f.data() + 14;
+  std::memset(ip, 0, 28);
+  const auto total = static_cast<uint16_t>(28 + payload);
+  ip[0] = 0x45;
+  ip[2] = static_cast<uint8_t>(total >> 8);
+  ip[3] = static_cast<uint8_t>(total);
+  ip[8] = 64;
+  ip[9] = 17;
+  for (int i = 0; i < 4; ++i) {
+    ip[12 + i] = static_cast<uint8_t>(src >> (24 - 8 * i));
+    ip[16 + i] = static_cast<uint8_t>(dst >> (24 - 8 * i));
+  }
+  const uint16_t c = ip_checksum(ip, 20);
+  ip[10] = static_cast<uint8_t>(c >> 8);
+  ip[11] = static_cast<uint8_t>(c);
+  ip[20] = static_cast<uint8_t>(sport >> 8);
+  ip[21] = static_cast<uint8_t>(sport);
+  ip[22] = static_cast<uint8_t>(dport >> 8);
+  ip[23] = static_cast<uint8_t>(dport);
+  ip[24] = static_cast<uint8_t>((8 + payload) >> 8);
+  ip[25] = static_cast<uint8_t>(8 + payload);
+  return f;
+}
+
+std::string addr4(uint32_t a) {
+  return std::string{static_cast<char>(a >> 24), static_cast<char>(a >> 16), static_cast<char>(a >> 8),
+                     static_cast<char>(a)};
+}
+
+// The dataplane with its main loop on a thread; the test polls the worker.
+struct Rig {
+  RingPort inside, outside;
+  std::unique_ptr<Dataplane> dp;
+  std::unique_ptr<DataplaneBackendImpl> backend;
+  std::unique_ptr<AgentServer> agent;
+  std::atomic<bool> stop{false};
+  std::thread main_loop;
+  rte_mempool* pool = nullptr;
+  std::string socket = (std::filesystem::temp_directory_path() / ("dpvpn-agent-test-" + std::to_string(getpid()) + ".sock")).string();
+
+  // Ethdev names cannot be reused within a process: each rig gets its own.
+  explicit Rig(const std::string& in, const std::string& out) : inside(in), outside(out) {
+    std::string text = kConfig;
+    text.replace(text.find("ag_in"), 5, in);
+    text.replace(text.find("ag_out"), 6, out);
+    DataplaneConfig config;
+    REQUIRE(parse_dataplane_config(text, "ag.yaml", &config).is_ok());
+    REQUIRE(Dataplane::create(config, &dp).is_ok());
+    backend = std::make_unique<DataplaneBackendImpl>(*dp);
+    AgentOptions options;
+    options.unix_socket = socket;
+    const Status started = AgentServer::start(options, *backend, &agent);
+    INFO(started.to_string());
+    REQUIRE(started.is_ok());
+    main_loop = std::thread([this] { dp->run_main_loop({}, stop); });
+    pool = rte_pktmbuf_pool_create((in + "_pool").c_str(), 511, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+    REQUIRE(pool != nullptr);
+  }
+  ~Rig() {
+    agent->shutdown();
+    stop = true;
+    main_loop.join();
+    dp.reset();
+    rte_mempool_free(pool);
+  }
+  void receive(rte_ring* rx, const std::vector<uint8_t>& frame) {
+    rte_mbuf* m = rte_pktmbuf_alloc(pool);
+    REQUIRE(m != nullptr);
+    std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size())), frame.data(), frame.size());
+    REQUIRE(rte_ring_enqueue(rx, m) == 0);
+  }
+  // Polls the worker until the main loop has done its part (injects, acquires) too.
+  void settle() {
+    for (int i = 0; i < 20; ++i) {
+      dp->poll_workers_once();
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+  std::vector<std::vector<uint8_t>> sent(rte_ring* tx) {
+    std::vector<std::vector<uint8_t>> out;
+    void* obj = nullptr;
+    while (rte_ring_dequeue(tx, &obj) == 0) {
+      auto* m = static_cast<rte_mbuf*>(obj);
+      const auto* d = rte_pktmbuf_mtod(m, const uint8_t*);
+      out.emplace_back(d, d + rte_pktmbuf_data_len(m));
+      rte_pktmbuf_free(m);
+    }
+    return out;
+  }
+};
+
+dpvpn::v1::Sa outbound_sa(uint32_t spi) {
+  dpvpn::v1::Sa sa;
+  sa.set_name("to-b");
+  sa.set_spi(spi);
+  sa.set_direction(dpvpn::v1::OUTBOUND);
+  sa.set_algorithm(dpvpn::v1::AES128_GCM);
+  sa.set_key(std::string(20, '\x42'));
+  sa.mutable_local()->set_addr(addr4(0xc0000201));
+  sa.mutable_remote()->set_addr(addr4(0xc0000202));
+  return sa;
+}
+
+dpvpn::v1::Policy protect_policy(uint32_t spi) {
+  dpvpn::v1::Policy p;
+  p.mutable_local()->mutable_addr()->set_addr(addr4(0x0a010000));
+  p.mutable_local()->set_length(24);
+  p.mutable_remote()->mutable_addr()->set_addr(addr4(0x0a020000));
+  p.mutable_remote()->set_length(16);
+  p.set_action(dpvpn::v1::Policy::PROTECT);
+  p.mutable_gateway()->set_addr(addr4(0xc0000202));
+  p.set_spi(spi);
+  return p;
+}
+
+std::string run(const char* cmd) {
+  const int rc = std::system(cmd);
+  return rc == 0 ? "" : std::string("command failed: ") + cmd;
+}
+
+}  // namespace
+
+TEST_CASE("SAs and policies pushed over gRPC carry traffic; deleting them raises acquires") {
+  Rig rig("ag_in", "ag_out");
+  auto stub = dpvpn::v1::Dataplane::NewStub(grpc::CreateChannel("unix:" + rig.socket, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext events_ctx;
+  auto events = stub->Events(&events_ctx, dpvpn::v1::EventsRequest{});
+
+  {
+    grpc::ClientContext ctx;
+    dpvpn::v1::AddSaRequest req;
+    *req.mutable_sa() = outbound_sa(0x1001);
+    dpvpn::v1::SaReply reply;
+    const grpc::Status s = stub->AddSa(&ctx, req, &reply);
+    INFO(s.error_message());
+    REQUIRE(s.ok());
+  }
+  {
+    grpc::ClientContext ctx;
+    dpvpn::v1::PolicyReply reply;
+    REQUIRE(stub->AddPolicy(&ctx, protect_policy(0x1001), &reply).ok());
+  }
+  {
+    grpc::ClientContext ctx;  // the same SPI again
+    dpvpn::v1::AddSaRequest req;
+    *req.mutable_sa() = outbound_sa(0x1001);
+    dpvpn::v1::SaReply reply;
+    CHECK(stub->AddSa(&ctx, req, &reply).error_code() == grpc::StatusCode::ALREADY_EXISTS);
+  }
+  // Learn the peer's MAC so ESP leaves at once.
+  std::vector<uint8_t> garp(42, 0);
+  const uint8_t arp[42] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0x02, 0x02, 0x08, 0x06, 0, 1, 0x08, 0,
+                           6,    4,    0,    2,    0x02, 0,    0,    0, 0x02, 0x02, 192, 0, 2, 2, 0x02, 0, 0, 0,
+                           0x02, 0x02, 192,  0,    2,    2};
+  std::memcpy(garp.data(), arp, 42);
+  rig.receive(rig.outside.rx, garp);
+  rig.settle();
+
+  const auto flow = udp_frame(0x01, 0x0a010005, 0x0a020009, 1234, 80, 32);
+  rig.receive(rig.inside.rx, flow);
+  rig.settle();
+  const auto esp = rig.sent(rig.outside.tx);
+  REQUIRE(esp.size() == 1);
+  CHECK(esp[0][14 + 9] == 50);
+  CHECK(esp[0][14 + 20 + 2] == 0x10);  // SPI 0x00001001
+  CHECK(esp[0][14 + 20 + 3] == 0x01);
+
+  {
+    grpc::ClientContext ctx;
+    dpvpn::v1::SaId id;
+    id.set_direction(dpvpn::v1::OUTBOUND);
+    id.set_spi(0x1001);
+    id.mutable_address()->set_addr(addr4(0xc0000202));
+    dpvpn::v1::SaState state;
+    REQUIRE(stub->QuerySa(&ctx, id, &state).ok());
+    CHECK(state.packets() == 1);
+    CHECK(state.next_seq() == 2);
+    CHECK(state.sa().key().empty());  // never travels back
+    grpc::ClientContext del_ctx;
+    dpvpn::v1::SaReply del_reply;
+    REQUIRE(stub->DeleteSa(&del_ctx, id, &del_reply).ok());
+    grpc::ClientContext again_ctx;
+    CHECK(stub->DeleteSa(&again_ctx, id, &del_reply).error_code() == grpc::StatusCode::NOT_FOUND);
+  }
+  rig.receive(rig.inside.rx, flow);
+  rig.settle();
+  CHECK(rig.sent(rig.outside.tx).empty());
+  {
+    grpc::ClientContext ctx;
+    dpvpn::v1::TableReadRequest req;
+    req.set_table("encryption_requests");
+    req.set_summary(true);
+    dpvpn::v1::TableReadReply reply;
+    REQUIRE(stub->ReadTable(&ctx, req, &reply).ok());
+    CHECK(reply.text().find("encryption_requests") != std::string::npos);
+    CHECK(reply.text().find("        1        1") != std::string::npos);  // #VALS 1, #PEAK 1
+  }
+  // IKE to us: punted; the Events stream sees it after the acquire.
+  rig.receive(rig.outside.rx, udp_frame(0x02, 0xc0000202, 0xc0000201, 500, 500, 28));
+  rig.settle();
+  dpvpn::v1::Event event;
+  REQUIRE(events->Read(&event));
+  CHECK(event.type() == dpvpn::v1::Event::ACQUIRE);
+  CHECK(event.spi() == 0x1001);
+  REQUIRE(events->Read(&event));
+  CHECK(event.type() == dpvpn::v1::Event::IKE_PACKET);
+  CHECK(event.port() == "outside");
+  CHECK(event.sport() == 500);
+  events_ctx.TryCancel();
+
+  // Inject: the frame leaves the named port.
+  {
+    grpc::ClientContext ctx;
+    dpvpn::v1::InjectRequest req;
+    req.set_port("outside");
+    const auto frame = udp_frame(0x09, 0xc0000201, 0xc0000202, 500, 500, 40);
+    req.set_frame(std::string(frame.begin(), frame.end()));
+    dpvpn::v1::InjectReply reply;
+    REQUIRE(stub->Inject(&ctx, req, &reply).ok());
+    rig.settle();
+    const auto out = rig.sent(rig.outside.tx);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0] == frame);
+  }
+}
+
+TEST_CASE("a batch is all-or-nothing") {
+  Rig rig("bt_in", "bt_out");
+  auto stub = dpvpn::v1::Dataplane::NewStub(grpc::CreateChannel("unix:" + rig.socket, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  auto stream = stub->SaBatches(&ctx);
+  dpvpn::v1::SaBatch good;
+  *good.add_add()->mutable_sa() = outbound_sa(0x2001);
+  *good.add_add()->mutable_sa() = outbound_sa(0x2002);
+  dpvpn::v1::SaBatch bad;  // the second SA has a short key: nothing of this batch may land
+  *bad.add_add()->mutable_sa() = outbound_sa(0x2003);
+  auto* short_key = bad.add_add()->mutable_sa();
+  *short_key = outbound_sa(0x2004);
+  short_key->set_key(std::string(16, '\x42'));
+  REQUIRE(stream->Write(good));
+  REQUIRE(stream->Write(bad));
+  stream->WritesDone();
+  dpvpn::v1::BatchReply reply;
+  REQUIRE(stream->Read(&reply));
+  CHECK(reply.code() == 0);
+  CHECK(reply.sa_index_size() == 2);
+  REQUIRE(stream->Read(&reply));
+  CHECK(reply.code() == static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  CHECK(reply.message().find("key") != std::string::npos);
+  CHECK(reply.message().find("4242") == std::string::npos);
+  CHECK(stream->Finish().ok());
+  CHECK(rig.dp->tables().table(tables::TableId::outbound_SPI).count() == 2);  // 0x2003 did not land
+}
+
+TEST_CASE("over TCP, mutual TLS refuses clients without a certificate or from another CA") {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("dpvpn-mtls-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string d = dir.string();
+  // Two CAs; a server cert and a client cert from CA 1, a client cert from CA 2.
+  const std::string make =
+      "cd " + d + " && "
+      "for ca in ca1 ca2; do openssl req -x509 -newkey rsa:2048 -nodes -keyout $ca.key -out $ca.pem -days 2 "
+      "-subj /CN=$ca >/dev/null 2>&1 || exit 1; done && "
+      "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > san.ext && "
+      "for c in server:ca1 client:ca1 rogue:ca2; do n=${c%%:*}; ca=${c##*:}; "
+      "openssl req -newkey rsa:2048 -nodes -keyout $n.key -out $n.csr -subj /CN=localhost >/dev/null 2>&1 && "
+      "openssl x509 -req -in $n.csr -CA $ca.pem -CAkey $ca.key -CAcreateserial -out $n.pem -days 2 "
+      "-extfile san.ext >/dev/null 2>&1 || exit 1; done";
+  REQUIRE(run(make.c_str()).empty());
+  const auto slurp = [&](const std::string& name) {
+    std::ifstream in(d + "/" + name);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+
+  RingPort inside("tl_in"), outside("tl_out");
+  std::string text = kConfig;
+  text.replace(text.find("ag_in"), 5, "tl_in");
+  text.replace(text.find("ag_out"), 6, "tl_out");
+  DataplaneConfig config;
+  REQUIRE(parse_dataplane_config(text, "tl.yaml", &config).is_ok());
+  std::unique_ptr<Dataplane> dp;
+  REQUIRE(Dataplane::create(config, &dp).is_ok());
+  DataplaneBackendImpl backend(*dp);
+  AgentOptions options;
+  options.unix_socket.clear();
+  options.tcp_address = "127.0.0.1:50931";
+  options.tls_cert = d + "/server.pem";
+  options.tls_key = d + "/server.key";
+  options.tls_ca = d + "/ca1.pem";
+  std::unique_ptr<AgentServer> agent;
+  const Status started = AgentServer::start(options, backend, &agent);
+  INFO(started.to_string());
+  REQUIRE(started.is_ok());
+
+  const auto call = [&](const std::string& client) {
+    grpc::SslCredentialsOptions tls;
+    tls.pem_root_certs = slurp("ca1.pem");
+    if (!client.empty()) {
+      tls.pem_cert_chain = slurp(client + ".pem");
+      tls.pem_private_key = slurp(client + ".key");
+    }
+    grpc::ChannelArguments args;
+    args.SetSslTargetNameOverride("localhost");
+    auto stub = dpvpn::v1::Dataplane::NewStub(
+        grpc::CreateCustomChannel(options.tcp_address, grpc::SslCredentials(tls), args));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+    dpvpn::v1::TableReadRequest req;
+    req.set_summary(true);
+    dpvpn::v1::TableReadReply reply;
+    return stub->ReadTable(&ctx, req, &reply);
+  };
+  CHECK(call("client").ok());
+  CHECK_FALSE(call("").ok());       // no client certificate
+  CHECK_FALSE(call("rogue").ok());  // a certificate from another CA
+  agent->shutdown();
+  dp.reset();
+  std::filesystem::remove_all(dir);
+}
