@@ -69,11 +69,7 @@ Status DataplaneBackendImpl::allocate_spi(uint32_t member, uint32_t member_bits,
         candidate = (member << (32 - member_bits)) | (candidate & (0xffffffffu >> member_bits));
       }
       if (candidate < 256) continue;  // 1..255 are reserved by IANA (RFC 4303 2.1)
-      bool live = false;
-      dp_.tables().table(tables::TableId::inbound_SPI).for_each([&](const void* k, const void*, const tables::EntryMeta&) {
-        live = live || static_cast<const tables::InboundSpiKey*>(k)->spi == candidate;
-      });
-      if (live || !allocated_spis_.insert(candidate).second) continue;
+      if (dp_.sas().inbound_spi_live(candidate) || !allocated_spis_.insert(candidate).second) continue;
       *spi = candidate;
       return Status::ok();
     }

@@ -150,8 +150,10 @@ Status Dataplane::init_tables_and_sas() {
   if (Status s = tables::KernelTableSet::create(*rcu_, clock_, options, &tables_); !s) return s;
   key_engine_ = make_crypto_engine(config_);
   if (key_engine_ == nullptr) return {StatusCode::kInternal, "no crypto engine"};
-  sa_manager_ = std::make_unique<SaManager>(*tables_, *key_engine_, clock_, *rcu_,
-                                            static_cast<uint32_t>(std::max<size_t>(1024, config_.sas.size() * 2)));
+  // The SA store holds as many SAs as inbound_SPI and outbound_SPI can name.
+  const uint64_t sa_capacity = uint64_t{tables_->table(tables::TableId::inbound_SPI).capacity()} +
+                               tables_->table(tables::TableId::outbound_SPI).capacity();
+  sa_manager_ = std::make_unique<SaManager>(*tables_, *key_engine_, clock_, *rcu_, static_cast<uint32_t>(sa_capacity));
   std::vector<uint32_t> index_of(config_.sas.size());
   for (size_t i = 0; i < config_.sas.size(); ++i) {
     if (Status s = sa_manager_->add_sa(config_.sas[i], &index_of[i]); !s) {

@@ -17,7 +17,9 @@ uint16_t esp_max_overhead(const SaParams& p) {
 SaManager::SaManager(tables::KernelTableSet& tables, const CryptoEngine& engine, const Clock& clock,
                      tables::RcuDomain& rcu, uint32_t max_sas)
     : tables_(tables), engine_(engine), clock_(clock), slots_(max_sas), sas_(max_sas), busy_(max_sas, false),
-      rcu_(rcu) {}
+      rcu_(rcu) {
+  for (uint32_t i = max_sas; i-- > 0;) free_indexes_.push_back(i);  // lowest index first
+}
 
 // Workers are stopped by now: nothing can hold an SA any more.
 SaManager::~SaManager() = default;
@@ -30,9 +32,7 @@ Status SaManager::prepare_sa(const SaParams& params, std::unique_ptr<EspSa>* out
 
 uint32_t SaManager::free_slots() {
   reclaim();
-  uint32_t n = 0;
-  for (const bool b : busy_) n += b ? 0 : 1;
-  return n;
+  return static_cast<uint32_t>(free_indexes_.size());
 }
 
 bool SaManager::spi_in_use(const SaParams& params) const {
@@ -42,11 +42,10 @@ bool SaManager::spi_in_use(const SaParams& params) const {
 }
 
 Status SaManager::publish_sa(std::unique_ptr<EspSa> sa, uint32_t* sa_index) {
-  uint32_t index = 0;
-  while (index < slots_.size() && busy_[index]) ++index;
-  if (index == slots_.size()) {
+  if (free_indexes_.empty()) {
     return {StatusCode::kResourceExhausted, fmt::format("no room for another SA ({} installed)", installed_)};
   }
+  const uint32_t index = free_indexes_.back();
   const SaParams& params = sa->params();
   // An SA with a hard time limit leaves the tables with it; otherwise its entry never expires.
   const tables::EntryOptions entry{.ttl_s = static_cast<uint32_t>(params.lifetime.hard_seconds), .link = false};
@@ -78,7 +77,9 @@ Status SaManager::publish_sa(std::unique_ptr<EspSa> sa, uint32_t* sa_index) {
   // A worker that found the index in the table before this store sees no SA yet and drops the
   // packet as unknown; after it, the slot is complete.
   std::atomic_ref<void*>(slot.esp).store(sas_[index].get(), std::memory_order_release);
+  free_indexes_.pop_back();
   busy_[index] = true;
+  if (inbound) live_inbound_spis_.insert(params.spi);
   ++installed_;
   *sa_index = index;
   return Status::ok();
@@ -120,6 +121,7 @@ Status SaManager::delete_sa(uint32_t sa_index) {
   // NotFound: the entry already expired with the SA's hard lifetime; the slot still goes.
   if (!removed && removed.code() != StatusCode::kNotFound) return removed;
   std::atomic_ref<void*>(slots_[sa_index].esp).store(nullptr, std::memory_order_release);
+  if (sa->inbound()) live_inbound_spis_.erase(live_inbound_spis_.find(p.spi));
   retired_.push_back({rte_rcu_qsbr_start(rcu_.qsbr()), sa_index, std::move(sas_[sa_index])});
   --installed_;
   return Status::ok();
@@ -131,6 +133,7 @@ void SaManager::reclaim() {
     r.sa.reset();  // wipes the keys, frees the engine's session
     slots_[r.index] = SaSlot{};
     busy_[r.index] = false;
+    free_indexes_.push_back(r.index);
     return true;
   });
 }

@@ -4,6 +4,7 @@
 // It builds the ESP runtime SA, gives it an sa_index, and publishes it in inbound_SPI /
 // outbound_SPI and vpn_routing. Runs on the tables' writer thread.
 #include <memory>
+#include <unordered_set>
 #include <vector>
 
 #include "config/dataplane_config.hpp"
@@ -26,6 +27,7 @@ class SaManager {
   Status prepare_sa(const SaParams& params, std::unique_ptr<EspSa>* out) const;
   Status publish_sa(std::unique_ptr<EspSa> sa, uint32_t* sa_index);
   uint32_t free_slots();
+  bool inbound_spi_live(uint32_t spi) const { return live_inbound_spis_.count(spi) != 0; }
   bool spi_in_use(const SaParams& params) const;
   bool find_inbound(uint32_t spi, const IpAddr& local, uint32_t* sa_index) const;
   bool find_outbound(const IpAddr& remote, uint32_t spi, uint32_t* sa_index) const;
@@ -50,6 +52,8 @@ class SaManager {
   std::vector<SaSlot> slots_;                 // what workers read, sized once
   std::vector<std::unique_ptr<EspSa>> sas_;   // owners, same index
   std::vector<bool> busy_;                    // index in use, or waiting for its grace period
+  std::vector<uint32_t> free_indexes_;        // not busy: a stack, so installs are O(1)
+  std::unordered_multiset<uint32_t> live_inbound_spis_;  // AllocateSpi never hands these out
   struct Retired {
     uint64_t token;  // rte_rcu_qsbr_start() when it was unpublished
     uint32_t index;
