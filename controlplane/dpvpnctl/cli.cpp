@@ -28,6 +28,19 @@ std::string one_line(std::string text) {
   return text;
 }
 
+// gRPC's "failed to connect to all addresses; last error: UNKNOWN: unix:/x.sock: Permission denied"
+// -> "Permission denied" ("" when the message has another shape).
+std::string connect_failure_cause(const std::string& message) {
+  const std::string marker = "last error: ";
+  size_t at = message.find(marker);
+  if (at == std::string::npos) return "";
+  at = message.find(": ", at + marker.size());  // after the code name
+  if (at == std::string::npos) return "";
+  at = message.find(": ", at + 2);  // after the address (addresses hold ':' but never ": ")
+  if (at == std::string::npos) return "";
+  return message.substr(at + 2);
+}
+
 constexpr const char* kKeysHelp =
     "Print an SA's keys as a line of Wireshark's ESP SAs table (the esp_sa file: Edit > Preferences > "
     "Protocols > ESP), so a capture can be decrypted. Keys never travel over the API: QuerySa returns SAs "
@@ -223,7 +236,15 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   if (status.ok()) return 0;
   // A channel that never connected: say so plainly instead of gRPC's resolver / connect details.
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE && channel->GetState(false) != GRPC_CHANNEL_READY) {
-    return fail(grpc::Status(grpc::StatusCode::UNAVAILABLE, "cannot reach the dataplane at " + conn.address()));
+    std::string message = "cannot reach the dataplane at " + conn.address();
+    const std::string cause = connect_failure_cause(status.error_message());
+    // Nobody listening is the plain message; anything else (permissions, TLS) says why.
+    if (!cause.empty() && cause != "No such file or directory" && cause != "Connection refused" &&
+        cause.find("Failed to connect to remote host: Connection refused") == std::string::npos) {
+      message += ": " + cause;
+      if (!conn.target.empty() && cause == "Socket closed") message += " (was our --cert refused by the dataplane?)";
+    }
+    return fail(grpc::Status(grpc::StatusCode::UNAVAILABLE, message));
   }
   return fail(status);
 }
