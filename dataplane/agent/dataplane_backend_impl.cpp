@@ -77,8 +77,17 @@ Status DataplaneBackendImpl::allocate_spi(uint32_t member, uint32_t member_bits,
   });
 }
 
+SaParams DataplaneBackendImpl::with_defaults(const SaParams& params) const {
+  SaParams p = params;
+  if (p.replay_window == 0) p.replay_window = dp_.config().replay_window;  // 0: the dataplane's default
+  if (p.natt_local_port == 0) p.natt_local_port = 4500;
+  if (p.natt_remote_port == 0) p.natt_remote_port = 4500;
+  return p;
+}
+
 Status DataplaneBackendImpl::add_sa(const SaParams& params, uint32_t* sa_index) {
-  return dp_.run_on_writer([&] { return dp_.sas().add_sa(params, sa_index); });
+  const SaParams p = with_defaults(params);
+  return dp_.run_on_writer([&] { return dp_.sas().add_sa(p, sa_index); });
 }
 
 Status DataplaneBackendImpl::update_sa(const SaKey& key, const SaLifetime&, const std::vector<TrafficSelector>&,
@@ -145,7 +154,7 @@ Status DataplaneBackendImpl::apply_batch(const SaBatchRequest& batch, std::vecto
     }
     std::vector<std::unique_ptr<EspSa>> prepared(batch.add.size());
     for (size_t i = 0; i < batch.add.size(); ++i) {
-      const SaParams& p = batch.add[i];
+      const SaParams p = with_defaults(batch.add[i]);
       if (Status s = sas.prepare_sa(p, &prepared[i]); !s) return {s.code(), fmt::format("add[{}]: {}", i, s.message())};
       bool deleted_here = false;  // a batch may replace an SA: delete + add with the same SPI
       for (const SaKey& d : batch.del) {

@@ -32,6 +32,7 @@ class DataplaneBackendImpl final : public DataplaneBackend {
   Status find(const SaKey& key, uint32_t* sa_index) const;
   SaSnapshot snapshot(uint32_t sa_index) const;
   Status check_policy(const PolicyRequest& policy) const;
+  SaParams with_defaults(const SaParams& params) const;  // what 0 means in the API
 
   Dataplane& dp_;
   std::unordered_set<uint32_t> allocated_spis_;  // handed out, not yet (or still) installed
