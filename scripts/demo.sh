@@ -4,7 +4,8 @@
 # ways over IPv4 and IPv6, a TCP transfer with sha256 on both ends, a capture of the link between
 # the gateways (only ESP crosses it), each gateway's final counters; then every namespace and
 # process is removed (also on Ctrl-C). The picture and the code are shared with the end-to-end
-# test: tests/e2e/tunnel_topology.py. Then a short look at the kernel tables behind it.
+# test: tests/e2e/tunnel_topology.py. While the tunnel is up, dpvpnctl reads gateway A's kernel
+# tables and SAs over its gRPC agent.
 #   DEMO_ALG=aes128gcm|aes256gcm|aes128cbc-sha256|aes256cbc-sha256|chacha20poly1305  DEMO_NATT=1
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -17,16 +18,3 @@ natt=()
 echo
 $sudo /usr/bin/python3 "$root/tests/e2e/tunnel_topology.py" --demo --binary "$root/build/dataplane/dpvpn-dataplane" \
   --alg "${DEMO_ALG:-aes128gcm}" "${natt[@]}"
-
-tab="$root/build/dataplane/dpvpn-tab-demo"
-show() {
-  echo
-  echo "\$ dpvpn-tab-demo $*"
-  "$tab" "$@"
-}
-echo
-echo "== the tables behind it ==========================================================================="
-echo "  The gateways above kept their SAs, routes and neighbours in dpvpn's kernel tables; dpvpn-tab-demo"
-echo "  shows the same tables live in DPDK memory, holding a sample tunnel 192.0.2.1 <-> 203.0.113.7."
-show -s
-show -t inbound_SPI -r

@@ -54,8 +54,8 @@ struct ConnectionsKey {
 };
 struct ConnectionsValue {
   uint32_t state;
-  uint32_t inbound_sa;   // SA handle, 0 = clear
-  uint32_t outbound_sa;  // SA handle, 0 = clear
+  uint32_t inbound_sa;   // SA handle (the dataplane's sa_index + 1), 0 = clear
+  uint32_t outbound_sa;  // SA handle (the dataplane's sa_index + 1), 0 = clear
   uint32_t flags;
   uint64_t packets;
   uint64_t bytes;

@@ -393,10 +393,11 @@ void Dataplane::handle_control_event(ControlEvent& ev) {
       tables::ConnectionsKey key{ev.src, ev.dst, ev.sport, ev.dport, ev.proto, ev.direction, 0};
       tables::ConnectionsValue value{};
       value.state = 1;
+      // The SA handle is sa_index + 1, so that 0 keeps meaning "in clear".
+      const uint32_t handle = ev.sa_index == Worker::kNoSa ? 0 : ev.sa_index + 1;
       const bool in = ev.direction == tables::kDirInbound;
-      value.inbound_sa = in ? ev.sa_index : 0;
-      value.outbound_sa = in ? 0 : ev.sa_index;
-      if (ev.sa_index == Worker::kNoSa) value.inbound_sa = value.outbound_sa = 0;
+      value.inbound_sa = in ? handle : 0;
+      value.outbound_sa = in ? 0 : handle;
       // Idle timeouts by protocol, as stateful gateways usually default them.
       const uint32_t ttl = ev.proto == IPPROTO_TCP ? 3600 : ev.proto == IPPROTO_UDP ? 40
                          : (ev.proto == IPPROTO_ICMP || ev.proto == IPPROTO_ICMPV6) ? 30 : 60;

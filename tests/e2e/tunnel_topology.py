@@ -631,6 +631,17 @@ def demo(binary, alg, natt, nbytes=2 << 20):
         same = sent["sha256"] == got["sha256"]
         print(f"  {'sha256 equal' if same else 'sha256 DIFFERENT'}; {sent['seconds']:.2f} s, {mbps:.0f} Mbit/s")
 
+        dpvpnctl = os.path.join(ROOT, "build", "controlplane", "dpvpnctl")
+        if os.path.exists(dpvpnctl):
+            _rule("the operator's view: dpvpnctl against gateway A's gRPC agent")
+            socket = topo.gateways["A"].socket_path
+            for args in (["tab", "-s"], ["tab", "-t", "inbound_SPI", "-r"], ["tab", "-t", "connections", "-r", "-m", "4"],
+                         ["tab", "-t", "neighbors", "-r"], ["sa", "list"]):
+                print(f"\n  $ dpvpnctl {' '.join(args)}")
+                out = subprocess.run([dpvpnctl, "--socket", socket] + args, capture_output=True, text=True)
+                for line in (out.stdout + out.stderr).rstrip().splitlines():
+                    print(f"  {line}")
+
         topo.stop_gateways()
         cap = topo.capture.summary()
         _rule("the internet link: what crossed it (AF_PACKET capture on both of its ends)")
