@@ -180,7 +180,7 @@ class Bench:
         lost = s2[key] - lc["tx"]
         if lost > s2["drops"].get("neighbor_hold_full", 0) + 1024 or lost < -16:
             raise RuntimeError(f"dpvpn: transmitted {lc['tx']} but {key} {s2[key]}")
-        if abs(sampled[0] - sampled[1]) > 0.02 * sampled[1]:
+        if abs(sampled[0] - sampled[1]) > 0.05 * sampled[1]:  # the two reads are not atomic
             raise RuntimeError(f"dpvpn: output {sampled[0]:.3f} Mpps != input {sampled[1]:.3f} Mpps (drops?)")
         diff = (s2[key] - s1[key]) / ((d2 - d1) / 1000) / 1e6
         return {"mpps": sampled[0], "in_mpps": sampled[1], "stats_json_diff_mpps": diff, "counter": key,
@@ -223,7 +223,7 @@ class Bench:
                                                           sample=self.a.window(direction, size))
         if direction == "inbound" and in_total >= count:
             raise RuntimeError("secgw: the pcap ran dry during the window: use a larger inbound pcap")
-        if abs(out_mpps - in_mpps) > 0.02 * in_mpps:
+        if abs(out_mpps - in_mpps) > 0.05 * in_mpps:  # the two reads are not atomic
             raise RuntimeError(f"secgw: output {out_mpps:.3f} Mpps != input {in_mpps:.3f} Mpps (drops?)")
         return {"mpps": out_mpps, "in_mpps": in_mpps}
 
