@@ -24,6 +24,17 @@ tables::VpnRoutingKey route_key(const PolicyRequest& p) {
   return tables::vpn_route_key(p.remote.addr, p.remote.len);
 }
 
+tables::VpnRoutingValue route_value(const PolicyRequest& p) {
+  tables::VpnRoutingValue value{};
+  value.tunnel_id = p.tunnel_id;
+  if (p.action == PolicyAction::kProtect) {
+    value.gateway = p.gateway;
+    value.outbound_spi = p.spi;
+    value.flags = tables::kRouteEncrypt;
+  }
+  return value;
+}
+
 }  // namespace
 
 Status DataplaneBackendImpl::find(const SaKey& key, uint32_t* sa_index) const {
@@ -128,16 +139,7 @@ Status DataplaneBackendImpl::check_policy(const PolicyRequest& policy) const {
 
 Status DataplaneBackendImpl::add_policy(const PolicyRequest& policy) {
   if (Status s = check_policy(policy); !s) return s;
-  return dp_.run_on_writer([&] {
-    tables::VpnRoutingValue value{};
-    value.tunnel_id = policy.tunnel_id;
-    if (policy.action == PolicyAction::kProtect) {
-      value.gateway = policy.gateway;
-      value.outbound_spi = policy.spi;
-      value.flags = tables::kRouteEncrypt;
-    }
-    return dp_.tables().vpn_routing().add(route_key(policy), value);
-  });
+  return dp_.run_on_writer([&] { return dp_.tables().vpn_routing().add(route_key(policy), route_value(policy)); });
 }
 
 Status DataplaneBackendImpl::delete_policy(const PolicyRequest& policy) {
@@ -204,14 +206,7 @@ Status DataplaneBackendImpl::apply_batch(const SaBatchRequest& batch, std::vecto
       }
     }
     for (const PolicyRequest& p : batch.add_policy) {
-      tables::VpnRoutingValue value{};
-      value.tunnel_id = p.tunnel_id;
-      if (p.action == PolicyAction::kProtect) {
-        value.gateway = p.gateway;
-        value.outbound_spi = p.spi;
-        value.flags = tables::kRouteEncrypt;
-      }
-      if (Status s = dp_.tables().vpn_routing().add(route_key(p), value); !s) {
+      if (Status s = dp_.tables().vpn_routing().add(route_key(p), route_value(p)); !s) {
         return {StatusCode::kInternal, "batch half applied: " + s.message()};
       }
     }

@@ -21,78 +21,14 @@
 #include "agent/dataplane_backend_impl.hpp"
 #include "config/dataplane_config.hpp"
 #include "dpvpn/v1/dataplane.grpc.pb.h"
+#include "ring_dataplane_support.hpp"
 #include "runtime/dataplane.hpp"
 
 using namespace dpvpn;
 using namespace dpvpn::dataplane;
+using namespace dpvpn::test;
 
 namespace {
-
-const char* kConfig = R"(
-dataplane:
-  workers:
-    - lcore: 1
-      rx: [inside:0, outside:0]
-  mbufs: 2047
-ports:
-  - name: inside
-    device: net_ring_ag_in
-    role: inside
-    addresses: [10.1.0.1/24]
-    mac: "02:00:00:00:00:01"
-  - name: outside
-    device: net_ring_ag_out
-    role: outside
-    addresses: [192.0.2.1/24]
-    mac: "02:00:00:00:00:02"
-)";
-
-struct RingPort {
-  rte_ring* rx = nullptr;
-  rte_ring* tx = nullptr;
-  explicit RingPort(const std::string& name) {  // ethdev "net_ring_" + name
-    rx = rte_ring_create((name + "_rx").c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    tx = rte_ring_create((name + "_tx").c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    REQUIRE(rte_eth_from_rings(name.c_str(), &rx, 1, &tx, 1, SOCKET_ID_ANY) >= 0);
-  }
-};
-
-uint16_t ip_checksum(const uint8_t* p, size_t n) {
-  uint32_t sum = 0;
-  for (size_t i = 0; i + 1 < n; i += 2) sum += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(~sum);
-}
-
-// Ethernet to `dst_mac_last` (our port MACs end in 01 / 02) + IPv4 + UDP.
-std::vector<uint8_t> udp_frame(uint8_t dst_mac_last, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
-                               size_t payload) {
-  std::vector<uint8_t> f(14 + 28 + payload, 0x5a);
-  const uint8_t eth[14] = {0x02, 0, 0, 0, 0, dst_mac_last, 0x02, 0, 0, 0, 0x09, 0x09, 0x08, 0x00};
-  std::memcpy(f.data(), eth, 14);
-  uint8_t* ip = f.data() + 14;
-  std::memset(ip, 0, 28);
-  const auto total = static_cast<uint16_t>(28 + payload);
-  ip[0] = 0x45;
-  ip[2] = static_cast<uint8_t>(total >> 8);
-  ip[3] = static_cast<uint8_t>(total);
-  ip[8] = 64;
-  ip[9] = 17;
-  for (int i = 0; i < 4; ++i) {
-    ip[12 + i] = static_cast<uint8_t>(src >> (24 - 8 * i));
-    ip[16 + i] = static_cast<uint8_t>(dst >> (24 - 8 * i));
-  }
-  const uint16_t c = ip_checksum(ip, 20);
-  ip[10] = static_cast<uint8_t>(c >> 8);
-  ip[11] = static_cast<uint8_t>(c);
-  ip[20] = static_cast<uint8_t>(sport >> 8);
-  ip[21] = static_cast<uint8_t>(sport);
-  ip[22] = static_cast<uint8_t>(dport >> 8);
-  ip[23] = static_cast<uint8_t>(dport);
-  ip[24] = static_cast<uint8_t>((8 + payload) >> 8);
-  ip[25] = static_cast<uint8_t>(8 + payload);
-  return f;
-}
 
 std::string addr4(uint32_t a) {
   return std::string{static_cast<char>(a >> 24), static_cast<char>(a >> 16), static_cast<char>(a >> 8),
@@ -112,11 +48,8 @@ struct Rig {
 
   // Ethdev names cannot be reused within a process: each rig gets its own.
   explicit Rig(const std::string& in, const std::string& out) : inside(in), outside(out) {
-    std::string text = kConfig;
-    text.replace(text.find("ag_in"), 5, in);
-    text.replace(text.find("ag_out"), 6, out);
     DataplaneConfig config;
-    REQUIRE(parse_dataplane_config(text, "ag.yaml", &config).is_ok());
+    REQUIRE(parse_dataplane_config(ring_dataplane_config(in, out), "ag.yaml", &config).is_ok());
     REQUIRE(Dataplane::create(config, &dp).is_ok());
     backend = std::make_unique<DataplaneBackendImpl>(*dp);
     AgentOptions options;
@@ -135,12 +68,7 @@ struct Rig {
     dp.reset();
     rte_mempool_free(pool);
   }
-  void receive(rte_ring* rx, const std::vector<uint8_t>& frame) {
-    rte_mbuf* m = rte_pktmbuf_alloc(pool);
-    REQUIRE(m != nullptr);
-    std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size())), frame.data(), frame.size());
-    REQUIRE(rte_ring_enqueue(rx, m) == 0);
-  }
+  void receive(rte_ring* rx, const std::vector<uint8_t>& frame) { dpvpn::test::receive(pool, rx, frame); }
   // Polls the worker until the main loop has done its part (injects, acquires) too.
   void settle() {
     for (int i = 0; i < 20; ++i) {
@@ -148,17 +76,7 @@ struct Rig {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
   }
-  std::vector<std::vector<uint8_t>> sent(rte_ring* tx) {
-    std::vector<std::vector<uint8_t>> out;
-    void* obj = nullptr;
-    while (rte_ring_dequeue(tx, &obj) == 0) {
-      auto* m = static_cast<rte_mbuf*>(obj);
-      const auto* d = rte_pktmbuf_mtod(m, const uint8_t*);
-      out.emplace_back(d, d + rte_pktmbuf_data_len(m));
-      rte_pktmbuf_free(m);
-    }
-    return out;
-  }
+  std::vector<std::vector<uint8_t>> sent(rte_ring* tx) { return dpvpn::test::sent(tx); }
 };
 
 dpvpn::v1::Sa outbound_sa(uint32_t spi) {
@@ -228,7 +146,7 @@ TEST_CASE("SAs and policies pushed over gRPC carry traffic; deleting them raises
   rig.receive(rig.outside.rx, garp);
   rig.settle();
 
-  const auto flow = udp_frame(0x01, 0x0a010005, 0x0a020009, 1234, 80, 32);
+  const auto flow = udp_frame(0x0a010005, 0x0a020009, 1234, 80, std::vector<uint8_t>(32, 0x5a), 0x01);
   rig.receive(rig.inside.rx, flow);
   rig.settle();
   const auto esp = rig.sent(rig.outside.tx);
@@ -268,7 +186,7 @@ TEST_CASE("SAs and policies pushed over gRPC carry traffic; deleting them raises
     CHECK(reply.text().find("        1        1") != std::string::npos);  // #VALS 1, #PEAK 1
   }
   // IKE to us: punted; the Events stream sees it after the acquire.
-  rig.receive(rig.outside.rx, udp_frame(0x02, 0xc0000202, 0xc0000201, 500, 500, 28));
+  rig.receive(rig.outside.rx, udp_frame(0xc0000202, 0xc0000201, 500, 500, std::vector<uint8_t>(28, 0x5a), 0x02));
   rig.settle();
   dpvpn::v1::Event event;
   REQUIRE(events->Read(&event));
@@ -285,7 +203,7 @@ TEST_CASE("SAs and policies pushed over gRPC carry traffic; deleting them raises
     grpc::ClientContext ctx;
     dpvpn::v1::InjectRequest req;
     req.set_port("outside");
-    const auto frame = udp_frame(0x09, 0xc0000201, 0xc0000202, 500, 500, 40);
+    const auto frame = udp_frame(0xc0000201, 0xc0000202, 500, 500, std::vector<uint8_t>(40, 0x5a), 0x09);
     req.set_frame(std::string(frame.begin(), frame.end()));
     dpvpn::v1::InjectReply reply;
     REQUIRE(stub->Inject(&ctx, req, &reply).ok());
@@ -348,11 +266,8 @@ TEST_CASE("over TCP, mutual TLS refuses clients without a certificate or from an
   };
 
   RingPort inside("tl_in"), outside("tl_out");
-  std::string text = kConfig;
-  text.replace(text.find("ag_in"), 5, "tl_in");
-  text.replace(text.find("ag_out"), 6, "tl_out");
   DataplaneConfig config;
-  REQUIRE(parse_dataplane_config(text, "tl.yaml", &config).is_ok());
+  REQUIRE(parse_dataplane_config(ring_dataplane_config("tl_in", "tl_out"), "tl.yaml", &config).is_ok());
   std::unique_ptr<Dataplane> dp;
   REQUIRE(Dataplane::create(config, &dp).is_ok());
   DataplaneBackendImpl backend(*dp);

@@ -13,102 +13,16 @@
 #include <vector>
 
 #include "config/dataplane_config.hpp"
+#include "ring_dataplane_support.hpp"
 #include "runtime/dataplane.hpp"
 
 using namespace dpvpn;
 using namespace dpvpn::dataplane;
 
+using namespace dpvpn::test;
+
 namespace {
-
-struct RingPort {
-  rte_ring* rx = nullptr;  // what the port receives (the test enqueues)
-  rte_ring* tx = nullptr;  // what the port sends (the test dequeues)
-  // The ethdev is named "net_ring_" + name (rte_eth_from_rings adds the prefix).
-  explicit RingPort(const std::string& name) {
-    rx = rte_ring_create((name + "_rx").c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    tx = rte_ring_create((name + "_tx").c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    REQUIRE(rte_eth_from_rings(name.c_str(), &rx, 1, &tx, 1, SOCKET_ID_ANY) >= 0);
-  }
-};
-
-const char* kConfigTemplate = R"(
-dataplane:
-  workers:
-    - lcore: 1
-      rx: [inside:0, outside:0]
-  mbufs: 2047
-ports:
-  - name: inside
-    device: net_ring_@IN@
-    role: inside
-    addresses: [10.1.0.1/24]
-    mac: "02:00:00:00:00:01"
-  - name: outside
-    device: net_ring_@OUT@
-    role: outside
-    addresses: [192.0.2.1/24]
-    mac: "02:00:00:00:00:02"
-)";
-
-std::string config_for(const std::string& in, const std::string& out) {
-  std::string text = kConfigTemplate;
-  text.replace(text.find("@IN@"), 4, in);
-  text.replace(text.find("@OUT@"), 5, out);
-  return text;
-}
-
-// Ethernet (to our outside MAC) + IPv4 + UDP with `payload`.
-std::vector<uint8_t> udp_frame(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
-                               const std::vector<uint8_t>& payload) {
-  std::vector<uint8_t> f(14 + 20 + 8 + payload.size());
-  const uint8_t eth[14] = {0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0x02, 0x02, 0x08, 0x00};
-  std::memcpy(f.data(), eth, 14);
-  uint8_t* ip = f.data() + 14;
-  const uint16_t total = static_cast<uint16_t>(20 + 8 + payload.size());
-  ip[0] = 0x45;
-  ip[2] = static_cast<uint8_t>(total >> 8);
-  ip[3] = static_cast<uint8_t>(total);
-  ip[8] = 64;
-  ip[9] = 17;
-  for (int i = 0; i < 4; ++i) {
-    ip[12 + i] = static_cast<uint8_t>(src >> (24 - 8 * i));
-    ip[16 + i] = static_cast<uint8_t>(dst >> (24 - 8 * i));
-  }
-  uint32_t sum = 0;
-  for (int i = 0; i < 20; i += 2) sum += static_cast<uint32_t>(ip[i] << 8 | ip[i + 1]);
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  ip[10] = static_cast<uint8_t>(~sum >> 8);
-  ip[11] = static_cast<uint8_t>(~sum);
-  uint8_t* udp = ip + 20;
-  udp[0] = static_cast<uint8_t>(sport >> 8);
-  udp[1] = static_cast<uint8_t>(sport);
-  udp[2] = static_cast<uint8_t>(dport >> 8);
-  udp[3] = static_cast<uint8_t>(dport);
-  udp[4] = static_cast<uint8_t>((8 + payload.size()) >> 8);
-  udp[5] = static_cast<uint8_t>(8 + payload.size());
-  std::memcpy(udp + 8, payload.data(), payload.size());
-  return f;
-}
-
-void receive(rte_mempool* pool, rte_ring* rx, const std::vector<uint8_t>& frame) {
-  rte_mbuf* m = rte_pktmbuf_alloc(pool);
-  REQUIRE(m != nullptr);
-  std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size())), frame.data(), frame.size());
-  REQUIRE(rte_ring_enqueue(rx, m) == 0);
-}
-
-std::vector<std::vector<uint8_t>> sent(rte_ring* tx) {
-  std::vector<std::vector<uint8_t>> out;
-  void* obj = nullptr;
-  while (rte_ring_dequeue(tx, &obj) == 0) {
-    auto* m = static_cast<rte_mbuf*>(obj);
-    const auto* d = rte_pktmbuf_mtod(m, const uint8_t*);
-    out.emplace_back(d, d + rte_pktmbuf_data_len(m));
-    rte_pktmbuf_free(m);
-  }
-  return out;
-}
-
+const auto& config_for = ring_dataplane_config;
 }  // namespace
 
 TEST_CASE("punt, inject and acquire through the control channel") {
