@@ -28,6 +28,7 @@ namespace {
 constexpr uint16_t kRxDescriptors = 1024, kTxDescriptors = 1024;
 constexpr uint32_t kHoldRing = 1024, kInjectRing = 1024;
 constexpr uint64_t kSolicitIntervalSeconds = 1;
+constexpr uint64_t kNeighborGiveUpSeconds = 3;
 
 std::string device_name(const PortConfig& port) {
   return port.is_pci ? port.device : port.device.substr(0, port.device.find(','));
@@ -327,6 +328,7 @@ void Dataplane::handle_hold(HoldItem& item) {
     return;
   }
   Pending& pending = pending_[{item.port_index, item.next_hop}];
+  if (pending.first_held == 0) pending.first_held = now_seconds_.load();
   if (pending.packets.size() >= config_.hold_queue) {
     rte_pktmbuf_free(item.packet);  // bounded: the oldest waiters stay, newcomers are dropped
     ++hold_drops_;
@@ -415,6 +417,22 @@ void Dataplane::handle_control_event(ControlEvent& ev) {
 
 void Dataplane::tick_second() {
   now_seconds_.store(clock_.now_seconds());
+  // A next hop that has not answered 3 solicitations (one a second) is unreachable: drop its packets.
+  const uint64_t now = now_seconds_.load();
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    Pending& pending = it->second;
+    if (now - pending.first_held < kNeighborGiveUpSeconds) {
+      if (now - pending.last_solicit >= kSolicitIntervalSeconds) {  // ask again
+        pending.last_solicit = now;
+        solicit(it->first.first, it->first.second);
+      }
+      ++it;
+      continue;
+    }
+    for (rte_mbuf* m : pending.packets) rte_pktmbuf_free(m);
+    hold_drops_ += pending.packets.size();
+    it = pending_.erase(it);
+  }
   tables_->age(4096);
   check_sa_lifetimes();
 }

@@ -107,6 +107,7 @@ class Dataplane {
   struct Pending {  // packets waiting for one next hop's MAC (main thread only)
     std::deque<rte_mbuf*> packets;
     uint64_t last_solicit = 0;
+    uint64_t first_held = 0;
   };
   std::map<std::pair<uint16_t, IpAddr>, Pending> pending_;
   uint64_t hold_drops_ = 0, neighbors_learned_ = 0, acquires_recorded_ = 0, connections_created_ = 0;

@@ -9,7 +9,9 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "config/dataplane_config.hpp"
@@ -247,6 +249,39 @@ TEST_CASE("two workers, two RX queues: each polls its own queue and sends on its
   const std::string stats = dp->stats_json();
   CHECK(stats.find("{\"worker\": 0, \"lcore\": 1, \"rx\": 1, \"tx\": 1") != std::string::npos);
   CHECK(stats.find("{\"worker\": 1, \"lcore\": 2, \"rx\": 1, \"tx\": 1") != std::string::npos);
+  dp.reset();
+  rte_mempool_free(pool);
+}
+
+TEST_CASE("an unanswered next hop: ARP requests once a second, its held packets dropped after 3 s") {
+  RingPort inside("nh_in"), outside("nh_out");
+  DataplaneConfig config;
+  REQUIRE(parse_dataplane_config(config_for("nh_in", "nh_out"), "nh.yaml", &config).is_ok());
+  std::unique_ptr<Dataplane> dp;
+  REQUIRE(Dataplane::create(config, &dp).is_ok());
+  rte_mempool* pool = rte_pktmbuf_pool_create("nh_test_pool", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+  REQUIRE(pool != nullptr);
+  // Clear traffic from the inside to 192.0.2.77, on the outside's subnet, which never answers ARP.
+  receive(pool, inside.rx, udp_frame(0x0a010005, 0xc000024d, 1, 2, std::vector<uint8_t>(8, 0), 0x01));
+  size_t arp_requests = 0;
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(4500)) {
+    dp->poll_workers_once();
+    dp->housekeeping_once();
+    for (const auto& frame : sent(outside.tx)) {
+      const bool arp_request = frame.size() >= 42 && frame[12] == 0x08 && frame[13] == 0x06 && frame[21] == 1;
+      CHECK(arp_request);  // nothing else may leave: the packet waits, then goes
+      const bool for_77 = frame.size() >= 42 && frame[38] == 192 && frame[41] == 77;
+      CHECK(for_77);
+      arp_requests += arp_request ? 1 : 0;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(arp_requests >= 3);
+  CHECK(arp_requests <= 5);
+  const std::string stats = dp->stats_json();
+  CHECK(stats.find("\"held\": 1") != std::string::npos);
+  CHECK(stats.find("\"hold_drops\": 1") != std::string::npos);
   dp.reset();
   rte_mempool_free(pool);
 }
