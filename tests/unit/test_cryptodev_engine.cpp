@@ -117,25 +117,8 @@ std::vector<Bytes> inner_set(uint8_t seed) {
   return out;
 }
 
-Bytes pattern(size_t n, uint8_t seed) {
-  Bytes b(n);
-  for (size_t i = 0; i < n; ++i) b[i] = static_cast<uint8_t>(seed + i * 7);
-  return b;
-}
-
 SaParams make_params(EspAlgorithm alg, SaDirection dir, bool esn, bool natt = false, bool v6 = false) {
-  SaParams p;
-  p.spi = 0x51525354;
-  p.direction = dir;
-  p.algorithm = alg;
-  p.key = pattern(expected_key_size(alg), 0x21);
-  p.auth_key = pattern(expected_auth_key_size(alg), 0x91);
-  p.local = *IpAddr::parse(v6 ? "2001:db8::1" : "192.0.2.1");
-  p.remote = *IpAddr::parse(v6 ? "2001:db8::2" : "192.0.2.2");
-  if (dir == SaDirection::kInbound) std::swap(p.local, p.remote);
-  p.esn = esn;
-  p.natt = natt;
-  return p;
+  return make_test_sa(alg, dir, esn, natt, v6, {0x51525354, 0x21, 0x91});
 }
 
 // An SA whose key block came from `keys`; its cryptodev session is released with it.

@@ -92,25 +92,8 @@ Bytes inner_v6(size_t payload) {
   return b;
 }
 
-Bytes pattern(size_t n, uint8_t seed) {
-  Bytes b(n);
-  for (size_t i = 0; i < n; ++i) b[i] = static_cast<uint8_t>(seed + i * 7);
-  return b;
-}
-
 SaParams make_params(EspAlgorithm alg, SaDirection dir, bool esn = false, bool natt = false, bool v6 = false) {
-  SaParams p;
-  p.spi = 0x11223344;
-  p.direction = dir;
-  p.algorithm = alg;
-  p.key = pattern(expected_key_size(alg), 0x10);
-  p.auth_key = pattern(expected_auth_key_size(alg), 0x80);
-  p.local = *IpAddr::parse(v6 ? "2001:db8::1" : "192.0.2.1");
-  p.remote = *IpAddr::parse(v6 ? "2001:db8::2" : "192.0.2.2");
-  if (dir == SaDirection::kInbound) std::swap(p.local, p.remote);
-  p.esn = esn;
-  p.natt = natt;
-  return p;
+  return make_test_sa(alg, dir, esn, natt, v6, {});
 }
 
 std::unique_ptr<EspSa> make_sa(const SaParams& p, const EspSaOptions& o = {}) {
