@@ -12,6 +12,12 @@ namespace dpvpn::dataplane::esp_internal {
 
 inline constexpr uint32_t kEspChunk = 64;
 
+// Calls chunk_fn(first, count) over [0, n) in consecutive chunks of at most kEspChunk packets.
+template <class ChunkFn>
+inline void for_each_chunk(uint32_t n, ChunkFn&& chunk_fn) {
+  for (uint32_t done = 0; done < n; done += kEspChunk) chunk_fn(done, n - done < kEspChunk ? n - done : kEspChunk);
+}
+
 inline uint16_t load16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 inline uint32_t load32(const uint8_t* p) {
   return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];

@@ -224,10 +224,9 @@ uint32_t esp_outbound_overhead(const EspSaHot& sa) { return sa.outer_len + kEspH
 
 void esp_outbound_burst(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sas, uint32_t n,
                         EspResult* results) {
-  for (uint32_t done = 0; done < n; done += kEspChunk) {
-    const uint32_t chunk = n - done < kEspChunk ? n - done : kEspChunk;
-    outbound_chunk(engine, pkts + done, sas + done, chunk, results + done);
-  }
+  for_each_chunk(n, [&](uint32_t first, uint32_t count) {
+    outbound_chunk(engine, pkts + first, sas + first, count, results + first);
+  });
 }
 
 }  // namespace dpvpn::dataplane
