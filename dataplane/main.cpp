@@ -41,12 +41,13 @@ int main(int argc, char** argv) {
   app.add_option("--exit-idle-ms", exit_idle_ms, "exit after this many ms without a received packet (tests)");
   app.add_option("--duration-ms", duration_ms, "exit after this many ms");
   app.add_option("--stats-json", stats_json, "write final counters as JSON to this file");
-  std::string grpc_socket = "/run/dpvpn/dataplane.sock", grpc_tcp, tls_cert, tls_key, tls_ca;
-  app.add_option("--grpc-socket", grpc_socket, "unix socket of the gRPC agent (\"\" = none)")->capture_default_str();
-  app.add_option("--grpc-tcp", grpc_tcp, "also listen on HOST:PORT with mutual TLS");
-  app.add_option("--tls-cert", tls_cert, "server certificate (PEM) for --grpc-tcp");
-  app.add_option("--tls-key", tls_key, "server key (PEM) for --grpc-tcp");
-  app.add_option("--tls-ca", tls_ca, "CA (PEM) that client certificates must chain to");
+  // The agent's endpoints come from the config's `agent:` section; these flags override it.
+  std::string grpc_socket, grpc_tcp, tls_cert, tls_key, tls_ca;
+  app.add_option("--grpc-socket", grpc_socket, "unix socket of the gRPC agent (\"\" = none; default: agent.socket)");
+  app.add_option("--grpc-tcp", grpc_tcp, "also listen on HOST:PORT with mutual TLS (default: agent.tcp)");
+  app.add_option("--tls-cert", tls_cert, "server certificate (PEM) for --grpc-tcp (default: agent.tls.cert)");
+  app.add_option("--tls-key", tls_key, "server key (PEM) for --grpc-tcp (default: agent.tls.key)");
+  app.add_option("--tls-ca", tls_ca, "CA (PEM) that client certificates must chain to (default: agent.tls.ca)");
   std::vector<std::string> app_args;
   for (int i = argc - 1; i > app_start; --i) app_args.emplace_back(argv[i]);
   try {
@@ -76,7 +77,15 @@ int main(int argc, char** argv) {
 #ifdef DPVPN_WITH_AGENT
     std::unique_ptr<dpvpn::dataplane::DataplaneBackendImpl> backend;
     std::unique_ptr<dpvpn::dataplane::AgentServer> agent;
-    const dpvpn::dataplane::AgentOptions agent_options{grpc_socket, grpc_tcp, tls_cert, tls_key, tls_ca};
+    const auto flag_or = [&](const char* flag, const std::string& value, const std::string& from_config) {
+      return app.count(flag) != 0 ? value : from_config;
+    };
+    dpvpn::dataplane::AgentOptions agent_options = dpvpn::dataplane::agent_options_from(config.agent);
+    agent_options.unix_socket = flag_or("--grpc-socket", grpc_socket, agent_options.unix_socket);
+    agent_options.tcp_address = flag_or("--grpc-tcp", grpc_tcp, agent_options.tcp_address);
+    agent_options.tls_cert = flag_or("--tls-cert", tls_cert, agent_options.tls_cert);
+    agent_options.tls_key = flag_or("--tls-key", tls_key, agent_options.tls_key);
+    agent_options.tls_ca = flag_or("--tls-ca", tls_ca, agent_options.tls_ca);
     if (s && (!agent_options.unix_socket.empty() || !agent_options.tcp_address.empty())) {
       backend = std::make_unique<dpvpn::dataplane::DataplaneBackendImpl>(*dp);
       s = dpvpn::dataplane::AgentServer::start(agent_options, *backend, &agent);

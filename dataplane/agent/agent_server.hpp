@@ -8,6 +8,7 @@
 #include <string>
 
 #include "agent/dataplane_backend.hpp"
+#include "config/dataplane_config.hpp"
 #include "util/status.hpp"
 
 namespace grpc {
@@ -22,6 +23,11 @@ struct AgentOptions {
   std::string tcp_address;                                // "host:port"; empty: no TCP
   std::string tls_cert, tls_key, tls_ca;                  // PEM files, required with TCP
 };
+
+// The options the config file's `agent:` section gives.
+inline AgentOptions agent_options_from(const AgentConfig& config) {
+  return {config.socket, config.tcp, config.tls_cert, config.tls_key, config.tls_ca};
+}
 
 class AgentServer {
  public:

@@ -101,14 +101,16 @@ Status DataplaneBackendImpl::add_sa(const SaParams& params, uint32_t* sa_index) 
   return dp_.run_on_writer([&] { return dp_.sas().add_sa(p, sa_index); });
 }
 
-Status DataplaneBackendImpl::update_sa(const SaKey& key, const SaLifetime&, const std::vector<TrafficSelector>&,
-                                       const std::vector<TrafficSelector>&) {
+Status DataplaneBackendImpl::update_sa(const SaKey& key, const SaLifetime& lifetime,
+                                       const std::vector<TrafficSelector>& local_ts,
+                                       const std::vector<TrafficSelector>& remote_ts) {
   return dp_.run_on_writer([&]() -> Status {
     uint32_t index = 0;
     if (Status s = find(key, &index); !s) return s;
-    // Lifetimes and selectors are fixed at creation in the ESP runtime SA today: a rekey installs a
-    // new SA. Changing them in place is for a later change.
-    return {StatusCode::kInvalidArgument, sa_name(key) + ": lifetimes and selectors cannot change in place yet"};
+    if (Status s = dp_.sas().update_sa(index, lifetime, local_ts, remote_ts); !s) {
+      return {s.code(), sa_name(key) + ": " + s.message()};
+    }
+    return Status::ok();
   });
 }
 

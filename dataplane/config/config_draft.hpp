@@ -15,6 +15,7 @@ namespace dpvpn::dataplane::config_internal {
 
 struct ConfigDraft {
   DataplaneConfig cfg;
+  std::string base_dir;  // the config file's directory: relative file paths are resolved against it
 
   // A "port:queue" entry of a worker's rx list; fills cfg.workers[worker].rx[index].
   struct RxRef {
@@ -51,6 +52,7 @@ void read_ports_section(const Field& section, ConfigDraft* draft);
 void read_routes_section(const Field& section, ConfigDraft* draft);
 void read_sas_section(const Field& section, ConfigDraft* draft);
 void read_policies_section(const Field& section, ConfigDraft* draft);
+void read_agent_section(const Field& section, ConfigDraft* draft);
 
 // Second pass.
 void resolve_references(ConfigDraft* draft);

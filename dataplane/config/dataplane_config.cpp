@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -28,7 +29,7 @@ void read_document(const YAML::Node& root, ConfigDraft* draft) {
   if (!root.IsMap()) {
     config_internal::fail(root_field.line, "expected a map of sections (dataplane, ports, ...)");
   }
-  const MapFields sections(root_field, {"dataplane", "ports", "routes", "sas", "policies"});
+  const MapFields sections(root_field, {"dataplane", "ports", "routes", "sas", "policies", "agent"});
   sections.require("dataplane");
   sections.require("ports");
   // File order, so that the first error reported is the first one written.
@@ -38,6 +39,7 @@ void read_document(const YAML::Node& root, ConfigDraft* draft) {
     if (key == "routes") config_internal::read_routes_section(field, draft);
     if (key == "sas") config_internal::read_sas_section(field, draft);
     if (key == "policies") config_internal::read_policies_section(field, draft);
+    if (key == "agent") config_internal::read_agent_section(field, draft);
   }
   config_internal::resolve_references(draft);
 }
@@ -49,6 +51,7 @@ Status parse_dataplane_config(std::string_view yaml_text, const std::string& fil
   try {
     const YAML::Node root = YAML::Load(std::string(yaml_text));
     ConfigDraft draft;
+    draft.base_dir = std::filesystem::path(file_name_for_errors).parent_path().string();
     read_document(root, &draft);
     *out = std::move(draft.cfg);
     return Status::ok();

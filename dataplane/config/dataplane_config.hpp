@@ -59,6 +59,13 @@ struct PolicyConfig {
   int32_t inbound_sa = -1;   // index into sas, -1 = none (bypass, or a one-way tunnel)
 };
 
+// The gRPC agent (dataplane/agent/): a unix socket, and optionally TCP with mutual TLS.
+struct AgentConfig {
+  std::string socket = "/run/dpvpn/dataplane.sock";  // "" = no unix socket
+  std::string tcp;                                   // HOST:PORT; "" = no TCP
+  std::string tls_cert, tls_key, tls_ca;             // PEM files (paths resolved), set with tcp
+};
+
 struct DataplaneConfig {
   std::vector<WorkerConfig> workers;
   IdleMode idle = IdleMode::kPoll;
@@ -77,6 +84,7 @@ struct DataplaneConfig {
   // filled from every protect policy that names the SA, in policy order.
   std::vector<SaParams> sas;
   std::vector<PolicyConfig> policies;
+  AgentConfig agent;
 };
 
 // Both answer OK, or kInvalidArgument with "FILE:LINE: what is wrong" for the first problem

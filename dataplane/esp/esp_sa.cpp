@@ -53,6 +53,19 @@ uint8_t build_outer_template(const SaParams& p, uint8_t* t) {
 
 }  // namespace
 
+Status validate_lifetime(const SaLifetime& lt) {
+  if (lt.soft_bytes && lt.hard_bytes && lt.soft_bytes > lt.hard_bytes) {
+    return invalid("lifetime.soft_bytes: above lifetime.hard_bytes");
+  }
+  if (lt.soft_packets && lt.hard_packets && lt.soft_packets > lt.hard_packets) {
+    return invalid("lifetime.soft_packets: above lifetime.hard_packets");
+  }
+  if (lt.soft_seconds && lt.hard_seconds && lt.soft_seconds > lt.hard_seconds) {
+    return invalid("lifetime.soft_seconds: above lifetime.hard_seconds");
+  }
+  return Status::ok();
+}
+
 Status create_esp_sa(const SaParams& params, const CryptoEngine& engine, const EspSaOptions& options,
                      std::unique_ptr<EspSa>* out) {
   if (params.spi == 0) return invalid("spi: must not be 0");
@@ -82,12 +95,7 @@ Status create_esp_sa(const SaParams& params, const CryptoEngine& engine, const E
   if (!inbound && (options.first_seq == 0 || options.first_seq > max_seq)) {
     return invalid("first_seq: must be 1.." + std::to_string(max_seq));
   }
-  const SaLifetime& lt = params.lifetime;
-  if ((lt.soft_bytes && lt.hard_bytes && lt.soft_bytes > lt.hard_bytes) ||
-      (lt.soft_packets && lt.hard_packets && lt.soft_packets > lt.hard_packets) ||
-      (lt.soft_seconds && lt.hard_seconds && lt.soft_seconds > lt.hard_seconds)) {
-    return invalid("lifetime: a soft limit is above its hard limit");
-  }
+  if (Status s = validate_lifetime(params.lifetime); !s) return s;
 
   std::unique_ptr<EspSa> sa(new (std::nothrow) EspSa());
   if (!sa) return {StatusCode::kResourceExhausted, "esp sa: out of memory"};
@@ -133,14 +141,30 @@ Status create_esp_sa(const SaParams& params, const CryptoEngine& engine, const E
     hot.outer_len = build_outer_template(params, sa->outer_template_);
     hot.outer_template = sa->outer_template_;
   }
-  sa->limits_.soft_packets = lt.soft_packets;
-  sa->limits_.hard_packets = lt.hard_packets;
-  sa->limits_.soft_bytes = lt.soft_bytes;
-  sa->limits_.hard_bytes = lt.hard_bytes;
-  sa->soft_seconds_ = lt.soft_seconds;
-  sa->hard_seconds_ = lt.hard_seconds;
   sa->created_seconds_ = options.now_seconds;
+  std::unique_ptr<const EspSaSelectors> unused;
+  if (Status s = sa->update(params.lifetime, params.local_ts, params.remote_ts, &unused); !s) return s;
   *out = std::move(sa);
+  return Status::ok();
+}
+
+Status EspSa::update(const SaLifetime& lt, std::vector<TrafficSelector> local_ts,
+                     std::vector<TrafficSelector> remote_ts, std::unique_ptr<const EspSaSelectors>* retired) {
+  if (Status s = validate_lifetime(lt); !s) return s;
+  std::unique_ptr<EspSaSelectors> next(new (std::nothrow) EspSaSelectors{local_ts, remote_ts});
+  if (!next) return {StatusCode::kResourceExhausted, "esp sa: out of memory"};
+  limits_.soft_packets.store(lt.soft_packets, std::memory_order_relaxed);
+  limits_.hard_packets.store(lt.hard_packets, std::memory_order_relaxed);
+  limits_.soft_bytes.store(lt.soft_bytes, std::memory_order_relaxed);
+  limits_.hard_bytes.store(lt.hard_bytes, std::memory_order_relaxed);
+  soft_seconds_ = lt.soft_seconds;
+  hard_seconds_ = lt.hard_seconds;
+  params_.lifetime = lt;
+  params_.local_ts = std::move(local_ts);
+  params_.remote_ts = std::move(remote_ts);
+  selectors_.store(next.get(), std::memory_order_release);
+  *retired = std::move(selectors_owner_);
+  selectors_owner_ = std::move(next);
   return Status::ok();
 }
 
@@ -186,15 +210,17 @@ uint32_t EspSa::take_expiry_events() {
 }
 
 uint64_t EspSa::packet_budget() const {
-  if (limits_.hard_packets == 0) return ~0ull;
+  const uint64_t limit = limits_.hard_packets.load(std::memory_order_relaxed);
+  if (limit == 0) return ~0ull;
   const uint64_t used = hot_.packets.load(std::memory_order_relaxed);
-  return used >= limits_.hard_packets ? 0 : limits_.hard_packets - used;
+  return used >= limit ? 0 : limit - used;
 }
 
 uint64_t EspSa::byte_budget() const {
-  if (limits_.hard_bytes == 0) return ~0ull;
+  const uint64_t limit = limits_.hard_bytes.load(std::memory_order_relaxed);
+  if (limit == 0) return ~0ull;
   const uint64_t used = hot_.bytes.load(std::memory_order_relaxed);
-  return used >= limits_.hard_bytes ? 0 : limits_.hard_bytes - used;
+  return used >= limit ? 0 : limit - used;
 }
 
 void EspSa::account(uint64_t packets, uint64_t bytes) {
@@ -202,12 +228,14 @@ void EspSa::account(uint64_t packets, uint64_t bytes) {
   const uint64_t p = hot_.packets.fetch_add(packets, std::memory_order_relaxed) + packets;
   const uint64_t b = hot_.bytes.fetch_add(bytes, std::memory_order_relaxed) + bytes;
   const uint32_t state = hot_.state.load(std::memory_order_relaxed);
-  if (!(state & esp_state::kSoftExpired) && ((limits_.soft_packets && p >= limits_.soft_packets) ||
-                                             (limits_.soft_bytes && b >= limits_.soft_bytes))) {
+  const auto reached = [](const std::atomic<uint64_t>& limit, uint64_t used) {
+    const uint64_t l = limit.load(std::memory_order_relaxed);
+    return l != 0 && used >= l;
+  };
+  if (!(state & esp_state::kSoftExpired) && (reached(limits_.soft_packets, p) || reached(limits_.soft_bytes, b))) {
     raise_once(esp_state::kSoftExpired, esp_state::kSoftEvent);
   }
-  if (!(state & esp_state::kHardExpired) && ((limits_.hard_packets && p >= limits_.hard_packets) ||
-                                             (limits_.hard_bytes && b >= limits_.hard_bytes))) {
+  if (!(state & esp_state::kHardExpired) && (reached(limits_.hard_packets, p) || reached(limits_.hard_bytes, b))) {
     raise_once(esp_state::kHardExpired, esp_state::kHardEvent);
   }
 }

@@ -81,10 +81,18 @@ static_assert(offsetof(EspSaHot, packets) == 40);
 static_assert(offsetof(EspSaHot, state) == 56);
 static_assert(std::atomic<uint64_t>::is_always_lock_free);
 
-// Byte/packet lifetimes, checked once per SA per burst. 0 = no limit. Read-only after creation.
+// Byte/packet lifetimes, checked once per SA per burst. 0 = no limit. Relaxed atomics: UpdateSa
+// may change them while workers read; a burst seeing a mix of old and new limits is harmless.
 struct alignas(64) EspSaLimits {
-  uint64_t soft_packets = 0, hard_packets = 0;
-  uint64_t soft_bytes = 0, hard_bytes = 0;
+  std::atomic<uint64_t> soft_packets{0}, hard_packets{0};
+  std::atomic<uint64_t> soft_bytes{0}, hard_bytes{0};
+};
+
+// Inner-address selectors of an inbound SA. Immutable once published: UpdateSa swaps in a new
+// object and the caller frees the old one after an RCU grace period (workers may still read it).
+struct EspSaSelectors {
+  std::vector<TrafficSelector> local;   // inner addresses on our side
+  std::vector<TrafficSelector> remote;  // inner addresses on the peer's side
 };
 
 struct alignas(64) EspSaDropCounters {
@@ -115,13 +123,14 @@ class EspSa {
 
   EspSaHot& hot() { return hot_; }
   const EspSaHot& hot() const { return hot_; }
-  const EspSaLimits& limits() const { return limits_; }
   const SaParams& params() const { return params_; }  // key and auth_key are empty
   uint32_t spi() const { return hot_.spi; }
   bool inbound() const { return hot_.inbound(); }
   uint64_t created_seconds() const { return created_seconds_; }
-  const std::vector<TrafficSelector>& local_ts() const { return params_.local_ts; }
-  const std::vector<TrafficSelector>& remote_ts() const { return params_.remote_ts; }
+  // Data path: the selectors published now (see EspSaSelectors for their lifetime).
+  const EspSaSelectors& selectors() const { return *selectors_.load(std::memory_order_acquire); }
+  const std::vector<TrafficSelector>& local_ts() const { return selectors().local; }
+  const std::vector<TrafficSelector>& remote_ts() const { return selectors().remote; }
   ReplayWindow* replay_window() { return replay_.get(); }
 
   EspSaCounters counters() const;
@@ -141,6 +150,13 @@ class EspSa {
   void add_drops(uint32_t replay, uint32_t auth, uint32_t ts, uint32_t other);
   void mark_hard_expired() { raise_once(esp_state::kHardExpired, esp_state::kHardEvent); }
 
+  // Control path (the tables' writer): replaces the lifetime and the selectors (UpdateSa). Time
+  // limits still count from creation; a limit already reached stays reached (an expired SA is not
+  // revived — install a new one). The replaced selectors go to *retired, to be freed by the caller
+  // once every worker has passed a quiescent state.
+  Status update(const SaLifetime& lifetime, std::vector<TrafficSelector> local_ts,
+                std::vector<TrafficSelector> remote_ts, std::unique_ptr<const EspSaSelectors>* retired);
+
   // Tests: the key block (to prove it is wiped on destruction when caller-owned).
   const EspKeyBlock* key_block_for_test() const { return keys_; }
 
@@ -159,11 +175,16 @@ class EspSa {
   uint64_t created_seconds_ = 0;
   uint64_t soft_seconds_ = 0, hard_seconds_ = 0;
   std::unique_ptr<ReplayWindow> replay_;
+  std::unique_ptr<const EspSaSelectors> selectors_owner_;
+  std::atomic<const EspSaSelectors*> selectors_{nullptr};
   EspKeyBlock* keys_ = nullptr;
   bool owns_keys_ = false;
   const CryptoEngine* engine_ = nullptr;  // released what it prepared (cryptodev sessions) on destruction
   alignas(8) uint8_t outer_template_[48] = {};
 };
+
+// Soft limits must not be above hard ones (0 = no limit); the message names the lifetime field.
+Status validate_lifetime(const SaLifetime& lifetime);
 
 // Validates params (key sizes, SPI, replay window, endpoint families, ...), prepares the key
 // schedule with `engine` and builds the runtime SA. Error messages name the offending field and

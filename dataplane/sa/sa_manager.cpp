@@ -127,7 +127,37 @@ Status SaManager::delete_sa(uint32_t sa_index) {
   return Status::ok();
 }
 
+Status SaManager::update_sa(uint32_t sa_index, const SaLifetime& lifetime, std::vector<TrafficSelector> local_ts,
+                           std::vector<TrafficSelector> remote_ts) {
+  EspSa* sa = this->sa(sa_index);
+  if (sa == nullptr || slots_[sa_index].esp == nullptr) {
+    return {StatusCode::kNotFound, fmt::format("no SA with index {}", sa_index)};
+  }
+  if (sa->hard_expired()) {
+    return {StatusCode::kInvalidArgument, fmt::format("SA with SPI 0x{:08x} has hard-expired", sa->spi())};
+  }
+  if (Status s = validate_lifetime(lifetime); !s) return s;
+  // The entry expires at creation + hard_seconds, as when it was published.
+  uint32_t ttl = 0;
+  if (lifetime.hard_seconds != 0) {
+    const uint64_t age = clock_.now_seconds() - std::min(clock_.now_seconds(), sa->created_seconds());
+    ttl = static_cast<uint32_t>(lifetime.hard_seconds > age ? lifetime.hard_seconds - age : 1);
+  }
+  const SaParams& p = sa->params();
+  const Status refreshed = sa->inbound()
+      ? tables_.typed<tables::TableId::inbound_SPI>().refresh({p.spi, IPPROTO_ESP, {}, p.local}, ttl)
+      : tables_.typed<tables::TableId::outbound_SPI>().refresh({p.remote, p.spi}, ttl);
+  if (!refreshed) return refreshed;
+  std::unique_ptr<const EspSaSelectors> old;
+  if (Status s = sa->update(lifetime, std::move(local_ts), std::move(remote_ts), &old); !s) return s;
+  retired_selectors_.push_back({rte_rcu_qsbr_start(rcu_.qsbr()), std::move(old)});
+  return Status::ok();
+}
+
 void SaManager::reclaim() {
+  std::erase_if(retired_selectors_, [&](const RetiredSelectors& r) {
+    return rte_rcu_qsbr_check(rcu_.qsbr(), r.token, false) == 1;
+  });
   std::erase_if(retired_, [&](Retired& r) {
     if (rte_rcu_qsbr_check(rcu_.qsbr(), r.token, false) != 1) return false;
     r.sa.reset();  // wipes the keys, frees the engine's session

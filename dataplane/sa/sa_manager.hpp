@@ -35,6 +35,11 @@ class SaManager {
   // raise acquires); the SA itself — keys wiped, cryptodev session freed — and its index go away
   // only after every worker has passed a quiescent state (reclaim()).
   Status delete_sa(uint32_t sa_index);
+  // UpdateSa: new lifetime and selectors for an installed SA; its table entry's expiry follows the
+  // new hard time limit (still counted from the SA's creation). The old selectors are freed after
+  // a grace period (reclaim()).
+  Status update_sa(uint32_t sa_index, const SaLifetime& lifetime, std::vector<TrafficSelector> local_ts,
+                   std::vector<TrafficSelector> remote_ts);
   void reclaim();
   uint32_t pending_deletes() const { return static_cast<uint32_t>(retired_.size()); }
   // protect: remote prefix -> the outbound SA's peer and SPI; bypass: remote prefix in clear.
@@ -60,6 +65,11 @@ class SaManager {
     std::unique_ptr<EspSa> sa;
   };
   std::vector<Retired> retired_;
+  struct RetiredSelectors {
+    uint64_t token;
+    std::unique_ptr<const EspSaSelectors> selectors;
+  };
+  std::vector<RetiredSelectors> retired_selectors_;
   tables::RcuDomain& rcu_;
   uint32_t installed_ = 0;
 };

@@ -1,16 +1,20 @@
 // The gRPC agent against a real in-process dataplane (ring ethdevs, the worker polled by the test,
-// the main loop on its own thread as the tables' writer): SAs and policies pushed over gRPC carry
-// traffic; deleting them turns traffic into acquires; the Events stream sees the acquire and a
-// punted IKE packet; Inject sends a frame out; batches are all-or-nothing; and over TCP, mutual
-// TLS refuses a client without a certificate and one from another CA.
+// the main loop on its own thread as the tables' writer): a pair of SAs and a policy pushed over
+// gRPC carry traffic both ways, checked by an independent ESP peer (scapy, tests/unit/
+// scapy_esp_peer.py); deleting them turns traffic into acquires; the Events stream sees the acquire
+// and a punted IKE packet; Inject sends a frame out; UpdateSa changes a live SA's selectors and
+// lifetime; batches are all-or-nothing; and over TCP, mutual TLS refuses a client without a
+// certificate and one from another CA.
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 #include <rte_eth_ring.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -77,6 +81,19 @@ struct Rig {
     }
   }
   std::vector<std::vector<uint8_t>> sent(rte_ring* tx) { return dpvpn::test::sent(tx); }
+  // Gratuitous ARP from the peer gateway (192.0.2.2) and the inside host (10.1.0.5), so packets
+  // leave at once instead of waiting for address resolution.
+  void learn_neighbours() {
+    receive(outside.rx, garp(0xc0000202, 0x02));
+    receive(inside.rx, garp(0x0a010005, 0x05));
+    settle();
+  }
+  static std::vector<uint8_t> garp(uint32_t ip, uint8_t mac_last) {
+    const uint8_t a[4] = {static_cast<uint8_t>(ip >> 24), static_cast<uint8_t>(ip >> 16), static_cast<uint8_t>(ip >> 8),
+                          static_cast<uint8_t>(ip)};
+    return {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0x02, mac_last, 0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 2,
+            0x02, 0,    0,    0,    0x02, mac_last, a[0], a[1], a[2], a[3], 0x02, 0, 0, 0, 0x02, mac_last, a[0], a[1], a[2], a[3]};
+  }
 };
 
 dpvpn::v1::Sa outbound_sa(uint32_t spi) {
@@ -89,6 +106,73 @@ dpvpn::v1::Sa outbound_sa(uint32_t spi) {
   sa.mutable_local()->set_addr(addr4(0xc0000201));
   sa.mutable_remote()->set_addr(addr4(0xc0000202));
   return sa;
+}
+
+// From the peer 192.0.2.2: its 10.2.0.0/16 to our 10.1.0.0/24.
+dpvpn::v1::Sa inbound_sa(uint32_t spi) {
+  dpvpn::v1::Sa sa = outbound_sa(spi);
+  sa.set_name("from-b");
+  sa.set_direction(dpvpn::v1::INBOUND);
+  sa.set_key(std::string(20, '\x24'));
+  dpvpn::v1::TrafficSelector& local = *sa.add_local_ts();
+  local.mutable_start()->set_addr(addr4(0x0a010000));
+  local.mutable_end()->set_addr(addr4(0x0a0100ff));
+  dpvpn::v1::TrafficSelector& remote = *sa.add_remote_ts();
+  remote.mutable_start()->set_addr(addr4(0x0a020000));
+  remote.mutable_end()->set_addr(addr4(0x0a02ffff));
+  return sa;
+}
+
+dpvpn::v1::SaId sa_id(dpvpn::v1::SaDirection direction, uint32_t spi, uint32_t address) {
+  dpvpn::v1::SaId id;
+  id.set_direction(direction);
+  id.set_spi(spi);
+  id.mutable_address()->set_addr(addr4(address));
+  return id;
+}
+
+std::string hex(const uint8_t* p, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += fmt::format("{:02x}", p[i]);
+  return out;
+}
+std::string hex(const std::string& s) { return hex(reinterpret_cast<const uint8_t*>(s.data()), s.size()); }
+
+std::vector<uint8_t> unhex(const std::string& h) {
+  std::vector<uint8_t> out;
+  for (size_t i = 0; i + 1 < h.size(); i += 2) out.push_back(static_cast<uint8_t>(std::stoi(h.substr(i, 2), nullptr, 16)));
+  return out;
+}
+
+// Runs the scapy ESP peer; its stdout without the trailing newline ("" if it failed).
+std::string scapy_peer(const std::string& args) {
+  const std::string cmd = "/usr/bin/python3 " DPVPN_SCAPY_PEER " " + args;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+  if (pclose(pipe) != 0) return "";
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+// Ethernet from the peer's MAC to our outside port around an IP packet.
+std::vector<uint8_t> from_peer(const std::vector<uint8_t>& ip) {
+  static constexpr uint8_t kEthernet[14] = {0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0x02, 0x02, 0x08, 0x00};
+  std::vector<uint8_t> f(sizeof kEthernet + ip.size());
+  std::memcpy(f.data(), kEthernet, sizeof kEthernet);
+  std::memcpy(f.data() + sizeof kEthernet, ip.data(), ip.size());
+  return f;
+}
+
+// The peer's ESP packet (sequence number seq) carrying UDP 10.2.0.<host>:80 -> 10.1.0.5:1234.
+std::vector<uint8_t> peer_esp(uint32_t spi, uint32_t seq, uint8_t host) {
+  const auto inner = udp_frame(0x0a020000u | host, 0x0a010005, 80, 1234, std::vector<uint8_t>(24, 0x6b), 0x01);
+  const std::string esp = scapy_peer(fmt::format("encrypt {} {} {} 192.0.2.2 192.0.2.1 {}", spi, hex(std::string(20, '\x24')),
+                                                 seq, hex(inner.data() + 14, inner.size() - 14)));
+  REQUIRE(!esp.empty());
+  return from_peer(unhex(esp));
 }
 
 dpvpn::v1::Policy protect_policy(uint32_t spi) {
@@ -137,23 +221,35 @@ TEST_CASE("SAs and policies pushed over gRPC carry traffic; deleting them raises
     dpvpn::v1::SaReply reply;
     CHECK(stub->AddSa(&ctx, req, &reply).error_code() == grpc::StatusCode::ALREADY_EXISTS);
   }
-  // Learn the peer's MAC so ESP leaves at once.
-  std::vector<uint8_t> garp(42, 0);
-  const uint8_t arp[42] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0x02, 0x02, 0x08, 0x06, 0, 1, 0x08, 0,
-                           6,    4,    0,    2,    0x02, 0,    0,    0, 0x02, 0x02, 192, 0, 2, 2, 0x02, 0, 0, 0,
-                           0x02, 0x02, 192,  0,    2,    2};
-  std::memcpy(garp.data(), arp, 42);
-  rig.receive(rig.outside.rx, garp);
-  rig.settle();
+  rig.learn_neighbours();
 
   const auto flow = udp_frame(0x0a010005, 0x0a020009, 1234, 80, std::vector<uint8_t>(32, 0x5a), 0x01);
   rig.receive(rig.inside.rx, flow);
   rig.settle();
   const auto esp = rig.sent(rig.outside.tx);
   REQUIRE(esp.size() == 1);
-  CHECK(esp[0][14 + 9] == 50);
-  CHECK(esp[0][14 + 20 + 2] == 0x10);  // SPI 0x00001001
-  CHECK(esp[0][14 + 20 + 3] == 0x01);
+  // The peer decrypts it: the inner packet as sent, TTL one less (we routed it).
+  CHECK(scapy_peer(fmt::format("decrypt 0x1001 {} {}", hex(std::string(20, '\x42')), hex(esp[0].data(), esp[0].size()))) ==
+        "10.1.0.5 10.2.0.9 17 1234 80 63 " + hex(std::string(32, '\x5a')));
+
+  // The inbound half of the pair: the peer's ESP comes out clear on the inside.
+  {
+    grpc::ClientContext ctx;
+    dpvpn::v1::AddSaRequest req;
+    *req.mutable_sa() = inbound_sa(0x2001);
+    dpvpn::v1::SaReply reply;
+    const grpc::Status s = stub->AddSa(&ctx, req, &reply);
+    INFO(s.error_message());
+    REQUIRE(s.ok());
+  }
+  rig.receive(rig.outside.rx, peer_esp(0x2001, 1, 9));
+  rig.settle();
+  const auto clear = rig.sent(rig.inside.tx);
+  REQUIRE(clear.size() == 1);
+  REQUIRE(clear[0].size() == 14 + 20 + 8 + 24);
+  CHECK(clear[0][14 + 8] == 63);  // TTL
+  CHECK(hex(clear[0].data() + 14 + 12, 8) == "0a0200090a010005");
+  CHECK(hex(clear[0].data() + 14 + 28, 24) == hex(std::string(24, '\x6b')));
 
   {
     grpc::ClientContext ctx;
@@ -214,6 +310,85 @@ TEST_CASE("SAs and policies pushed over gRPC carry traffic; deleting them raises
   }
 }
 
+TEST_CASE("UpdateSa changes a live SA's selectors and lifetime") {
+  Rig rig("up_in", "up_out");
+  auto stub = dpvpn::v1::Dataplane::NewStub(grpc::CreateChannel("unix:" + rig.socket, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext events_ctx;
+  events_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  auto events = stub->Events(&events_ctx, dpvpn::v1::EventsRequest{});
+  {
+    grpc::ClientContext ctx;
+    dpvpn::v1::AddSaRequest req;
+    *req.mutable_sa() = inbound_sa(0x3001);
+    dpvpn::v1::SaReply reply;
+    REQUIRE(stub->AddSa(&ctx, req, &reply).ok());
+  }
+  rig.learn_neighbours();
+  rig.receive(rig.outside.rx, peer_esp(0x3001, 1, 9));
+  rig.settle();
+  CHECK(rig.sent(rig.inside.tx).size() == 1);
+
+  // Narrow the peer's side to 10.2.0.100 and give the SA a soft limit of 2 packets.
+  const dpvpn::v1::SaId id = sa_id(dpvpn::v1::INBOUND, 0x3001, 0xc0000201);
+  dpvpn::v1::UpdateSaRequest update;
+  *update.mutable_id() = id;
+  *update.mutable_local_ts() = inbound_sa(0x3001).local_ts();
+  dpvpn::v1::TrafficSelector& only = *update.add_remote_ts();
+  only.mutable_start()->set_addr(addr4(0x0a020064));
+  only.mutable_end()->set_addr(addr4(0x0a020064));
+  update.mutable_lifetime()->set_soft_packets(2);
+  update.mutable_lifetime()->set_hard_packets(10);
+  {
+    grpc::ClientContext ctx;
+    dpvpn::v1::SaReply reply;
+    const grpc::Status s = stub->UpdateSa(&ctx, update, &reply);
+    INFO(s.error_message());
+    REQUIRE(s.ok());
+  }
+  rig.receive(rig.outside.rx, peer_esp(0x3001, 2, 9));  // now outside the selectors
+  rig.settle();
+  CHECK(rig.sent(rig.inside.tx).empty());
+  rig.receive(rig.outside.rx, peer_esp(0x3001, 3, 100));
+  rig.settle();
+  CHECK(rig.sent(rig.inside.tx).size() == 1);
+  {
+    grpc::ClientContext ctx;
+    dpvpn::v1::SaState state;
+    REQUIRE(stub->QuerySa(&ctx, id, &state).ok());
+    CHECK(state.ts_drops() == 1);
+    CHECK(state.packets() == 2);
+    CHECK(state.soft_expired());
+    CHECK_FALSE(state.hard_expired());
+    CHECK(state.sa().lifetime().hard_packets() == 10);
+    REQUIRE(state.sa().remote_ts_size() == 1);
+    CHECK(state.sa().remote_ts(0).start().addr() == addr4(0x0a020064));
+  }
+  dpvpn::v1::Event event;  // the second packet reached the new soft limit
+  REQUIRE(events->Read(&event));
+  CHECK(event.type() == dpvpn::v1::Event::SA_SOFT_EXPIRE);
+  CHECK(event.spi() == 0x3001);
+  events_ctx.TryCancel();
+
+  // Rejected updates name the field and change nothing.
+  {
+    dpvpn::v1::UpdateSaRequest bad = update;
+    bad.mutable_lifetime()->set_soft_packets(20);
+    grpc::ClientContext ctx;
+    dpvpn::v1::SaReply reply;
+    const grpc::Status s = stub->UpdateSa(&ctx, bad, &reply);
+    CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(s.error_message().find("lifetime.soft_packets") != std::string::npos);
+    bad = update;
+    bad.mutable_id()->set_spi(0x3002);
+    grpc::ClientContext ctx2;
+    CHECK(stub->UpdateSa(&ctx2, bad, &reply).error_code() == grpc::StatusCode::NOT_FOUND);
+    grpc::ClientContext ctx3;
+    dpvpn::v1::SaState state;
+    REQUIRE(stub->QuerySa(&ctx3, id, &state).ok());
+    CHECK(state.sa().lifetime().soft_packets() == 2);
+  }
+}
+
 TEST_CASE("a batch is all-or-nothing") {
   Rig rig("bt_in", "bt_out");
   auto stub = dpvpn::v1::Dataplane::NewStub(grpc::CreateChannel("unix:" + rig.socket, grpc::InsecureChannelCredentials()));
@@ -265,18 +440,21 @@ TEST_CASE("over TCP, mutual TLS refuses clients without a certificate or from an
     return s.str();
   };
 
+  // The agent's endpoint and TLS files come from the config file (paths relative to it).
   RingPort inside("tl_in"), outside("tl_out");
+  std::ofstream(d + "/dp.yaml") << ring_dataplane_config("tl_in", "tl_out")
+                                << "agent:\n  socket:\n  tcp: 127.0.0.1:50931\n"
+                                   "  tls: {cert: server.pem, key: server.key, ca: ca1.pem}\n";
   DataplaneConfig config;
-  REQUIRE(parse_dataplane_config(ring_dataplane_config("tl_in", "tl_out"), "tl.yaml", &config).is_ok());
+  const Status loaded = load_dataplane_config(d + "/dp.yaml", &config);
+  INFO(loaded.to_string());
+  REQUIRE(loaded.is_ok());
   std::unique_ptr<Dataplane> dp;
   REQUIRE(Dataplane::create(config, &dp).is_ok());
   DataplaneBackendImpl backend(*dp);
-  AgentOptions options;
-  options.unix_socket.clear();
-  options.tcp_address = "127.0.0.1:50931";
-  options.tls_cert = d + "/server.pem";
-  options.tls_key = d + "/server.key";
-  options.tls_ca = d + "/ca1.pem";
+  const AgentOptions options = agent_options_from(config.agent);
+  CHECK(options.unix_socket.empty());
+  CHECK(options.tls_ca == d + "/ca1.pem");
   std::unique_ptr<AgentServer> agent;
   const Status started = AgentServer::start(options, backend, &agent);
   INFO(started.to_string());

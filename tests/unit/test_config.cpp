@@ -3,6 +3,9 @@
 // in a message; the shipped example (dataplane/config/example.yaml) stays valid.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -131,7 +134,7 @@ const BadConfig kBadConfigs[] = {
      "dp.yaml:3: unknown key 'workerz' in dataplane (known: workers, idle, idle_sleep_us, mbufs, "
      "replay_window, crypto, crypto_device, tables, punt_ring, hold_queue)"},
     {"routes:\n", "route:\n",
-     "dp.yaml:32: unknown key 'route' at the top level (known: dataplane, ports, routes, sas, policies)"},
+     "dp.yaml:32: unknown key 'route' at the top level (known: dataplane, ports, routes, sas, policies, agent)"},
     {"    esn: false\n", "    esm: false\n",
      "dp.yaml:44: unknown key 'esm' in sas[0] (known: name, direction, spi, algorithm, key, auth_key, "
      "local, remote, esn, replay_window, natt, lifetime, tunnel_id)"},
@@ -480,6 +483,50 @@ TEST_CASE("the README shows the example file as it is") {
   const size_t end = readme.find("```", start + marker.size());
   REQUIRE(end != std::string::npos);
   CHECK(readme.substr(start + marker.size(), end - start - marker.size()) == read(example));
+}
+
+TEST_CASE("agent: the socket, TCP with mutual-TLS files resolved against the config's directory") {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("dpvpn-agent-cfg-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir / "pki");
+  for (const char* f : {"pki/server.pem", "pki/server.key"}) std::ofstream(dir / f) << "PEM\n";
+  const std::string ca = (dir / "pki/ca.pem").string();
+  std::ofstream(ca) << "PEM\n";
+  const std::string base = std::string(kValid);
+  const auto load = [&](const std::string& agent, DataplaneConfig* cfg) {
+    std::ofstream(dir / "dp.yaml") << base << agent;
+    return load_dataplane_config((dir / "dp.yaml").string(), cfg);
+  };
+  // The line `agent:` lands on when appended to the file.
+  const int agent_line = static_cast<int>(std::count(base.begin(), base.end(), '\n')) + (base.back() == '\n' ? 1 : 2);
+  const auto at = [&](int offset, const std::string& what) {
+    return (dir / "dp.yaml").string() + ":" + std::to_string(agent_line + offset) + ": " + what;
+  };
+
+  DataplaneConfig cfg;
+  REQUIRE(load("", &cfg).is_ok());
+  CHECK(cfg.agent.socket == "/run/dpvpn/dataplane.sock");  // the default
+  CHECK(cfg.agent.tcp.empty());
+
+  const std::string tls = "  tls:\n    cert: pki/server.pem\n    key: pki/server.key\n    ca: " + ca + "\n";
+  const Status ok = load("agent:\n  socket:\n  tcp: 0.0.0.0:50051\n" + tls, &cfg);
+  INFO(ok.to_string());
+  REQUIRE(ok.is_ok());
+  CHECK(cfg.agent.socket.empty());  // no unix socket
+  CHECK(cfg.agent.tcp == "0.0.0.0:50051");
+  CHECK(cfg.agent.tls_cert == (dir / "pki/server.pem").string());
+  CHECK(cfg.agent.tls_key == (dir / "pki/server.key").string());
+  CHECK(cfg.agent.tls_ca == ca);
+
+  CHECK(load("agent:\n  tcp: 0.0.0.0:50051\n", &cfg).message() ==
+        at(1, "agent: missing required key 'tls' (agent.tcp is served only with mutual TLS)"));
+  CHECK(load("agent:\n  tcp: 0.0.0.0\n" + tls, &cfg).message() ==
+        at(1, "agent.tcp: '0.0.0.0' is not HOST:PORT (e.g. 0.0.0.0:50051 or [::]:50051)"));
+  CHECK(load("agent:\n  tcp: \"[::]:50051\"\n  tls:\n    cert: pki/nope.pem\n    key: pki/server.key\n    ca: " + ca + "\n", &cfg)
+            .message() == at(3, "agent.tls.cert: cannot read " + (dir / "pki/nope.pem").string()));
+  CHECK(load("agent:\n  socket: /tmp/a.sock\n" + tls, &cfg).message() == at(3, "agent.tls: only used with agent.tcp"));
+  CHECK(load("agent:\n  sokcet: /tmp/a.sock\n", &cfg).message() ==
+        at(1, "unknown key 'sokcet' in agent (known: socket, tcp, tls)"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("a missing file is NOT_FOUND with its path") {
