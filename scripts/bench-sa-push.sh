@@ -4,9 +4,10 @@
 # per second and the forwarding rate during the push relative to before it, ending with
 #   bench-sa-push: sas=N installs_per_s=X forwarding_ratio=Y
 #   scripts/bench-sa-push.sh [--sas 100000] [--batch 1000]
+# Environment: BENCH_SKIP_SETUP=1 (do not run scripts/setup.sh first; build/ must be built).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-"$root/scripts/setup.sh"
+[ "${BENCH_SKIP_SETUP:-0}" = 1 ] || "$root/scripts/setup.sh"
 sas=100000
 batch=1000
 while (($#)); do
@@ -68,4 +69,6 @@ dp_pid=$!
 for _ in $(seq 100); do [ -S "$work/agent.sock" ] && break; sleep 0.1; done
 [ -S "$work/agent.sock" ] || { cat "$work/dp.log"; echo "bench-sa-push: the dataplane did not start" >&2; exit 1; }
 sleep 1  # let the worker reach its steady rate
-"$root/build/bench/dpvpn-bench-sa-push" --socket "$work/agent.sock" --sas "$sas" --batch "$batch"
+# The client runs on lcore 0's core (with the agent and its gRPC threads): lcore 1 is the forwarding
+# worker's alone, as on an appliance where the control plane never shares a worker core.
+taskset -c 0 "$root/build/bench/dpvpn-bench-sa-push" --socket "$work/agent.sock" --sas "$sas" --batch "$batch"
