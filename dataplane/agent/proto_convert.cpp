@@ -141,8 +141,8 @@ void ip_to_proto(const IpAddr& in, v1::IpAddress* out) {
   }
 }
 
-Status prefix_from_proto(const v1::IpPrefix& in, std::string_view field, dataplane::IpPrefix* out) {
-  dataplane::IpPrefix p;
+Status prefix_from_proto(const v1::IpPrefix& in, std::string_view field, IpPrefix* out) {
+  IpPrefix p;
   if (Status s = ip_from_proto(in.addr(), field, &p.addr); !s) return s;
   const uint32_t max = p.addr.is_v4() ? 32 : 128;
   if (in.length() > max) {
@@ -154,7 +154,7 @@ Status prefix_from_proto(const v1::IpPrefix& in, std::string_view field, datapla
   return {};
 }
 
-void prefix_to_proto(const dataplane::IpPrefix& in, v1::IpPrefix* out) {
+void prefix_to_proto(const IpPrefix& in, v1::IpPrefix* out) {
   ip_to_proto(in.addr, out->mutable_addr());
   out->set_length(in.len);
 }

@@ -26,8 +26,8 @@ Status ip_from_proto(const v1::IpAddress& in, std::string_view field, IpAddr* ou
 void ip_to_proto(const IpAddr& in, v1::IpAddress* out);  // 4 bytes for IPv4, 16 for IPv6
 
 // Length 0..32 (IPv4) / 0..128 (IPv6); host bits must be clear.
-Status prefix_from_proto(const v1::IpPrefix& in, std::string_view field, dataplane::IpPrefix* out);
-void prefix_to_proto(const dataplane::IpPrefix& in, v1::IpPrefix* out);
+Status prefix_from_proto(const v1::IpPrefix& in, std::string_view field, IpPrefix* out);
+void prefix_to_proto(const IpPrefix& in, v1::IpPrefix* out);
 
 // start/end same family, start <= end; protocol 0..255; ports 0..65535, port_hi 0 = 65535,
 // port_lo <= port_hi.

@@ -13,6 +13,8 @@
 
 namespace dpvpn::dataplane::config_internal {
 
+using namespace dpvpn::config;  // Field, MapFields, fail(), parse_*() ...
+
 struct ConfigDraft {
   DataplaneConfig cfg;
   std::string base_dir;  // the config file's directory: relative file paths are resolved against it

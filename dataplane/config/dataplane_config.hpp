@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "config/ip_prefix.hpp"
+#include "net/ip_prefix.hpp"
 #include "net/ip_addr.hpp"
 #include "sa/sa_params.hpp"
 #include "util/status.hpp"

@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-namespace dpvpn::dataplane {
+namespace dpvpn::config {
 
 namespace {
 bool is_hex_digit(char c) {
@@ -133,4 +133,4 @@ bool is_vdev_spec(std::string_view text, std::string_view driver_prefix) {
 bool is_port_name(std::string_view text) { return is_name(text, 15, "_-", false); }
 bool is_sa_name(std::string_view text) { return is_name(text, 31, "_.-", true); }
 
-}  // namespace dpvpn::dataplane
+}  // namespace dpvpn::config

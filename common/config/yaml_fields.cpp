@@ -2,7 +2,7 @@
 
 #include "config/value_parsers.hpp"
 
-namespace dpvpn::dataplane::config_internal {
+namespace dpvpn::config {
 
 namespace {
 std::string_view kind_name(const YAML::Node& node) {
@@ -112,4 +112,4 @@ bool boolean(const Field& field) {
   return choice<bool>(field, {{"true", true}, {"false", false}});
 }
 
-}  // namespace dpvpn::dataplane::config_internal
+}  // namespace dpvpn::config

@@ -8,10 +8,10 @@
 #include <string_view>
 #include <vector>
 
-#include "config/ip_prefix.hpp"
+#include "net/ip_prefix.hpp"
 #include "net/ip_addr.hpp"
 
-namespace dpvpn::dataplane {
+namespace dpvpn::config {
 
 // Decimal, or hex with a 0x prefix. No sign, no spaces; nullopt on junk or overflow.
 std::optional<uint64_t> parse_uint(std::string_view text);
@@ -40,4 +40,4 @@ bool is_vdev_spec(std::string_view text, std::string_view driver_prefix);
 bool is_port_name(std::string_view text);  // [a-z0-9_-]{1,15}: fits an interface-like name
 bool is_sa_name(std::string_view text);    // [A-Za-z0-9_.-]{1,31}
 
-}  // namespace dpvpn::dataplane
+}  // namespace dpvpn::config

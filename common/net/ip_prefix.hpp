@@ -6,7 +6,7 @@
 
 #include "net/ip_addr.hpp"
 
-namespace dpvpn::dataplane {
+namespace dpvpn {
 
 struct IpPrefix {
   IpAddr addr;
@@ -21,4 +21,4 @@ struct IpPrefix {
   friend bool operator==(const IpPrefix&, const IpPrefix&) = default;
 };
 
-}  // namespace dpvpn::dataplane
+}  // namespace dpvpn

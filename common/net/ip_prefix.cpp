@@ -1,6 +1,6 @@
-#include "config/ip_prefix.hpp"
+#include "net/ip_prefix.hpp"
 
-namespace dpvpn::dataplane {
+namespace dpvpn {
 
 IpPrefix IpPrefix::network() const {
   IpPrefix out = *this;
@@ -18,4 +18,4 @@ bool IpPrefix::contains(const IpAddr& a) const {
 
 std::string IpPrefix::to_string() const { return addr.to_string() + "/" + std::to_string(len); }
 
-}  // namespace dpvpn::dataplane
+}  // namespace dpvpn

@@ -1,7 +1,7 @@
 #pragma once
 // Reading the config's YAML with every problem located: each value travels with its path
 // ("sas[0].key") and its 1-based line, and the first problem ends the parse as a ConfigError.
-// Internal to dpvpn_config.
+// Shared by the config parsers (dpvpn-dataplane's and dpvpn-controld's), internal to them.
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
@@ -12,9 +12,9 @@
 #include <utility>
 #include <vector>
 
-namespace dpvpn::dataplane::config_internal {
+namespace dpvpn::config {
 
-// The first problem in the file. Thrown only inside dpvpn_config and turned into a Status by the
+// The first problem in the file. Thrown only inside a config parser and turned into a Status by the
 // entry points: the first error ends the parse, so unwinding to them is the simplest correct flow.
 struct ConfigError {
   int line;             // 1-based
@@ -75,4 +75,4 @@ T choice(const Field& field, std::initializer_list<std::pair<std::string_view, T
   fail(field, "'" + text + "' is not one of " + names);
 }
 
-}  // namespace dpvpn::dataplane::config_internal
+}  // namespace dpvpn::config
