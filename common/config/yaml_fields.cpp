@@ -108,6 +108,27 @@ uint64_t integer(const Field& field, uint64_t lo, uint64_t hi) {
   return *value;
 }
 
+uint64_t duration_seconds(const Field& field, uint64_t lo, uint64_t hi) {
+  const std::string text = scalar(field);
+  static constexpr std::pair<char, uint64_t> kUnits[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+  uint64_t unit = 1;
+  std::string digits = text;
+  for (const auto& [suffix, seconds] : kUnits) {
+    if (!digits.empty() && digits.back() == suffix) {
+      unit = seconds;
+      digits.pop_back();
+      break;
+    }
+  }
+  const std::optional<uint64_t> value = parse_uint(digits);
+  if (!value || *value > UINT64_MAX / unit) fail(field, "'" + text + "' is not a duration (e.g. 30, 30s, 5m, 4h, 1d)");
+  const uint64_t seconds = *value * unit;
+  if (seconds < lo || seconds > hi) {
+    fail(field, text + " is out of range " + std::to_string(lo) + "s.." + std::to_string(hi) + "s");
+  }
+  return seconds;
+}
+
 bool boolean(const Field& field) {
   return choice<bool>(field, {{"true", true}, {"false", false}});
 }

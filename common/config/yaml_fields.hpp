@@ -61,6 +61,8 @@ std::string scalar(const Field& field);
 uint64_t integer(const Field& field, uint64_t lo, uint64_t hi);
 // true or false (not yes/no/on/off: one spelling per meaning).
 bool boolean(const Field& field);
+// Seconds within lo..hi: a plain number, or a number with one unit s, m, h or d ("30s", "4h").
+uint64_t duration_seconds(const Field& field, uint64_t lo, uint64_t hi);
 
 // One of a few spelled-out values.
 template <class T>

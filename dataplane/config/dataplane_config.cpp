@@ -1,35 +1,26 @@
 // The entry points: YAML text -> DataplaneConfig, or the first problem as "FILE:LINE: what".
 #include "config/dataplane_config.hpp"
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "config/config_draft.hpp"
+#include "config/yaml_document.hpp"
 
 namespace dpvpn::dataplane {
 
 using config_internal::ConfigDraft;
-using config_internal::ConfigError;
 using config_internal::Field;
 using config_internal::MapFields;
 
 namespace {
-Status invalid(const std::string& file, int line, const std::string& message) {
-  return Status(StatusCode::kInvalidArgument, file + ":" + std::to_string(line) + ": " + message);
-}
-
-void read_document(const YAML::Node& root, ConfigDraft* draft) {
-  if (root.IsNull()) {
+void read_document(const Field& root, ConfigDraft* draft) {
+  if (root.node.IsNull()) {
     config_internal::fail(1, "empty config (expected the sections dataplane and ports)");
   }
-  const Field root_field{root, "", config_internal::line_of(root, 1)};
-  if (!root.IsMap()) {
-    config_internal::fail(root_field.line, "expected a map of sections (dataplane, ports, ...)");
+  if (!root.node.IsMap()) {
+    config_internal::fail(root.line, "expected a map of sections (dataplane, ports, ...)");
   }
-  const MapFields sections(root_field, {"dataplane", "ports", "routes", "sas", "policies", "agent"});
+  const MapFields sections(root, {"dataplane", "ports", "routes", "sas", "policies", "agent"});
   sections.require("dataplane");
   sections.require("ports");
   // File order, so that the first error reported is the first one written.
@@ -43,37 +34,26 @@ void read_document(const YAML::Node& root, ConfigDraft* draft) {
   }
   config_internal::resolve_references(draft);
 }
+
+Status parse(const std::string& file_name, DataplaneConfig* out,
+             const std::function<Status(const std::function<void(const Field&)>&)>& reader) {
+  ConfigDraft draft;
+  draft.base_dir = std::filesystem::path(file_name).parent_path().string();
+  Status s = reader([&](const Field& root) { read_document(root, &draft); });
+  if (s) *out = std::move(draft.cfg);
+  return s;
+}
 }  // namespace
 
 Status parse_dataplane_config(std::string_view yaml_text, const std::string& file_name_for_errors,
                               DataplaneConfig* out) {
-  // yaml-cpp and our own first-error unwinding both throw; nothing escapes this function.
-  try {
-    const YAML::Node root = YAML::Load(std::string(yaml_text));
-    ConfigDraft draft;
-    draft.base_dir = std::filesystem::path(file_name_for_errors).parent_path().string();
-    read_document(root, &draft);
-    *out = std::move(draft.cfg);
-    return Status::ok();
-  } catch (const ConfigError& e) {
-    return invalid(file_name_for_errors, e.line, e.message);
-  } catch (const YAML::Exception& e) {
-    const int line = e.mark.line >= 0 ? e.mark.line + 1 : 1;
-    return invalid(file_name_for_errors, line, "YAML syntax error: " + e.msg);
-  } catch (const std::exception& e) {
-    return Status(StatusCode::kInternal, file_name_for_errors + ": " + e.what());
-  }
+  return parse(file_name_for_errors, out, [&](const auto& read) {
+    return config::read_yaml_document(yaml_text, file_name_for_errors, read);
+  });
 }
 
 Status load_dataplane_config(const std::string& path, DataplaneConfig* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return Status(StatusCode::kNotFound, path + ": cannot read: " + std::strerror(errno));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Status(StatusCode::kNotFound, path + ": read error: " + std::strerror(errno));
-  return parse_dataplane_config(text.str(), path, out);
+  return parse(path, out, [&](const auto& read) { return config::read_yaml_file(path, read); });
 }
 
 }  // namespace dpvpn::dataplane
