@@ -7,26 +7,6 @@
 
 namespace dpvpn {
 
-namespace {
-constexpr std::array<uint8_t, 12> kV4MappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-}
-
-IpAddr IpAddr::v4(uint32_t host_order) {
-  IpAddr a;
-  std::memcpy(a.bytes.data(), kV4MappedPrefix.data(), kV4MappedPrefix.size());
-  a.bytes[12] = static_cast<uint8_t>(host_order >> 24);
-  a.bytes[13] = static_cast<uint8_t>(host_order >> 16);
-  a.bytes[14] = static_cast<uint8_t>(host_order >> 8);
-  a.bytes[15] = static_cast<uint8_t>(host_order);
-  return a;
-}
-
-IpAddr IpAddr::v6(const std::array<uint8_t, 16>& network_order) {
-  IpAddr a;
-  a.bytes = network_order;
-  return a;
-}
-
 std::optional<IpAddr> IpAddr::parse(std::string_view text) {
   const std::string s(text);
   in_addr v4addr{};
@@ -38,15 +18,6 @@ std::optional<IpAddr> IpAddr::parse(std::string_view text) {
     return a;
   }
   return std::nullopt;
-}
-
-bool IpAddr::is_v4() const {
-  return std::memcmp(bytes.data(), kV4MappedPrefix.data(), kV4MappedPrefix.size()) == 0;
-}
-
-uint32_t IpAddr::v4_host_order() const {
-  return (uint32_t{bytes[12]} << 24) | (uint32_t{bytes[13]} << 16) | (uint32_t{bytes[14]} << 8) |
-         uint32_t{bytes[15]};
 }
 
 std::string IpAddr::to_string() const {

@@ -74,31 +74,45 @@ uint32_t inner_total_length(const uint8_t* ip, uint32_t len, uint8_t next_header
   return total <= len ? total : 0;
 }
 
-bool ts_match(const std::vector<TrafficSelector>& list, const IpAddr& addr, uint8_t proto, uint16_t port) {
+// An address as a 128-bit big-endian number (hi, lo), to compare against selector bounds in two
+// steps instead of a byte loop.
+struct Addr128 {
+  uint64_t hi, lo;
+};
+inline Addr128 addr128(const uint8_t* a) {
+  uint64_t hi, lo;
+  std::memcpy(&hi, a, 8);
+  std::memcpy(&lo, a + 8, 8);
+  return {__builtin_bswap64(hi), __builtin_bswap64(lo)};
+}
+inline bool le128(const Addr128& a, const Addr128& b) { return a.hi < b.hi || (a.hi == b.hi && a.lo <= b.lo); }
+
+// TrafficSelector::contains, inline: start <= addr <= end as 128-bit numbers, protocol, port range.
+bool ts_match(const std::vector<TrafficSelector>& list, const Addr128& addr, uint8_t proto, uint16_t port) {
   if (list.empty()) return true;
   for (const TrafficSelector& ts : list) {
-    if (ts.contains(addr, proto, port)) return true;
+    if (ts.protocol != 0 && proto != ts.protocol) continue;
+    if (port < ts.port_lo || port > ts.port_hi) continue;
+    if (le128(addr128(ts.start.bytes.data()), addr) && le128(addr, addr128(ts.end.bytes.data()))) return true;
   }
   return false;
 }
 
 bool inner_matches_selectors(const EspSa& sa, const uint8_t* ip, uint32_t len) {
-  IpAddr src, dst;
+  Addr128 src, dst;
   uint8_t proto;
   uint32_t l4;
   bool first_fragment = true;
   if ((ip[0] >> 4) == 4) {
-    src = IpAddr::v4(load32(ip + 12));
-    dst = IpAddr::v4(load32(ip + 16));
+    // IPv4-mapped (::ffff:a.b.c.d), as IpAddr stores it.
+    src = {0, 0xffff00000000ull | load32(ip + 12)};
+    dst = {0, 0xffff00000000ull | load32(ip + 16)};
     proto = ip[9];
     l4 = (ip[0] & 0x0fu) * 4;
     first_fragment = (load16(ip + 6) & 0x1fff) == 0;
   } else {
-    std::array<uint8_t, 16> a;
-    std::memcpy(a.data(), ip + 8, 16);
-    src = IpAddr::v6(a);
-    std::memcpy(a.data(), ip + 24, 16);
-    dst = IpAddr::v6(a);
+    src = addr128(ip + 8);
+    dst = addr128(ip + 24);
     proto = ip[6];
     l4 = 40;
   }

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "esp/esp_burst.hpp"
+#include "net/ip_checksum.hpp"
 
 namespace dpvpn::dataplane {
 
@@ -68,9 +69,7 @@ void write_outer(const EspSaHot& hot, uint8_t* outer, uint32_t total_len, const 
     store16(outer + 4, static_cast<uint16_t>(seq));  // unique per SA over any reassembly timeout
     outer[6] = p.df ? 0x40 : 0;
     outer[7] = 0;
-    auto* ip4 = reinterpret_cast<rte_ipv4_hdr*>(outer);
-    ip4->hdr_checksum = 0;
-    ip4->hdr_checksum = rte_ipv4_cksum(ip4);
+    ipv4_set_checksum20(outer);  // the template has no options
   } else {
     ip_len = 40;
     outer[0] = static_cast<uint8_t>(0x60 | (p.tos >> 4));

@@ -26,8 +26,12 @@ class NextHops {
 
  private:
   struct Route {
-    IpAddr prefix;
-    uint8_t bits;  // prefix length over the 128-bit (IPv4-mapped) form
+    // The prefix and its mask over the 128-bit (IPv4-mapped) form, as two raw 8-byte halves: a
+    // match is two AND+compare pairs, no byte loop.
+    uint64_t mask[2];
+    uint64_t value[2];  // prefix & mask
+    uint8_t bits;
+    bool v4;
     NextHop hop;
   };
   std::vector<Route> routes_;  // longest prefix first

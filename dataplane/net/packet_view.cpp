@@ -5,6 +5,8 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "net/ip_checksum.hpp"
+
 namespace dpvpn::dataplane {
 
 namespace {
@@ -68,7 +70,7 @@ DropReason parse_packet(const rte_mbuf* m, PacketView* v) {
       }
       if (v->l3_len != kIpv4MinHeader) return DropReason::kIpv4Options;  // not forwarded, not ours
       // The one's-complement sum over a header with a correct checksum is 0xffff.
-      if (rte_raw_cksum(ip, kIpv4MinHeader) != 0xffff) return DropReason::kIpv4BadChecksum;
+      if (ipv4_header_sum20(ip) != 0xffff) return DropReason::kIpv4BadChecksum;
       const uint16_t frag = rte_be_to_cpu_16(ip->fragment_offset);
       v->df = (frag & RTE_IPV4_HDR_DF_FLAG) != 0;
       if ((frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0) return DropReason::kIpFragment;

@@ -7,12 +7,14 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_pause.h>
+#include <rte_prefetch.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
 #include <algorithm>
 #include <cstring>
 
+#include "net/ip_checksum.hpp"
 #include "net/local_responder.hpp"
 #include "net/packet_view.hpp"
 #include "net/too_big.hpp"
@@ -28,15 +30,15 @@ constexpr uint32_t kIcmpErrorsPerSecond = 100;  // per worker: an error storm mu
 constexpr uint16_t kMaxFragments = 8;
 
 // The source or destination address of the IP header at l3.
-IpAddr ip_address(const uint8_t* l3, bool v6, bool source) {
+inline IpAddr ip_address(const uint8_t* l3, bool v6, bool source) {
   if (!v6) {
     uint32_t a;
     std::memcpy(&a, l3 + (source ? 12 : 16), 4);
     return IpAddr::v4(rte_be_to_cpu_32(a));
   }
-  std::array<uint8_t, 16> b;
-  std::memcpy(b.data(), l3 + (source ? 8 : 24), 16);
-  return IpAddr::v6(b);
+  IpAddr b;
+  std::memcpy(b.bytes.data(), l3 + (source ? 8 : 24), 16);
+  return b;
 }
 IpAddr ip_src(const uint8_t* l3, bool v6) { return ip_address(l3, v6, true); }
 IpAddr ip_dst(const uint8_t* l3, bool v6) { return ip_address(l3, v6, false); }
@@ -50,11 +52,8 @@ bool decrement_ttl(rte_mbuf* m, bool v6) {
     --ip->hop_limits;
     return true;
   }
-  auto* ip = reinterpret_cast<rte_ipv4_hdr*>(l3);
-  if (ip->time_to_live <= 1) return false;
-  --ip->time_to_live;
-  ip->hdr_checksum = 0;
-  ip->hdr_checksum = rte_ipv4_cksum(ip);
+  if (l3[8] <= 1) return false;
+  ipv4_decrement_ttl(l3);  // RFC 1624 incremental checksum update
   return true;
 }
 
@@ -108,7 +107,17 @@ void strip_to_ip(rte_mbuf* m, const PacketView& v) {
 }  // namespace
 
 Worker::Worker(uint32_t index, const DataplaneView& view, std::vector<RxQueueRef> rx, rte_ring* inject, EspStage& esp)
-    : index_(index), view_(view), rx_(std::move(rx)), inject_(inject), esp_(esp) {}
+    : index_(index),
+      view_(view),
+      connections_(view.tables->typed<tables::TableId::connections>()),
+      outbound_spi_(view.tables->typed<tables::TableId::outbound_SPI>()),
+      inbound_spi_(view.tables->typed<tables::TableId::inbound_SPI>()),
+      neighbors_(view.tables->typed<tables::TableId::neighbors>()),
+      encryption_requests_(view.tables->typed<tables::TableId::encryption_requests>()),
+      vpn_routing_(view.tables->vpn_routing()),
+      rx_(std::move(rx)),
+      inject_(inject),
+      esp_(esp) {}
 
 Worker::~Worker() {
   for (rte_eth_dev_tx_buffer* b : tx_buffers_) rte_free(b);
@@ -204,28 +213,80 @@ void Worker::punt(rte_mbuf* m, ControlEventType type, uint16_t port_index) {
 }
 
 void Worker::track(const rte_mbuf* m, uint8_t direction, uint32_t sa_index) {
-  const tables::ConnectionsKey key =
-      flow_key(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), direction);
-  auto connections = view_.tables->typed<tables::TableId::connections>();
-  if (const auto* value = connections.lookup(key); value != nullptr) {
-    connections.touch(value, view_.now_seconds->load(std::memory_order_relaxed));
-    return;
+  if (n_tracked_ == kTrackMax) flush_tracked();
+  tracked_keys_[n_tracked_] = flow_key(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), direction);
+  tracked_[n_tracked_] = {sa_index, direction};
+  ++n_tracked_;
+}
+
+namespace {
+bool same_key(const tables::ConnectionsKey& a, const tables::ConnectionsKey& b) {
+  static_assert(sizeof(tables::ConnectionsKey) == 40);
+  uint64_t x[5], y[5];
+  std::memcpy(x, &a, 40);
+  std::memcpy(y, &b, 40);
+  return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
+}
+}  // namespace
+
+void Worker::flush_tracked() {
+  const uint16_t n = n_tracked_;
+  if (n == 0) return;
+  n_tracked_ = 0;
+  // A burst usually carries several packets of one flow: each distinct key is looked up (and its
+  // entry touched, or its creation asked for) once. Distinct keys are found through a small
+  // open-addressed index on a cheap hash of the key's low words.
+  static constexpr uint32_t kIndexSize = 128;  // > 2 * kTrackMax
+  static_assert(kIndexSize >= 2 * kTrackMax && kTrackMax < 255);
+  uint8_t index[kIndexSize];
+  std::memset(index, 0xff, sizeof index);
+  uint16_t distinct[kTrackMax];
+  uint16_t n_distinct = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    uint64_t w[5];
+    std::memcpy(w, &tracked_keys_[i], sizeof w);
+    uint32_t h = static_cast<uint32_t>(((w[1] ^ w[3] ^ w[4]) * 0x9e3779b97f4a7c15ull) >> 57);
+    while (index[h] != 0xff && !same_key(tracked_keys_[distinct[index[h]]], tracked_keys_[i])) h = (h + 1) % kIndexSize;
+    if (index[h] == 0xff) {
+      index[h] = static_cast<uint8_t>(n_distinct);
+      distinct[n_distinct++] = i;
+    }
   }
-  ControlEvent ev;
-  ev.type = ControlEventType::kNewConnection;
-  ev.src = key.src;
-  ev.dst = key.dst;
-  ev.sport = key.sport;
-  ev.dport = key.dport;
-  ev.proto = key.proto;
-  ev.direction = direction;
-  ev.sa_index = sa_index;
-  // A full ring only delays the entry: the flow's next packet asks again.
-  rte_ring_mp_enqueue_elem(view_.control_ring, &ev, sizeof ev);
+  const tables::ConnectionsKey* keys[kTrackMax];
+  const tables::ConnectionsValue* values[kTrackMax];
+  for (uint16_t d = 0; d < n_distinct; ++d) keys[d] = &tracked_keys_[distinct[d]];
+  const uint64_t hits = connections_.lookup_bulk(keys, n_distinct, values);
+  const uint64_t now = view_.now_seconds->load(std::memory_order_relaxed);
+  for (uint16_t d = 0; d < n_distinct; ++d) {
+    if (((hits >> d) & 1) != 0) {
+      connections_.touch(values[d], now);
+      continue;
+    }
+    const tables::ConnectionsKey& key = *keys[d];
+    ControlEvent ev;
+    ev.type = ControlEventType::kNewConnection;
+    ev.src = key.src;
+    ev.dst = key.dst;
+    ev.sport = key.sport;
+    ev.dport = key.dport;
+    ev.proto = key.proto;
+    ev.direction = tracked_[distinct[d]].direction;
+    ev.sa_index = tracked_[distinct[d]].sa_index;
+    // A full ring only delays the entry: the flow's next packet asks again.
+    rte_ring_mp_enqueue_elem(view_.control_ring, &ev, sizeof ev);
+  }
+}
+
+const NextHop* Worker::next_hop(const IpAddr& dst) {
+  if (hop_valid_ && hop_dst_ == dst) return hop_;
+  hop_ = view_.next_hops->lookup(dst);
+  hop_dst_ = dst;
+  hop_valid_ = true;
+  return hop_;
 }
 
 bool Worker::route_and_send(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port) {
-  const NextHop* hop = view_.next_hops->lookup(dst);
+  const NextHop* hop = next_hop(dst);
   if (hop == nullptr) {
     drop(m, DropReason::kNoRoute);
     return false;
@@ -246,7 +307,16 @@ void Worker::send_resolved(rte_mbuf* m, const IpAddr& dst, bool ipv6, const Next
   tables::NeighborKey key{};
   key.addr = NextHops::neighbor_for(hop, dst);
   key.port = port.port_id;
-  const auto* neighbor = view_.tables->typed<tables::TableId::neighbors>().lookup(key);
+  const tables::NeighborValue* neighbor;
+  if (memo_.neighbor != nullptr && memo_.neighbor_key.port == key.port && memo_.neighbor_key.addr == key.addr) {
+    neighbor = memo_.neighbor;
+  } else {
+    neighbor = neighbors_.lookup(key);
+    if (neighbor != nullptr && neighbor->state == tables::kNeighborReachable) {
+      memo_.neighbor_key = key;
+      memo_.neighbor = neighbor;
+    }
+  }
   if (neighbor != nullptr && neighbor->state == tables::kNeighborReachable) {
     if (!push_ethernet(m, port, neighbor->mac, ipv6)) return drop(m, DropReason::kTooBig);
     return send(hop.port_index, m);
@@ -335,9 +405,11 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
   rte_mbuf* esp_out[kOutMax];
   const SaSlot* esp_out_sa[kOutMax];
   uint16_t n_out = 0;
+  memo_ = BurstMemo{};
 
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
+    if (i + 2 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], const void*));
     bump(counters_.rx_packets[port_index]);
     bump(counters_.rx_bytes[port_index], rte_pktmbuf_pkt_len(m));
     PacketView v;
@@ -395,16 +467,24 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
       continue;
     }
     if (port.role == PortRole::kInside) {
-      const tables::VpnRoutingValue* route = view_.tables->vpn_routing().route(dst);
+      const tables::VpnRoutingValue* route =
+          dst.is_v4() ? vpn_routing_.route_v4(dst.v4_host_order()) : vpn_routing_.route_v6(dst.bytes);
       if (route != nullptr && (route->flags & tables::kRouteEncrypt) != 0) {
-        tables::OutboundSpiKey key{route->gateway, route->outbound_spi};
-        const auto* sa = route->outbound_spi == 0 ? nullptr
-                                                  : view_.tables->typed<tables::TableId::outbound_SPI>().lookup(key);
+        // One route, one outbound SA: a burst of one tunnel looks outbound_SPI up once.
+        const tables::OutboundSpiValue* sa;
+        if (route == memo_.route) {
+          sa = memo_.outbound_sa;
+        } else {
+          const tables::OutboundSpiKey key{route->gateway, route->outbound_spi};
+          sa = route->outbound_spi == 0 ? nullptr : outbound_spi_.lookup(key);
+          memo_.route = route;
+          memo_.outbound_sa = sa;
+        }
         const SaSlot* slot = sa != nullptr && sa->sa_index < view_.sa_slot_count ? &view_.sa_slots[sa->sa_index]
                                                                                  : nullptr;
         if (slot == nullptr || slot->esp == nullptr) {
           tables::FiveTupleKey flow{ip_src(l3, v6), dst, v.sport, v.dport, v.proto, {}};
-          if (view_.tables->typed<tables::TableId::encryption_requests>().lookup(flow) == nullptr) {
+          if (encryption_requests_.lookup(flow) == nullptr) {
             ControlEvent ev;
             ev.type = ControlEventType::kAcquire;
             ev.port_index = port_index;
@@ -428,7 +508,7 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
         decrement_ttl(m, v6);
         track(m, tables::kDirOutbound, sa->sa_index);
         // The inner packet must fit the outer link after ESP (RFC 4459: fragment before encrypting).
-        const NextHop* outer_hop = view_.next_hops->lookup(slot->remote);
+        const NextHop* outer_hop = next_hop(slot->remote);
         const uint16_t outer_mtu = outer_hop != nullptr ? (*view_.ports)[outer_hop->port_index].mtu : 1500;
         const auto limit = static_cast<uint16_t>(outer_mtu - slot->max_overhead);
         if (rte_pktmbuf_pkt_len(m) > limit) {
@@ -455,6 +535,7 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
     outbound_esp(esp_out + done, esp_out_sa + done, std::min<uint16_t>(kBurst, static_cast<uint16_t>(n_out - done)));
   }
   if (n_in != 0) inbound_esp(esp_in, esp_dst, esp_spi, n_in);
+  flush_tracked();
 }
 
 void Worker::outbound_esp(rte_mbuf** pkts, const SaSlot** sas, uint16_t n) {
@@ -472,20 +553,29 @@ void Worker::outbound_esp(rte_mbuf** pkts, const SaSlot** sas, uint16_t n) {
 }
 
 void Worker::inbound_esp(rte_mbuf** pkts, const IpAddr* dsts, const uint32_t* spis, uint16_t n) {
+  // A burst of one tunnel names one SA again and again: consecutive equal keys share one lookup.
   tables::InboundSpiKey keys[kBurst];
   const tables::InboundSpiKey* key_ptrs[kBurst];
-  const tables::InboundSpiValue* values[kBurst];
+  const tables::InboundSpiValue* distinct_values[kBurst];
+  uint8_t key_of[kBurst];  // packet -> its distinct key
+  uint16_t n_keys = 0;
   for (uint16_t i = 0; i < n; ++i) {
-    keys[i] = tables::InboundSpiKey{spis[i], IPPROTO_ESP, {}, dsts[i]};
-    key_ptrs[i] = &keys[i];
+    if (n_keys == 0 || keys[n_keys - 1].spi != spis[i] || !(keys[n_keys - 1].dst == dsts[i])) {
+      keys[n_keys] = tables::InboundSpiKey{spis[i], IPPROTO_ESP, {}, dsts[i]};
+      key_ptrs[n_keys] = &keys[n_keys];
+      ++n_keys;
+    }
+    key_of[i] = static_cast<uint8_t>(n_keys - 1);
   }
-  const uint64_t hits = view_.tables->typed<tables::TableId::inbound_SPI>().lookup_bulk(key_ptrs, n, values);
+  inbound_spi_.lookup_bulk(key_ptrs, n_keys, distinct_values);  // misses are nullptr
+  const tables::InboundSpiValue* values[kBurst];
+  for (uint16_t i = 0; i < n; ++i) values[i] = distinct_values[key_of[i]];
   rte_mbuf* known[kBurst];
   const SaSlot* sas[kBurst];
   uint32_t values_sa[kBurst];
   uint16_t n_known = 0;
   for (uint16_t i = 0; i < n; ++i) {
-    const SaSlot* slot = ((hits >> i) & 1) != 0 && values[i]->sa_index < view_.sa_slot_count
+    const SaSlot* slot = values[i] != nullptr && values[i]->sa_index < view_.sa_slot_count
                              ? &view_.sa_slots[values[i]->sa_index]
                              : nullptr;
     if (slot == nullptr || slot->esp == nullptr) {

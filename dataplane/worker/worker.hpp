@@ -79,9 +79,42 @@ class Worker {
   void inbound_esp(rte_mbuf** pkts, const IpAddr* dsts, const uint32_t* spis, uint16_t n);
   void drain_tx(bool force);
   void idle();
+  // NextHops is static while workers run: the last answer is kept (an ESP burst has one remote).
+  const NextHop* next_hop(const IpAddr& dst);
+  // connections lookups of a burst are queued by track() and done in one bulk lookup.
+  void flush_tracked();
+
+  // Per burst (reset at the start of each process_burst; pointers stay valid until this worker's
+  // next quiescent report): the last outbound_SPI and neighbors answers, so a burst of one tunnel
+  // looks each of them up once instead of once per packet.
+  struct BurstMemo {
+    const void* route = nullptr;  // the vpn_routing value the SA below was found for
+    const tables::OutboundSpiValue* outbound_sa = nullptr;
+    tables::NeighborKey neighbor_key{};
+    const tables::NeighborValue* neighbor = nullptr;  // reachable neighbour for neighbor_key
+  };
+  static constexpr uint16_t kTrackMax = 64;
+  struct Tracked {
+    uint32_t sa_index;
+    uint8_t direction;
+  };
 
   const uint32_t index_;
   const DataplaneView view_;
+  // The tables a worker reads, resolved once (KernelTableSet::typed() is a map lookup).
+  tables::TypedTable<tables::TableId::connections> connections_;
+  tables::TypedTable<tables::TableId::outbound_SPI> outbound_spi_;
+  tables::TypedTable<tables::TableId::inbound_SPI> inbound_spi_;
+  tables::TypedTable<tables::TableId::neighbors> neighbors_;
+  tables::TypedTable<tables::TableId::encryption_requests> encryption_requests_;
+  const tables::VpnRouting& vpn_routing_;
+  BurstMemo memo_;
+  IpAddr hop_dst_{};
+  const NextHop* hop_ = nullptr;  // next_hop()'s last answer, for hop_dst_
+  bool hop_valid_ = false;
+  uint16_t n_tracked_ = 0;
+  Tracked tracked_[kTrackMax];
+  tables::ConnectionsKey tracked_keys_[kTrackMax];
   const std::vector<RxQueueRef> rx_;
   rte_ring* inject_;
   EspStage& esp_;
