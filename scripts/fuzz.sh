@@ -3,9 +3,11 @@
 # for SECONDS (default 30): builds build-fuzz/ with clang, libFuzzer, ASan and UBSan; checks that
 # every seed runs and that each of the fuzzer's SAs has a seed that decrypts; replays
 # tests/fuzz/regressions/; then fuzzes a temporary copy of tests/fuzz/corpus (the committed corpus
-# is never modified). Without clang it says so and exits 0.
+# is never modified). Then the same SECONDS for the IKEv2 wire format (tests/fuzz/fuzz_ike_message.cpp)
+# on a copy of tests/fuzz/ike_corpus. Without clang it says so and exits 0.
 #   scripts/fuzz.sh [SECONDS]     FUZZ_BUILD_DIR=build-fuzz
-# A crash leaves its input in $FUZZ_BUILD_DIR/artifacts/ (reproduce: build-fuzz/tests/fuzz_packet FILE).
+# A crash leaves its input in $FUZZ_BUILD_DIR/artifacts/ (reproduce: build-fuzz/tests/fuzz_packet FILE,
+# or build-fuzz/tests/fuzz_ike_message FILE).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 seconds=${1:-30}
@@ -30,7 +32,8 @@ export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 log=$build_dir/fuzz.log
 corpus=$(mktemp -d)
-trap 'rm -rf "$corpus"' EXIT
+ike_corpus=$(mktemp -d)
+trap 'rm -rf "$corpus" "$ike_corpus"' EXIT
 
 # 1. Every seed once; every SA (sa0..sa3) must decrypt at least one seed, or the corpus no longer
 #    matches the fuzzer's keys (regenerate it with tests/fuzz/make_corpus.py).
@@ -61,4 +64,24 @@ if ! "$fuzzer" -max_total_time="$seconds" -max_len=2000 -timeout=10 -print_final
 fi
 grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1 || true
 grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' "$log" | tr '\n' ' ' || true
+echo
+
+# 4. The IKEv2 wire format: every seed once, then SECONDS of fuzzing on a copy of tests/fuzz/ike_corpus.
+#    No DPDK here: leaks are checked.
+cmake --build "$build_dir" -j "$(nproc)" --target fuzz_ike_message
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1
+ike_fuzzer=$build_dir/tests/fuzz_ike_message
+ike_log=$build_dir/fuzz_ike.log
+"$ike_fuzzer" "$root"/tests/fuzz/ike_corpus/* >"$ike_log" 2>&1 || { tail -n 60 "$ike_log"; exit 1; }
+echo "fuzz: $(ls "$root"/tests/fuzz/ike_corpus | wc -l) IKE seeds ran"
+cp "$root"/tests/fuzz/ike_corpus/* "$ike_corpus"/
+echo "== fuzz: ${seconds}s of fuzz_ike_message on a copy of tests/fuzz/ike_corpus (log: $ike_log)"
+if ! "$ike_fuzzer" -max_total_time="$seconds" -max_len=4000 -timeout=10 -print_final_stats=1 \
+    -artifact_prefix="$build_dir/artifacts/" "$ike_corpus" >>"$ike_log" 2>&1; then
+  tail -n 80 "$ike_log"
+  echo "fuzz: FAILED; the input is in $build_dir/artifacts/ (reproduce: $ike_fuzzer FILE)"
+  exit 1
+fi
+grep -E '^#[0-9]+[[:space:]]+DONE' "$ike_log" | tail -n 1 || true
+grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' "$ike_log" | tr '\n' ' ' || true
 echo
