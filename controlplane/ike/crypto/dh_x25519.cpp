@@ -1,0 +1,49 @@
+// Curve25519 for IKEv2 (RFC 8031): public values and g^ir are the 32 octets of X25519 (RFC 7748).
+#include "ike/crypto/dh_family.hpp"
+#include "ike/crypto/transforms.hpp"
+
+namespace dpvpn::ike {
+
+namespace {
+
+constexpr size_t kSize = 32;
+
+class X25519Family final : public DhFamily {
+ public:
+  size_t public_size() const override { return kSize; }
+
+  Status generate(EvpPkeyPtr* key) const override {
+    key->reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519"));
+    return *key ? Status::ok() : openssl_error("X25519 key generation");
+  }
+
+  Status from_private(ByteView private_key, EvpPkeyPtr* key) const override {
+    if (private_key.size() != kSize) return Status(StatusCode::kInvalidArgument, "X25519 private key is 32 octets");
+    key->reset(EVP_PKEY_new_raw_private_key_ex(nullptr, "X25519", nullptr, private_key.data(), kSize));
+    return *key ? Status::ok() : openssl_error("X25519 private key");
+  }
+
+  Status public_value(EVP_PKEY* key, std::vector<uint8_t>* out) const override {
+    std::vector<uint8_t> pub(kSize);
+    size_t len = pub.size();
+    if (EVP_PKEY_get_raw_public_key(key, pub.data(), &len) != 1 || len != kSize) {
+      return openssl_error("X25519 public key");
+    }
+    *out = std::move(pub);
+    return Status::ok();
+  }
+
+  Status peer_key(ByteView peer_public, EvpPkeyPtr* peer) const override {
+    peer->reset(EVP_PKEY_new_raw_public_key_ex(nullptr, "X25519", nullptr, peer_public.data(), peer_public.size()));
+    return *peer ? Status::ok() : openssl_error("X25519 peer value", StatusCode::kInvalidArgument);
+  }
+};
+
+}  // namespace
+
+const DhFamily* x25519_family(uint16_t group_id) {
+  static const X25519Family family;
+  return group_id == dh::kCurve25519 ? &family : nullptr;
+}
+
+}  // namespace dpvpn::ike
