@@ -1,0 +1,34 @@
+#pragma once
+// --no-dataplane: an SaInstaller that only records and logs what would be installed (SPIs,
+// algorithms, selectors; never keys). SPIs are random, >= 256, and never equal a recorded one.
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+
+#include "engine/engine_io.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace dpvpn::controld {
+
+class RecordingSaInstaller final : public ike::SaInstaller {
+ public:
+  explicit RecordingSaInstaller(std::shared_ptr<spdlog::logger> log);
+
+  Status allocate_spi(const IpAddr& local, uint32_t* spi) override;
+  Status install(const ike::ChildSaPair& pair) override;
+  Status remove(const ike::ChildSaPair& pair) override;
+
+  size_t installed() const { return pairs_.size(); }
+
+ private:
+  std::shared_ptr<spdlog::logger> log_;
+  std::mt19937 random_;
+  std::set<uint32_t> spis_;               // allocated or installed inbound SPIs
+  std::map<uint32_t, std::string> pairs_;  // inbound SPI -> connection/child
+};
+
+}  // namespace dpvpn::controld
