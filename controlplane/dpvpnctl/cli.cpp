@@ -93,8 +93,8 @@ std::shared_ptr<grpc::Channel> make_channel(const Connection& connection, std::s
 }
 
 int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err, const ChannelFactory& factory) {
-  CLI::App app{"dpvpnctl: the dpvpn dataplane from the command line (gRPC). Exit 0 on success, 1 with a "
-               "one-line error on stderr otherwise."};
+  CLI::App app{"dpvpnctl: the dpvpn dataplane and dpvpn-controld from the command line (gRPC). Exit 0 on "
+               "success, 1 with a one-line error on stderr otherwise."};
   app.name("dpvpnctl");
   app.require_subcommand(1);
   app.fallthrough();
@@ -105,6 +105,9 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   auto* socket = app.add_option("--socket", conn.socket, "the dataplane's unix socket")->capture_default_str();
   auto* target = app.add_option("--target", conn.target, "HOST:PORT of the dataplane over TCP (mutual TLS)");
   socket->excludes(target);
+  std::string controld_socket = kDefaultControldSocket;
+  app.add_option("--controld-socket", controld_socket, "dpvpn-controld's management socket (tu, ike, config)")
+      ->capture_default_str();
   app.add_option("--cert", conn.cert, "with --target: our client certificate (PEM)");
   app.add_option("--key", conn.key, "with --target: its private key (PEM)");
   app.add_option("--ca", conn.ca, "with --target: the CA that signed the dataplane's certificate (PEM)");
@@ -190,6 +193,42 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   health->fallthrough();
   health->add_option("--service", health_args.service, "a service name (default: the server as a whole)");
 
+  // tu, ike, config: dpvpn-controld's Management API
+  auto* tu = app.add_subcommand("tu", "IKE tunnels (dpvpn-controld)");
+  tu->fallthrough();
+  tu->require_subcommand(1);
+  TlistArgs tlist_args;
+  auto* tu_tlist = tu->add_subcommand("tlist", "every IKE SA with its child SAs, SPIs, selectors and counters");
+  tu_tlist->fallthrough();
+  tu_tlist->add_option("--peer", tlist_args.peer, "only the tunnels with this peer");
+  std::string delete_peer;
+  auto* tu_delete = tu->add_subcommand("delete", "delete every IKE SA (and its child SAs) with a peer");
+  tu_delete->fallthrough();
+  tu_delete->add_option("peer", delete_peer, "the peer's address")->required();
+  std::string up_connection, up_child;
+  auto* tu_up = tu->add_subcommand("up", "bring up a connection's child (an IKE SA first if there is none)");
+  tu_up->fallthrough();
+  tu_up->add_option("connection", up_connection, "the connection's name in controld's config")->required();
+  tu_up->add_option("child", up_child, "the child's name (default: every child)");
+
+  auto* ike = app.add_subcommand("ike", "the iked instances of dpvpn-controld");
+  ike->fallthrough();
+  ike->require_subcommand(1);
+  auto* ike_instances = ike->add_subcommand("instances", "each instance: pid, restarts, peers, IKE SAs, log level");
+  ike_instances->fallthrough();
+  IkeDebugArgs debug_args;
+  auto* ike_debug = ike->add_subcommand("debug", "set one instance's log level (its file: <log_dir>/iked<N>.log)");
+  ike_debug->fallthrough();
+  ike_debug->add_option("-i,--instance", debug_args.instance, "the instance")->required();
+  ike_debug->add_option("--level", debug_args.level, "trace, debug, info, warn, error, critical, off")->required();
+  ike_debug->add_flag("--truncate", debug_args.truncate, "start the log file afresh");
+
+  auto* config = app.add_subcommand("config", "dpvpn-controld's configuration");
+  config->fallthrough();
+  config->require_subcommand(1);
+  auto* config_reload = config->add_subcommand("reload", "re-read the config file and apply its connections");
+  config_reload->fallthrough();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -212,13 +251,32 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
     return status.ok() ? 0 : fail(status);
   }
 
+  const bool to_controld = tu->parsed() || ike->parsed() || config->parsed();
+  if (to_controld) {
+    conn = Connection{};
+    conn.controld = true;
+    conn.socket = controld_socket;
+  }
   std::string error;
   std::shared_ptr<grpc::Channel> channel = factory(conn, &error);
   if (!channel) return fail(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, error));
   std::unique_ptr<dpvpn::v1::Dataplane::Stub> stub = dpvpn::v1::Dataplane::NewStub(channel);
+  std::unique_ptr<dpvpn::v1::Management::Stub> management = dpvpn::v1::Management::NewStub(channel);
 
   grpc::Status status;
-  if (tab->parsed()) {
+  if (tu_tlist->parsed()) {
+    status = cmd_tu_tlist(*management, tlist_args, call, out);
+  } else if (tu_delete->parsed()) {
+    status = cmd_tu_delete(*management, delete_peer, call, out);
+  } else if (tu_up->parsed()) {
+    status = cmd_tu_up(*management, up_connection, up_child, call, out);
+  } else if (ike_instances->parsed()) {
+    status = cmd_ike_instances(*management, call, out);
+  } else if (ike_debug->parsed()) {
+    status = cmd_ike_debug(*management, debug_args, call, out);
+  } else if (config_reload->parsed()) {
+    status = cmd_config_reload(*management, call, out);
+  } else if (tab->parsed()) {
     status = cmd_tab(*stub, tab_args, call, out);
   } else if (sa_list->parsed()) {
     status = cmd_sa_list(*stub, call, out);
@@ -236,7 +294,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
   if (status.ok()) return 0;
   // A channel that never connected: say so plainly instead of gRPC's resolver / connect details.
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE && channel->GetState(false) != GRPC_CHANNEL_READY) {
-    std::string message = "cannot reach the dataplane at " + conn.address();
+    std::string message = std::string("cannot reach ") + (conn.controld ? "dpvpn-controld" : "the dataplane") +
+                          " at " + conn.address();
     const std::string cause = connect_failure_cause(status.error_message());
     // Nobody listening is the plain message; anything else (permissions, TLS) says why.
     if (!cause.empty() && cause != "No such file or directory" && cause != "Connection refused" &&

@@ -1,5 +1,6 @@
 #pragma once
-// dpvpnctl: the operator's CLI over the dataplane's gRPC API (proto/dpvpn/v1/dataplane.proto).
+// dpvpnctl: the operator's CLI over the dataplane's gRPC API (proto/dpvpn/v1/dataplane.proto)
+// and dpvpn-controld's Management API (proto/dpvpn/v1/management.proto: tu, ike, config).
 //
 // Two layers, both usable from tests:
 //  - command functions: each takes a Dataplane stub and an output stream, returns a grpc::Status
@@ -18,12 +19,15 @@
 #include <vector>
 
 #include "dpvpn/v1/dataplane.grpc.pb.h"
+#include "dpvpn/v1/management.grpc.pb.h"
 
 namespace dpvpn::ctl {
 
 using Stub = dpvpn::v1::Dataplane::StubInterface;
+using ManagementStub = dpvpn::v1::Management::StubInterface;
 
 inline constexpr const char* kDefaultSocket = "/run/dpvpn/dataplane.sock";
+inline constexpr const char* kDefaultControldSocket = "/run/dpvpn/controld.sock";
 
 // Per-call settings shared by every command.
 struct CallOptions {
@@ -98,8 +102,32 @@ struct HealthArgs {
 grpc::Status cmd_health(const std::shared_ptr<grpc::ChannelInterface>& channel, const HealthArgs& args,
                         const CallOptions& call, std::ostream& out);
 
+// ---- controld: tu, ike, config (Management API) -------------------------------------------------
+struct TlistArgs {
+  std::string peer;  // only this peer; empty = every tunnel
+};
+// One block per IKE SA: peer, connection, instance, state and age; the IKE SPIs, suite and
+// endpoints; a table of its child SAs (SPIs in/out, suite, selectors, packets and bytes, age).
+grpc::Status cmd_tu_tlist(ManagementStub& stub, const TlistArgs& args, const CallOptions& call, std::ostream& out);
+grpc::Status cmd_tu_delete(ManagementStub& stub, const std::string& peer, const CallOptions& call, std::ostream& out);
+grpc::Status cmd_tu_up(ManagementStub& stub, const std::string& connection, const std::string& child,
+                       const CallOptions& call, std::ostream& out);
+grpc::Status cmd_ike_instances(ManagementStub& stub, const CallOptions& call, std::ostream& out);
+struct IkeDebugArgs {
+  uint32_t instance = 0;
+  std::string level;  // trace, debug, info, warn, error, critical, off
+  bool truncate = false;
+};
+grpc::Status cmd_ike_debug(ManagementStub& stub, const IkeDebugArgs& args, const CallOptions& call, std::ostream& out);
+grpc::Status cmd_config_reload(ManagementStub& stub, const CallOptions& call, std::ostream& out);
+
+// "42s", "5m02s", "1h02m", "2d03h"
+std::string age_text(uint64_t seconds);
+
 // ---- the command line ---------------------------------------------------------------------------
+// The dataplane's (tab, sa, stats, health) or controld's (tu, ike, config: socket only).
 struct Connection {
+  bool controld = false;  // this connection is to dpvpn-controld's management socket
   std::string socket = kDefaultSocket;
   std::string target;  // HOST:PORT: mutual TLS with cert / key / ca
   std::string cert, key, ca;
