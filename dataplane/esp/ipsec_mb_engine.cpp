@@ -225,7 +225,7 @@ void IpsecMbEngine::process_burst(CryptoOp* ops, uint32_t n) {
       }
     }
     // Jobs come back in submission order, possibly before the burst is fully submitted.
-    job = IMB_SUBMIT_JOB(mgr_);
+    job = IMB_SUBMIT_JOB_NOCHECK(mgr_);  // every field is set above; DPDK's aesni_mb PMD does the same
     while (job != nullptr) {
       complete(job);
       job = IMB_GET_COMPLETED_JOB(mgr_);
