@@ -6,3 +6,39 @@ if(TARGET dpvpn_controld_config)
                              DPVPN_CONTROLD_EXAMPLE="${CMAKE_SOURCE_DIR}/controlplane/controld/config/example.yaml")
   add_test(NAME controld_config COMMAND test_controld_config)
 endif()
+
+# The IKEv2 engine: two engines in memory, every exchange.
+if(TARGET dpvpn_ike_engine)
+  dpvpn_plain_test(test_ike_engine unit/test_ike_engine.cpp)
+  target_link_libraries(test_ike_engine PRIVATE dpvpn_ike_engine)
+  add_test(NAME ike_engine COMMAND test_ike_engine)
+endif()
+
+# controld's core library: sharding, parent <-> instance messages, IKE over UDP, SA conversion.
+if(TARGET dpvpn_controld_core)
+  dpvpn_plain_test(test_controld_core unit/test_controld_core.cpp)
+  target_link_libraries(test_controld_core PRIVATE dpvpn_controld_core)
+  add_test(NAME controld_core COMMAND test_controld_core)
+
+  # The SaInstaller over the Dataplane API, against a fake Dataplane service in-process.
+  dpvpn_plain_test(test_controld_installer unit/test_controld_installer.cpp)
+  target_link_libraries(test_controld_installer PRIVATE dpvpn_controld_core)
+  add_test(NAME controld_installer COMMAND test_controld_installer)
+endif()
+
+# dpvpnctl's tu / ike / config commands against a fake Management service (golden outputs).
+if(TARGET dpvpn_ctl)
+  dpvpn_plain_test(test_dpvpnctl_controld unit/test_dpvpnctl_controld.cpp)
+  target_link_libraries(test_dpvpnctl_controld PRIVATE dpvpn_ctl)
+  target_compile_definitions(test_dpvpnctl_controld PRIVATE DPVPN_GOLDEN_DIR="${CMAKE_CURRENT_SOURCE_DIR}/golden")
+  add_test(NAME dpvpnctl_controld COMMAND test_dpvpnctl_controld)
+endif()
+
+# The real daemon (--no-dataplane on 127.0.0.21): an instance killed with -9 is restarted, the
+# others keep their state; the Management API throughout; reload; SIGTERM.
+if(TARGET dpvpn-controld AND TARGET dpvpnctl)
+  add_test(NAME controld_supervisor
+           COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/controld/test_supervisor.py
+                   $<TARGET_FILE:dpvpn-controld> $<TARGET_FILE:dpvpnctl>)
+  set_tests_properties(controld_supervisor PROPERTIES TIMEOUT 60)
+endif()

@@ -12,22 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "ike/message/constants.hpp"
 #include "ike/crypto/secure_bytes.hpp"
 #include "net/ip_addr.hpp"
 #include "util/status.hpp"
 
 namespace dpvpn::ike {
 
-// ID Type of an identification payload (RFC 7296 3.5).
-enum class IdType : uint8_t {
-  kIpv4Addr = 1,
-  kFqdn = 2,
-  kRfc822Addr = 3,
-  kIpv6Addr = 5,
-  kDerAsn1Dn = 9,
-  kDerAsn1Gn = 10,
-  kKeyId = 11,
-};
+// IdType (the ID payload's type numbers) is the wire format's: ike/message/constants.hpp.
 
 struct SubjectAltNames {
   std::vector<IpAddr> ips;

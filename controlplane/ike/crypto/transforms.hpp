@@ -6,18 +6,14 @@
 #include <cstdint>
 #include <string_view>
 
+#include "ike/message/constants.hpp"
+
 namespace dpvpn::ike {
 
 // Protocol ID of a Proposal substructure (RFC 7296 3.3.1).
 enum class Protocol : uint8_t { kIke = 1, kAh = 2, kEsp = 3 };
 
-enum class TransformType : uint8_t {
-  kEncr = 1,
-  kPrf = 2,
-  kInteg = 3,
-  kDh = 4,  // "Key Exchange Method" since RFC 9370
-  kEsn = 5,
-};
+// TransformType (the transform type numbers) is the wire format's: ike/message/constants.hpp.
 
 namespace encr {
 inline constexpr uint16_t kAesCbc = 12;

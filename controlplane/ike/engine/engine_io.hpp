@@ -1,0 +1,74 @@
+#pragma once
+// The IKE engine's seams: how it sends datagrams and how it installs child SAs. controld gives it
+// kernel UDP sockets or the dataplane (punt/Inject, Dataplane gRPC); tests give it fakes. The engine
+// itself has no threads, sockets or clocks: time comes in as now_ms on every call.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ike/crypto/key_derivation.hpp"
+#include "ike/crypto/suite.hpp"
+#include "net/ip_addr.hpp"
+#include "util/status.hpp"
+
+namespace dpvpn::ike {
+
+struct Endpoint {
+  IpAddr address;
+  uint16_t port = 500;
+  friend bool operator==(const Endpoint&, const Endpoint&) = default;
+};
+
+// One IKE message on the wire. On port 4500 the non-ESP marker is not part of `bytes`: the
+// transport strips it on receive and adds it on send.
+struct Datagram {
+  Endpoint local, remote;
+  std::vector<uint8_t> bytes;
+};
+
+class PacketSender {
+ public:
+  virtual ~PacketSender() = default;
+  virtual void send(const Datagram& datagram) = 0;
+};
+
+// An inclusive address range with protocol and ports: one traffic selector.
+struct SelectorRange {
+  IpAddr start, end;
+  uint8_t protocol = 0;  // 0 = any
+  uint16_t port_lo = 0, port_hi = 65535;
+  friend bool operator==(const SelectorRange&, const SelectorRange&) = default;
+};
+
+// One direction of a negotiated child SA, as the dataplane installs it (Dataplane.AddSa).
+struct ChildSaHalf {
+  uint32_t spi = 0;
+  bool inbound = false;
+  IpAddr local, remote;  // outer (tunnel) addresses
+  bool natt = false;     // ESP in UDP (RFC 3948)
+  uint16_t local_port = 4500, remote_port = 4500;
+  EspSuite suite;
+  EspKeys keys;
+  std::vector<SelectorRange> local_ts, remote_ts;  // negotiated (narrowed) selectors
+  uint64_t soft_seconds = 0, hard_seconds = 0;     // the dataplane raises expiry events
+};
+
+// A child SA pair with its names, for installing, rekeying and deleting.
+struct ChildSaPair {
+  std::string connection, child;
+  ChildSaHalf inbound, outbound;
+};
+
+class SaInstaller {
+ public:
+  virtual ~SaInstaller() = default;
+  // An inbound SPI that collides with no live SA (the dataplane's AllocateSpi).
+  virtual Status allocate_spi(const IpAddr& local, uint32_t* spi) = 0;
+  // Inbound first, then outbound, then the policy (local_ts -> remote_ts via the outbound SA). A
+  // rekey installs the new pair this way and the policy moves to the new outbound SA.
+  virtual Status install(const ChildSaPair& pair) = 0;
+  // Deletes both halves (the policy stays if a newer pair of the same child owns it).
+  virtual Status remove(const ChildSaPair& pair) = 0;
+};
+
+}  // namespace dpvpn::ike

@@ -1,0 +1,344 @@
+// IkeEngine: dispatch of received messages to their IKE SA and exchange, the timers (rekeys, DPD,
+// retransmissions, half-open expiry), operator actions and status.
+#include "ike/engine/ike_engine.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "ike/engine/engine_state.hpp"
+#include "ike/engine/wire_convert.hpp"
+
+namespace dpvpn::ike {
+
+using namespace engine_internal;
+
+namespace {
+uint64_t spi_value(const IkeSpi& octets) {
+  uint64_t v = 0;
+  for (uint8_t b : octets) v = v << 8 | b;
+  return v;
+}
+constexpr uint64_t kCookieRotationMs = 120'000;
+}  // namespace
+
+namespace engine_internal {
+
+EngineState::EngineState(EngineOptions options, std::vector<ConnectionConfig> connections, PacketSender& sender,
+                         SaInstaller& installer, std::shared_ptr<spdlog::logger> log)
+    : options_(options), connections_(std::move(connections)), sender_(sender), installer_(installer), log_(std::move(log)) {
+  if (Status s = CookieGenerator::create(&cookies_); !s) log_->error("cookies unavailable: {}", s.message());
+}
+
+void EngineState::receive(const Datagram& d, uint64_t now) {
+  Message m;
+  const ParseResult parsed = parse_message(d.bytes, &m);
+  if (!parsed.ok()) {
+    log_->debug("malformed IKE message from {} dropped: {}", d.remote.address.to_string(), parsed.to_string());
+    return;
+  }
+  const Header& h = m.header;
+  if (h.exchange_type == ExchangeType::kIkeSaInit) {
+    if (!h.response() && h.initiator() && h.message_id == 0 && spi_value(h.responder_spi) == 0) {
+      return on_init_request(d, m, now);
+    }
+    IkeSa* sa = h.response() ? find_sa(spi_value(h.initiator_spi)) : nullptr;
+    if (sa != nullptr && sa->initiator && sa->state == IkeState::kInitSent) on_init_response(*sa, d, m, now);
+    return;
+  }
+  // The I flag says the sender is the original initiator: then our SPI is the responder's.
+  IkeSa* sa = find_sa(h.initiator() ? spi_value(h.responder_spi) : spi_value(h.initiator_spi));
+  if (sa == nullptr || sa->spi_i != spi_value(h.initiator_spi) || sa->spi_r != spi_value(h.responder_spi) ||
+      h.initiator() == sa->initiator) {
+    log_->debug("message for an unknown IKE SA from {} dropped", d.remote.address.to_string());
+    return;
+  }
+  if (h.response()) {
+    if (!sa->pending || sa->pending->message_id != h.message_id) return;
+    const std::optional<std::vector<Payload>> inner = unprotect(*sa, d, m);
+    if (!inner) return;
+    sa->last_heard_ms = now;
+    switch (sa->pending->kind) {
+      case RequestKind::kAuth: on_auth_response(*sa, *inner, now); break;
+      case RequestKind::kNewChild:
+      case RequestKind::kRekeyChild:
+      case RequestKind::kRekeyIke: on_create_child_response(*sa, *inner, now); break;
+      case RequestKind::kDeleteChild:
+      case RequestKind::kDeleteIke:
+      case RequestKind::kDpd: on_informational_response(*sa, *inner, now); break;
+      case RequestKind::kInit: break;
+    }
+    if (sa->state != IkeState::kDead) window_freed(*sa, now);
+    return;
+  }
+  if (sa->last_response_id && h.message_id == *sa->last_response_id) {
+    for (const auto& bytes : sa->last_response) sender_.send({sa->local, sa->remote, bytes});  // a retransmission
+    return;
+  }
+  if (h.message_id != sa->next_peer_request_id) return;
+  const std::optional<std::vector<Payload>> inner = unprotect(*sa, d, m);
+  if (!inner) return;
+  ++sa->next_peer_request_id;
+  sa->last_heard_ms = now;
+  if (d.local.port == 4500 || sa->natt()) {  // follow the peer's NAT mapping (RFC 7296 §2.23)
+    sa->local = d.local;
+    sa->remote = d.remote;
+  }
+  switch (h.exchange_type) {
+    case ExchangeType::kIkeAuth: on_auth_request(*sa, h.message_id, *inner, now); break;
+    case ExchangeType::kCreateChildSa: on_create_child_request(*sa, h.message_id, *inner, now); break;
+    case ExchangeType::kInformational: on_informational_request(*sa, h.message_id, *inner, now); break;
+    default: break;
+  }
+}
+
+void EngineState::tick(uint64_t now) {
+  if (cookies_ && now >= cookie_rotated_ms_ + kCookieRotationMs) {
+    (void)cookies_->rotate();
+    cookie_rotated_ms_ = now;
+  }
+  for (auto it = sas_.begin(); it != sas_.end();) {
+    IkeSa& sa = *it->second;
+    retransmit_due(sa, now);
+    if (sa.state == IkeState::kHalfOpen && now >= sa.created_ms + kHalfOpenTimeoutMs) forget(sa, "half-open too long");
+    if (sa.delete_at_ms != 0 && now >= sa.delete_at_ms) forget(sa, "deletion timed out");
+    if (sa.state == IkeState::kEstablished) {
+      for (auto c = sa.children.begin(); c != sa.children.end();) {
+        if (c->delete_at_ms != 0 && now >= c->delete_at_ms) {
+          remove_child_sas(sa, *c);
+          c = sa.children.erase(c);
+          continue;
+        }
+        if (c->rekey_at_ms != 0 && now >= c->rekey_at_ms && !c->rekeying && c->delete_at_ms == 0) {
+          c->rekey_at_ms = 0;
+          const uint32_t spi = c->pair.inbound.spi;
+          when_window_free(sa, [this, &sa, spi](uint64_t t) { rekey_child(sa, spi, t); }, now);
+          break;  // the vector may have grown
+        }
+        ++c;
+      }
+      if (sa.rekey_at_ms != 0 && now >= sa.rekey_at_ms) {
+        sa.rekey_at_ms = 0;
+        when_window_free(sa, [this, &sa](uint64_t t) { rekey_ike(sa, t); }, now);
+      }
+      if (sa.conn.dpd_delay != 0 && !sa.pending && sa.queued.empty() && now >= sa.last_heard_ms + sa.conn.dpd_delay * 1000) {
+        sa.last_heard_ms = now;  // one check per period; retransmissions decide
+        send_dpd(sa, now);
+      }
+    }
+    it = sa.state == IkeState::kDead ? sas_.erase(it) : std::next(it);
+  }
+}
+
+uint64_t EngineState::next_timer() const {
+  uint64_t next = cookie_rotated_ms_ + kCookieRotationMs;
+  const auto consider = [&](uint64_t t) {
+    if (t != 0) next = std::min(next, t);
+  };
+  for (const auto& [spi, sa] : sas_) {
+    if (sa->pending) consider(sa->pending->next_send_ms);
+    if (sa->state == IkeState::kHalfOpen) consider(sa->created_ms + kHalfOpenTimeoutMs);
+    if (sa->state == IkeState::kDead) consider(1);
+    consider(sa->delete_at_ms);
+    if (sa->state != IkeState::kEstablished) continue;
+    consider(sa->rekey_at_ms);
+    if (sa->conn.dpd_delay != 0) consider(sa->last_heard_ms + sa->conn.dpd_delay * 1000);
+    for (const ChildSa& c : sa->children) {
+      consider(c.rekey_at_ms);
+      consider(c.delete_at_ms);
+    }
+  }
+  return next;
+}
+
+Status EngineState::initiate(const std::string& connection, const std::string& child, uint64_t now) {
+  const ConnectionConfig* conn = find_connection(connection);
+  if (conn == nullptr) return {StatusCode::kNotFound, "no connection '" + connection + "'"};
+  if (!child.empty() && child_config(*conn, child) == nullptr) {
+    return {StatusCode::kNotFound, "connection '" + connection + "' has no child '" + child + "'"};
+  }
+  for (auto& [spi, sa] : sas_) {
+    if (sa->conn.name != connection || sa->state == IkeState::kDead || sa->state == IkeState::kDeleting) continue;
+    if (sa->state != IkeState::kEstablished) return Status::ok();  // being set up: its children come with it
+    for (const ChildConfig& c : conn->children) {
+      if (!child.empty() && c.name != child) continue;
+      const bool up = std::any_of(sa->children.begin(), sa->children.end(),
+                                  [&](const ChildSa& x) { return x.config.name == c.name && x.delete_at_ms == 0; });
+      if (!up) {
+        IkeSa* target = sa.get();
+        const std::string name = c.name;
+        when_window_free(*target, [this, target, name](uint64_t t) { create_child(*target, name, t); }, now);
+      }
+    }
+    return Status::ok();
+  }
+  return start_ike_sa(*conn, child, now);
+}
+
+void EngineState::acquire(const IpAddr& src, const IpAddr& dst, uint64_t now) {
+  for (const ConnectionConfig& conn : connections_) {
+    for (const ChildConfig& c : conn.children) {
+      if (c.start_action != controld::StartAction::kOnDemand) continue;
+      const std::vector<SelectorRange> local = config_selectors(c.local_ts, conn.local);
+      const std::vector<SelectorRange> remote = config_selectors(c.remote_ts, conn.remote);
+      const auto covers = [](const std::vector<SelectorRange>& ranges, const IpAddr& a) {
+        return std::any_of(ranges.begin(), ranges.end(), [&](const SelectorRange& r) { return !(a < r.start) && !(r.end < a); });
+      };
+      if (covers(local, src) && covers(remote, dst)) {
+        log_->info("acquire {} -> {}: starting '{}' child '{}'", src.to_string(), dst.to_string(), conn.name, c.name);
+        (void)initiate(conn.name, c.name, now);
+        return;
+      }
+    }
+  }
+}
+
+void EngineState::child_expired(uint32_t spi, bool hard, uint64_t now) {
+  for (auto& [our, sa] : sas_) {
+    for (ChildSa& c : sa->children) {
+      if (c.pair.inbound.spi != spi && c.pair.outbound.spi != spi) continue;
+      if (hard) {
+        const uint32_t inbound = c.pair.inbound.spi;
+        IkeSa* target = sa.get();
+        when_window_free(*target, [this, target, inbound](uint64_t t) { delete_child(*target, inbound, t); }, now);
+      } else if (!c.rekeying && c.delete_at_ms == 0) {
+        c.rekey_at_ms = now;  // tick() starts it
+      }
+      return;
+    }
+  }
+}
+
+Status EngineState::delete_peer(const IpAddr& peer, uint64_t now) {
+  bool any = false;
+  for (auto& [spi, sa] : sas_) {
+    if (sa->remote.address != peer || sa->state == IkeState::kDead) continue;
+    any = true;
+    delete_ike(*sa, now);
+  }
+  return any ? Status::ok() : Status{StatusCode::kNotFound, "no IKE SA with " + peer.to_string()};
+}
+
+void EngineState::reload(std::vector<ConnectionConfig> connections, uint64_t now) {
+  std::vector<std::string> changed;
+  for (auto& [spi, sa] : sas_) {
+    const auto same = std::find(connections.begin(), connections.end(), sa->conn);
+    if (same == connections.end()) {
+      changed.push_back(sa->conn.name);
+      delete_ike(*sa, now);
+    }
+  }
+  std::vector<ConnectionConfig> old = std::move(connections_);
+  connections_ = std::move(connections);
+  credentials_.clear();
+  for (const ConnectionConfig& conn : connections_) {
+    const bool unchanged = std::find(old.begin(), old.end(), conn) != old.end();
+    if (unchanged) continue;
+    for (const ChildConfig& c : conn.children) {
+      if (c.start_action == controld::StartAction::kStart) (void)initiate(conn.name, c.name, now);
+    }
+  }
+}
+
+std::vector<TunnelStatus> EngineState::tunnels() const {
+  std::vector<TunnelStatus> out;
+  for (const auto& [spi, sa] : sas_) {
+    if (sa->state == IkeState::kDead) continue;
+    TunnelStatus t;
+    t.connection = sa->conn.name;
+    t.local = sa->local;
+    t.remote = sa->remote;
+    t.spi_i = sa->spi_i;
+    t.spi_r = sa->spi_r;
+    t.initiator = sa->initiator;
+    t.state = state_name(sa->state);
+    t.instance = options_.instance;
+    t.established_ms = sa->established_ms;
+    for (const ChildSa& c : sa->children) {
+      if (c.delete_at_ms != 0) continue;
+      ChildStatus cs;
+      cs.name = c.config.name;
+      cs.spi_in = c.pair.inbound.spi;
+      cs.spi_out = c.pair.outbound.spi;
+      cs.local_ts = c.local_ts;
+      cs.remote_ts = c.remote_ts;
+      cs.established_ms = c.established_ms;
+      t.children.push_back(std::move(cs));
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+size_t EngineState::half_open_count() const {
+  return static_cast<size_t>(std::count_if(sas_.begin(), sas_.end(), [](const auto& e) { return e.second->state == IkeState::kHalfOpen; }));
+}
+
+const ConnectionConfig* EngineState::find_connection(const IpAddr& local, const IpAddr& remote) const {
+  for (const ConnectionConfig& c : connections_) {
+    if (c.local == local && c.remote == remote) return &c;
+  }
+  return nullptr;
+}
+
+const ConnectionConfig* EngineState::find_connection(const std::string& name) const {
+  for (const ConnectionConfig& c : connections_) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+IkeSa* EngineState::find_sa(uint64_t our_spi) {
+  auto it = sas_.find(our_spi);
+  return it == sas_.end() || it->second->state == IkeState::kDead ? nullptr : it->second.get();
+}
+
+std::vector<Proposal> EngineState::proposals_of(const ConnectionConfig& conn) const {
+  std::vector<Proposal> out;
+  if (Status s = parse_proposals(Protocol::kIke, conn.proposals, &out); !s) {
+    log_->error("connection '{}': {}", conn.name, s.message());
+  }
+  return out;
+}
+
+std::vector<Proposal> EngineState::esp_proposals_of(const ChildConfig& child) const {
+  std::vector<Proposal> out;
+  if (Status s = parse_proposals(Protocol::kEsp, child.esp_proposals, &out); !s) {
+    log_->error("child '{}': {}", child.name, s.message());
+  }
+  return out;
+}
+
+const ChildConfig* EngineState::child_config(const ConnectionConfig& conn, const std::string& name) const {
+  for (const ChildConfig& c : conn.children) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+}  // namespace engine_internal
+
+// ---- the public face -------------------------------------------------------------------------
+
+IkeEngine::IkeEngine(EngineOptions options, std::vector<controld::ConnectionConfig> connections, PacketSender& sender,
+                     SaInstaller& installer, std::shared_ptr<spdlog::logger> log)
+    : state_(std::make_unique<EngineState>(options, std::move(connections), sender, installer, std::move(log))) {}
+IkeEngine::~IkeEngine() = default;
+
+void IkeEngine::receive(const Datagram& datagram, uint64_t now_ms) { state_->receive(datagram, now_ms); }
+void IkeEngine::tick(uint64_t now_ms) { state_->tick(now_ms); }
+uint64_t IkeEngine::next_timer_ms() const { return state_->next_timer(); }
+Status IkeEngine::initiate(const std::string& connection, const std::string& child, uint64_t now_ms) {
+  return state_->initiate(connection, child, now_ms);
+}
+void IkeEngine::acquire(const IpAddr& src, const IpAddr& dst, uint64_t now_ms) { state_->acquire(src, dst, now_ms); }
+void IkeEngine::child_expired(uint32_t spi, bool hard, uint64_t now_ms) { state_->child_expired(spi, hard, now_ms); }
+Status IkeEngine::delete_peer(const IpAddr& peer, uint64_t now_ms) { return state_->delete_peer(peer, now_ms); }
+void IkeEngine::reload(std::vector<controld::ConnectionConfig> connections, uint64_t now_ms) {
+  state_->reload(std::move(connections), now_ms);
+}
+std::vector<TunnelStatus> IkeEngine::tunnels() const { return state_->tunnels(); }
+size_t IkeEngine::ike_sa_count() const { return state_->ike_sa_count(); }
+size_t IkeEngine::half_open_count() const { return state_->half_open_count(); }
+
+}  // namespace dpvpn::ike
