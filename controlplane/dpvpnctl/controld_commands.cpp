@@ -46,15 +46,17 @@ void tunnel_block(const v1::Tunnel& t, std::ostream& out) {
     out << "  no child SAs\n";
     return;
   }
-  TextTable table({"CHILD", "SPI_IN", "SPI_OUT", "SUITE", "LOCAL_TS", "REMOTE_TS", "PACKETS_IN", "BYTES_IN",
-                   "PACKETS_OUT", "BYTES_OUT", "AGE"},
-                  {false, false, false, false, false, false, true, true, true, true, true});
-  auto counter = [](const v1::ChildTunnel& c, uint64_t v) { return c.counters() ? std::to_string(v) : "-"; };
+  // Counters as in/out pairs: the dataplane's, so "-" without one.
+  TextTable table({"CHILD", "SPI_IN", "SPI_OUT", "SUITE", "LOCAL_TS", "REMOTE_TS", "PACKETS_IN/OUT", "BYTES_IN/OUT",
+                   "AGE"},
+                  {false, false, false, false, false, false, true, true, true});
+  auto pair = [](const v1::ChildTunnel& c, uint64_t in, uint64_t out) {
+    return c.counters() ? std::to_string(in) + "/" + std::to_string(out) : "-";
+  };
   for (const v1::ChildTunnel& c : t.children()) {
     table.add({c.name(), spi_hex(c.spi_in()), spi_hex(c.spi_out()), c.suite().empty() ? "-" : c.suite(),
-               selectors_text(c.local_ts()), selectors_text(c.remote_ts()), counter(c, c.packets_in()),
-               counter(c, c.bytes_in()), counter(c, c.packets_out()), counter(c, c.bytes_out()),
-               age_text(c.established_seconds())});
+               selectors_text(c.local_ts()), selectors_text(c.remote_ts()), pair(c, c.packets_in(), c.packets_out()),
+               pair(c, c.bytes_in(), c.bytes_out()), age_text(c.established_seconds())});
   }
   out << table.render("  ");
 }
