@@ -42,3 +42,12 @@ if(TARGET dpvpn-controld AND TARGET dpvpnctl)
                    $<TARGET_FILE:dpvpn-controld> $<TARGET_FILE:dpvpnctl>)
   set_tests_properties(controld_supervisor PROPERTIES TIMEOUT 60)
 endif()
+
+# End to end: two daemons (--no-dataplane) on 127.0.0.1 and 127.0.0.2 bring up a PSK tunnel;
+# tu tlist on both shows it ESTABLISHED with matching SPIs; tu delete / tu up.
+if(TARGET dpvpn-controld AND TARGET dpvpnctl)
+  add_test(NAME controld_two_gateways
+           COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/controld/test_two_gateways.py
+                   $<TARGET_FILE:dpvpn-controld> $<TARGET_FILE:dpvpnctl>)
+  set_tests_properties(controld_two_gateways PROPERTIES TIMEOUT 60)
+endif()
