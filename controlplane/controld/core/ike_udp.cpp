@@ -25,10 +25,10 @@ std::optional<std::vector<uint8_t>> ike_from_udp(uint16_t local_port, std::span<
 }
 
 std::vector<uint8_t> udp_for_ike(uint16_t local_port, std::span<const uint8_t> message) {
-  std::vector<uint8_t> out;
-  out.reserve(message.size() + 4);
-  if (local_port != kIkePort) out.insert(out.end(), 4, 0);
-  out.insert(out.end(), message.begin(), message.end());
+  // Sized once and copied into (GCC 12 -O3 misreads insert-after-insert as out of bounds).
+  const size_t marker = local_port != kIkePort ? 4 : 0;
+  std::vector<uint8_t> out(marker + message.size(), 0);
+  std::copy(message.begin(), message.end(), out.begin() + static_cast<std::ptrdiff_t>(marker));
   return out;
 }
 
