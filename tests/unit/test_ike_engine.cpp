@@ -173,6 +173,8 @@ TEST_CASE("IKE_SA_INIT + IKE_AUTH with a PSK bring up an IKE SA and a child SA w
   CHECK(to_string(la[0].outbound.local_ts[0]) == "10.1.0.0/16");
   CHECK(to_string(la[0].outbound.remote_ts[0]) == "10.2.0.0/16");
   CHECK(p.b->tunnels()[0].children.at(0).name == "net");
+  CHECK(p.b->tunnels()[0].children.at(0).suite == "aes128gcm16");
+  CHECK(p.a->tunnels()[0].suite == "aes128gcm16-prfsha256-x25519");
   CHECK(p.net.delivered == 4);  // two exchanges, nothing retransmitted
 }
 

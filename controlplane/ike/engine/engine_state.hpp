@@ -50,6 +50,7 @@ struct ChildSa {
   uint64_t delete_at_ms = 0;       // a replaced SA, removed after the grace period; 0 = live
   bool rekeying = false;           // our CREATE_CHILD_SA for it is outstanding
   std::vector<uint8_t> rekey_nonces_min;  // the lowest nonce of the exchange that created it (collisions)
+  std::string suite;                      // for status: "aes128gcm16"
 };
 
 // What an outstanding request of ours was for, so that its response can be handled.

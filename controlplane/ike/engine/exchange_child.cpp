@@ -88,6 +88,7 @@ Status EngineState::install_child(IkeSa& sa, const ChildConfig& config, const Es
   child.local_ts = std::move(local_ts);
   child.remote_ts = std::move(remote_ts);
   child.established_ms = now;
+  child.suite = suite_name(suite);
   child.rekey_at_ms = rekey_deadline(now, config.rekey_time);
   child.rekey_nonces_min = min_nonce(std::vector<uint8_t>(ni.begin(), ni.end()), std::vector<uint8_t>(nr.begin(), nr.end()));
   if (Status s = installer_.install(child.pair); !s) return s;

@@ -254,6 +254,7 @@ std::vector<TunnelStatus> EngineState::tunnels() const {
     t.state = state_name(sa->state);
     t.instance = options_.instance;
     t.established_ms = sa->established_ms;
+    if (sa->suite.encr != 0) t.suite = suite_name(sa->suite);
     for (const ChildSa& c : sa->children) {
       if (c.delete_at_ms != 0) continue;
       ChildStatus cs;
@@ -263,6 +264,7 @@ std::vector<TunnelStatus> EngineState::tunnels() const {
       cs.local_ts = c.local_ts;
       cs.remote_ts = c.remote_ts;
       cs.established_ms = c.established_ms;
+      cs.suite = c.suite;
       t.children.push_back(std::move(cs));
     }
     out.push_back(std::move(t));

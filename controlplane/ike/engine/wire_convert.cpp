@@ -192,6 +192,28 @@ bool within(const std::vector<SelectorRange>& chosen, const std::vector<Selector
   return !chosen.empty();
 }
 
+namespace {
+Proposal suite_proposal(Protocol protocol, uint16_t encr, uint16_t key_bits, uint16_t prf, uint16_t integ, uint16_t dh) {
+  Proposal p;
+  p.protocol = protocol;
+  p.transforms.push_back({TransformType::kEncr, encr, key_bits});
+  if (prf != 0) p.transforms.push_back({TransformType::kPrf, prf, 0});
+  if (integ != integ::kNone) p.transforms.push_back({TransformType::kInteg, integ, 0});
+  if (dh != dh::kNone) p.transforms.push_back({TransformType::kDh, dh, 0});
+  return p;
+}
+}  // namespace
+
+std::string suite_name(const IkeSuite& s) {
+  return proposal_to_string(suite_proposal(Protocol::kIke, s.encr, s.encr_key_bits, s.prf, s.integ, s.dh));
+}
+
+std::string suite_name(const EspSuite& s) {
+  Proposal p = suite_proposal(Protocol::kEsp, s.encr, s.encr_key_bits, 0, s.integ, s.dh);
+  if (s.esn) p.transforms.push_back({TransformType::kEsn, esn::kYes, 0});
+  return proposal_to_string(p);
+}
+
 std::string to_string(const SelectorRange& r) {
   const int len = prefix_length(r.start, r.end);
   std::string out = len >= 0 ? fmt::format("{}/{}", r.start.to_string(), len)

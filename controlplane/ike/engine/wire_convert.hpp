@@ -8,6 +8,7 @@
 
 #include "controld_config.hpp"
 #include "ike/crypto/proposal.hpp"
+#include "ike/crypto/suite.hpp"
 #include "ike/engine/engine_io.hpp"
 #include "ike/message/sa_payload.hpp"
 #include "ike/message/simple_payloads.hpp"
@@ -41,6 +42,9 @@ std::vector<SelectorRange> narrow(const std::vector<SelectorRange>& configured, 
 // Whether every range of `chosen` lies inside one of `offered` (an initiator checks the answer).
 bool within(const std::vector<SelectorRange>& chosen, const std::vector<SelectorRange>& offered);
 
-std::string to_string(const SelectorRange& range);  // "10.1.0.0/16", "10.1.0.5-10.1.0.9", "+ proto/ports"
+std::string to_string(const SelectorRange& range);
+// A negotiated suite in proposal syntax: "aes128gcm16-prfsha256-x25519", "aes256-sha256-esn".
+std::string suite_name(const IkeSuite& suite);
+std::string suite_name(const EspSuite& suite);  // "10.1.0.0/16", "10.1.0.5-10.1.0.9", "+ proto/ports"
 
 }  // namespace dpvpn::ike
