@@ -51,3 +51,11 @@ if(TARGET dpvpn-controld AND TARGET dpvpnctl)
                    $<TARGET_FILE:dpvpn-controld> $<TARGET_FILE:dpvpnctl>)
   set_tests_properties(controld_two_gateways PROPERTIES TIMEOUT 60)
 endif()
+
+# The dataplane's routed Inject (what controld sends IKE with), in-process over gRPC.
+if(TARGET dpvpn_agent AND EXISTS ${CMAKE_SOURCE_DIR}/dataplane/agent/dataplane_service.cpp)
+  dpvpn_test(test_routed_inject unit/test_routed_inject.cpp)
+  target_link_libraries(test_routed_inject PRIVATE dpvpn_agent rte_net_ring)
+  add_test(NAME routed_inject COMMAND test_routed_inject)
+  set_tests_properties(routed_inject PROPERTIES TIMEOUT 60)
+endif()

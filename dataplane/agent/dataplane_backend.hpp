@@ -55,6 +55,13 @@ struct SaBatchRequest {
   std::vector<PolicyRequest> del_policy;
 };
 
+// A UDP datagram for the dataplane to route and send (Inject's `udp` alternative).
+struct RoutedUdpRequest {
+  IpAddr src, dst;
+  uint16_t sport = 0, dport = 0;
+  std::vector<uint8_t> payload;
+};
+
 struct PortStatsSnapshot {
   std::string name;
   uint64_t rx_packets = 0, tx_packets = 0, rx_bytes = 0, tx_bytes = 0;
@@ -96,6 +103,11 @@ class DataplaneBackend {
   // Waits up to `wait` for the next punted packet or event.
   virtual std::optional<PuntedEvent> next_event(std::chrono::milliseconds wait) = 0;
   virtual Status inject(std::string_view port, std::vector<uint8_t> frame) = 0;
+  // Wraps the datagram in IPv4/IPv6 + UDP and sends it where the routes say (next hop resolved
+  // like any other packet's). Backends without a data path need not offer it.
+  virtual Status inject_udp(const RoutedUdpRequest&) {
+    return {StatusCode::kUnavailable, "this backend cannot send routed datagrams"};
+  }
   // Port names, in port-index order (events name their receive port).
   virtual std::vector<std::string> port_names() = 0;
 };

@@ -301,6 +301,10 @@ Status DataplaneBackendImpl::inject(std::string_view port, std::vector<uint8_t> 
   return {StatusCode::kNotFound, fmt::format("port: no port named '{}'", port)};
 }
 
+Status DataplaneBackendImpl::inject_udp(const RoutedUdpRequest& r) {
+  return dp_.run_on_writer([&] { return dp_.send_udp(r.src, r.dst, r.sport, r.dport, r.payload); });
+}
+
 std::vector<std::string> DataplaneBackendImpl::port_names() {
   std::vector<std::string> names;
   for (const PortInfo& p : dp_.ports()) names.push_back(p.name);

@@ -25,6 +25,7 @@ class DataplaneBackendImpl final : public DataplaneBackend {
   Status stats(bool per_lcore, const std::vector<uint32_t>& spis, StatsSnapshot* out) override;
   std::optional<PuntedEvent> next_event(std::chrono::milliseconds wait) override;
   Status inject(std::string_view port, std::vector<uint8_t> frame) override;
+  Status inject_udp(const RoutedUdpRequest& request) override;
   std::vector<std::string> port_names() override;
 
  private:

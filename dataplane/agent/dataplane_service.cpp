@@ -132,6 +132,11 @@ grpc::Status DataplaneService::Events(grpc::ServerContext* context, const v1::Ev
 }
 
 grpc::Status DataplaneService::Inject(grpc::ServerContext*, const v1::InjectRequest* request, v1::InjectReply*) {
+  if (request->has_udp()) {
+    dataplane::RoutedUdpRequest udp;
+    if (Status s = routed_udp_from_proto(*request, &udp); !s) return to_grpc_status(s);
+    return to_grpc_status(backend_.inject_udp(udp));
+  }
   std::vector<uint8_t> frame;
   if (Status s = inject_from_proto(*request, &frame); !s) return to_grpc_status(s);
   return to_grpc_status(backend_.inject(request->port(), std::move(frame)));

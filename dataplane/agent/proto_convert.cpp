@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstring>
+#include <tuple>
 #include <utility>
 
 namespace dpvpn::dataplane {
@@ -441,11 +442,28 @@ void stats_to_proto(const dataplane::StatsSnapshot& in, v1::StatsReply* out) {
 }
 
 Status inject_from_proto(const v1::InjectRequest& in, std::vector<uint8_t>* frame) {
+  if (in.has_udp()) return invalid("udp", "either port and frame, or udp");
   if (in.port().empty()) return invalid("port", "required");
   if (in.frame().size() < 14) {
     return invalid("frame", std::to_string(in.frame().size()) + " bytes, shorter than an Ethernet header (14)");
   }
   frame->assign(in.frame().begin(), in.frame().end());
+  return {};
+}
+
+Status routed_udp_from_proto(const v1::InjectRequest& in, dataplane::RoutedUdpRequest* out) {
+  if (!in.port().empty() || !in.frame().empty()) return invalid("udp", "either port and frame, or udp");
+  const v1::RoutedUdp& u = in.udp();
+  if (Status s = ip_from_proto(u.src(), "udp.src", &out->src); !s) return s;
+  if (Status s = ip_from_proto(u.dst(), "udp.dst", &out->dst); !s) return s;
+  if (out->src.is_v4() != out->dst.is_v4()) return invalid("udp.dst", "not the family of udp.src");
+  for (const auto& [value, field, port] : {std::tuple{u.sport(), "udp.sport", &out->sport},
+                                           std::tuple{u.dport(), "udp.dport", &out->dport}}) {
+    if (value == 0 || value > 65535) return invalid(field, std::to_string(value) + " out of range 1..65535");
+    *port = static_cast<uint16_t>(value);
+  }
+  if (u.payload().size() > 65000) return invalid("udp.payload", std::to_string(u.payload().size()) + " bytes, too long");
+  out->payload.assign(u.payload().begin(), u.payload().end());
   return {};
 }
 

@@ -82,8 +82,11 @@ Status table_read_from_proto(const v1::TableReadRequest& in, tables::DumpOptions
 Status stats_request_from_proto(const v1::StatsRequest& in, std::vector<uint32_t>* spis);
 void stats_to_proto(const dataplane::StatsSnapshot& in, v1::StatsReply* out);
 
-// port named; frame at least an Ethernet header (14 bytes).
+// port named; frame at least an Ethernet header (14 bytes). Refuses a request that also has udp.
 Status inject_from_proto(const v1::InjectRequest& in, std::vector<uint8_t>* frame);
+// Inject's routed alternative (neither port nor frame): src and dst addresses of one family, ports
+// 1..65535, a payload that fits one IP packet.
+Status routed_udp_from_proto(const v1::InjectRequest& in, dataplane::RoutedUdpRequest* out);
 
 // Types the control plane receives (IKE packet, acquire, soft/hard expiry) are converted and true
 // is returned; dataplane-internal types (neighbour packets, new connections) return false.

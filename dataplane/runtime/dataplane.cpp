@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -20,6 +21,7 @@
 #include "net/local_responder.hpp"
 #include "net/packet_view.hpp"
 #include "runtime/esp_stage_factory.hpp"
+#include "runtime/udp_packet.hpp"
 
 namespace dpvpn::dataplane {
 
@@ -340,6 +342,37 @@ void Dataplane::handle_hold(HoldItem& item) {
     pending.last_solicit = now;
     solicit(item.port_index, item.next_hop);
   }
+}
+
+Status Dataplane::send_udp(const IpAddr& src, const IpAddr& dst, uint16_t sport, uint16_t dport,
+                           const std::vector<uint8_t>& payload) {
+  if (src.is_v4() != dst.is_v4()) return {StatusCode::kInvalidArgument, "udp.dst: not the family of udp.src"};
+  const bool ours = std::any_of(ports_.begin(), ports_.end(), [&](const PortInfo& p) { return p.owns(src); });
+  if (!ours) {
+    return {StatusCode::kInvalidArgument, fmt::format("udp.src: {} is not an address of this dataplane", src.to_string())};
+  }
+  const NextHop* hop = next_hops_.lookup(dst);
+  if (hop == nullptr) return {StatusCode::kNotFound, fmt::format("udp.dst: no route to {}", dst.to_string())};
+  const PortInfo& port = ports_[hop->port_index];
+  const size_t ip_len = (src.is_v4() ? 20 : 40) + 8 + payload.size();
+  if (ip_len > port.mtu) {
+    return {StatusCode::kInvalidArgument, fmt::format("udp.payload: a {}-byte packet exceeds port {}'s MTU {}", ip_len,
+                                                      port.name, port.mtu)};
+  }
+  const std::vector<uint8_t> packet = build_udp_packet(src, dst, sport, dport, payload);
+  rte_mbuf* m = rte_pktmbuf_alloc(mbufs_);
+  if (m == nullptr) return {StatusCode::kResourceExhausted, "no mbuf"};
+  void* data = rte_pktmbuf_append(m, static_cast<uint16_t>(packet.size()));
+  if (data == nullptr) {
+    rte_pktmbuf_free(m);
+    return {StatusCode::kInvalidArgument, "udp.payload: does not fit an mbuf"};
+  }
+  std::memcpy(data, packet.data(), packet.size());
+  // The same way as a forwarded packet waiting for its next hop: sent now if the neighbour is
+  // known, otherwise held while ARP / ND asks.
+  HoldItem item{m, hop->port_index, {}, NextHops::neighbor_for(*hop, dst)};
+  handle_hold(item);
+  return Status::ok();
 }
 
 void Dataplane::handle_control_event(ControlEvent& ev) {

@@ -54,6 +54,13 @@ class Dataplane {
   // Tests without worker lcores: one poll of every worker, on the calling thread.
   uint32_t poll_workers_once();
 
+  // Writer thread: sends a UDP datagram from one of our addresses, out of the port the routes pick
+  // for dst, through the neighbour table (held while ARP / ND resolves it, like forwarded packets).
+  // kInvalidArgument: src is not ours, families differ, or the packet exceeds the port's MTU;
+  // kNotFound: no route to dst; kResourceExhausted: no mbuf.
+  Status send_udp(const IpAddr& src, const IpAddr& dst, uint16_t sport, uint16_t dport,
+                  const std::vector<uint8_t>& payload);
+
   // Runs `task` on the tables' writer thread (the main loop) and returns its result; inline when
   // the caller is that thread or no main loop runs (in-process tests drive housekeeping).
   Status run_on_writer(std::function<Status()> task);
