@@ -304,7 +304,7 @@ bool Worker::route_and_send(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t 
 
 void Worker::send_resolved(rte_mbuf* m, const IpAddr& dst, bool ipv6, const NextHop& hop) {
   const PortInfo& port = (*view_.ports)[hop.port_index];
-  tables::NeighborKey key{};
+  alignas(8) tables::NeighborKey key{};
   key.addr = NextHops::neighbor_for(hop, dst);
   key.port = port.port_id;
   const tables::NeighborValue* neighbor;
@@ -475,7 +475,7 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
         if (route == memo_.route) {
           sa = memo_.outbound_sa;
         } else {
-          const tables::OutboundSpiKey key{route->gateway, route->outbound_spi};
+          alignas(8) const tables::OutboundSpiKey key{route->gateway, route->outbound_spi};
           sa = route->outbound_spi == 0 ? nullptr : outbound_spi_.lookup(key);
           memo_.route = route;
           memo_.outbound_sa = sa;
@@ -554,7 +554,7 @@ void Worker::outbound_esp(rte_mbuf** pkts, const SaSlot** sas, uint16_t n) {
 
 void Worker::inbound_esp(rte_mbuf** pkts, const IpAddr* dsts, const uint32_t* spis, uint16_t n) {
   // A burst of one tunnel names one SA again and again: consecutive equal keys share one lookup.
-  tables::InboundSpiKey keys[kBurst];
+  alignas(8) tables::InboundSpiKey keys[kBurst];  // rte_hash_crc reads 8-byte words
   const tables::InboundSpiKey* key_ptrs[kBurst];
   const tables::InboundSpiValue* distinct_values[kBurst];
   uint8_t key_of[kBurst];  // packet -> its distinct key

@@ -114,7 +114,7 @@ class Worker {
   bool hop_valid_ = false;
   uint16_t n_tracked_ = 0;
   Tracked tracked_[kTrackMax];
-  tables::ConnectionsKey tracked_keys_[kTrackMax];
+  alignas(8) tables::ConnectionsKey tracked_keys_[kTrackMax];  // rte_hash_crc reads 8-byte words
   const std::vector<RxQueueRef> rx_;
   rte_ring* inject_;
   EspStage& esp_;
