@@ -6,3 +6,11 @@
 add_test(NAME ike_interop_smoke
          COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/ike_interop/test_strongswan_smoke.py)
 set_tests_properties(ike_interop_smoke PROPERTIES TIMEOUT 180)
+
+# dpvpn-controld (--no-dataplane) against strongSwan: both initiator roles, PSK and ECDSA
+# certificates, three suites, child and IKE rekeys from each side, deletes from each side, DPD.
+if(TARGET dpvpn-controld)
+  add_test(NAME ike_interop_controld
+           COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/ike_interop/test_controld_ike.py ${CMAKE_BINARY_DIR})
+  set_tests_properties(ike_interop_controld PROPERTIES TIMEOUT 240)
+endif()
