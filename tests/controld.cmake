@@ -59,3 +59,11 @@ if(TARGET dpvpn_agent AND EXISTS ${CMAKE_SOURCE_DIR}/dataplane/agent/dataplane_s
   add_test(NAME routed_inject COMMAND test_routed_inject)
   set_tests_properties(routed_inject PROPERTIES TIMEOUT 60)
 endif()
+
+# controld's dataplane transport (Events in, routed Inject out) against a fake Dataplane service.
+if(TARGET dpvpn_controld)
+  dpvpn_plain_test(test_controld_dataplane_transport unit/test_controld_dataplane_transport.cpp)
+  target_link_libraries(test_controld_dataplane_transport PRIVATE dpvpn_controld)
+  add_test(NAME controld_dataplane_transport COMMAND test_controld_dataplane_transport)
+  set_tests_properties(controld_dataplane_transport PROPERTIES TIMEOUT 60)
+endif()
