@@ -2,10 +2,11 @@
 """dpvpn-controld's process model, against the real daemon (--no-dataplane on 127.0.0.21):
 three iked instances; kill -9 of one is logged and it is restarted (restarts=1, a new pid, its
 connections again) while the others keep running with their state (pid, log level); the Management
-API answers throughout; config reload reaches every instance; SIGTERM stops everything.
+API answers throughout; config reload (dpvpnctl, SIGHUP) reaches every instance; SIGTERM stops everything.
 
 usage: test_supervisor.py DPVPN_CONTROLD DPVPNCTL"""
 import os
+import signal
 import stat
 import sys
 import time
@@ -72,6 +73,10 @@ def main():
         r = d.ctl("config", "reload", check=False)
         assert r.returncode == 1 and "controld.yaml:" in r.stderr, r.stderr
         assert sum(i["connections"] for i in d.instances()) == 13
+        # SIGHUP reloads too.
+        d.write_config(config(14))
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait("SIGHUP reload", lambda: sum(i["connections"] for i in d.instances()) == 14)
 
         # Initiate / delete go to the owning instance; unknown names are NOT_FOUND.
         r = d.ctl("tu", "up", "peer3", "net")

@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <thread>
 
 #include "core/shard.hpp"
 #include "daemon/controld_management.hpp"
@@ -137,6 +138,7 @@ int run_daemon(const DaemonOptions& options) {
     return 1;
   }
 
+  std::vector<std::thread> reloads;
   bool running = true;
   while (running) {
     std::vector<pollfd> fds{{sigfd, POLLIN, 0}};
@@ -155,9 +157,12 @@ int run_daemon(const DaemonOptions& options) {
         if (info.ssi_signo == SIGCHLD) {
           supervisor->reap();
         } else if (info.ssi_signo == SIGHUP) {
-          std::string summary;
-          const Status s = management.reload(&summary);
-          log->info("SIGHUP: {}", s.is_ok() ? summary : s.message());
+          // Off the main loop: a reload waits for the instances' answers, which this loop reads.
+          reloads.emplace_back([&management, &log] {
+            std::string summary;
+            const Status s = management.reload(&summary);
+            log->info("SIGHUP: {}", s.is_ok() ? summary : s.message());
+          });
         } else {
           log->info("signal {}: stopping", info.ssi_signo);
           running = false;
@@ -174,8 +179,9 @@ int run_daemon(const DaemonOptions& options) {
   }
 
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  supervisor->stop();  // fails what reloads still wait for
+  for (std::thread& t : reloads) t.join();
   transport.reset();
-  supervisor->stop();
   unlink(settings.management_socket.c_str());
   close(sigfd);
   return 0;
