@@ -701,7 +701,7 @@ TEST_CASE("create_esp_sa names the bad field and never prints keys", "[esp]") {
   bad = p;
   bad.lifetime.soft_packets = 10;
   bad.lifetime.hard_packets = 5;
-  CHECK_THAT(error_of(bad), Catch::StartsWith("lifetime:"));
+  CHECK_THAT(error_of(bad), Catch::StartsWith("lifetime.soft_packets:"));
 }
 
 TEST_CASE("one outbound SA on several threads: every sequence number used once", "[esp]") {

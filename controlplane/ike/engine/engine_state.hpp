@@ -123,6 +123,7 @@ class EngineState {
   void receive(const Datagram& datagram, uint64_t now);
   void tick(uint64_t now);
   uint64_t next_timer() const;
+  void timers_changed() { timers_dirty_ = true; }
   Status initiate(const std::string& connection, const std::string& child, uint64_t now);
   void acquire(const IpAddr& src, const IpAddr& dst, uint64_t now);
   void child_expired(uint32_t spi, bool hard, uint64_t now);
@@ -130,7 +131,7 @@ class EngineState {
   void reload(std::vector<ConnectionConfig> connections, uint64_t now);
   std::vector<TunnelStatus> tunnels() const;
   size_t ike_sa_count() const { return sas_.size(); }
-  size_t half_open_count() const;
+  size_t half_open_count() const { return half_open_; }
 
   // messaging.cpp: requests, responses, protection, retransmission.
   Status send_request(IkeSa& sa, ExchangeType exchange, RequestKind kind, std::vector<Payload> inner,
@@ -201,6 +202,19 @@ class EngineState {
   std::unique_ptr<CookieGenerator> cookies_;
   uint64_t cookie_rotated_ms_ = 0;
   std::map<uint64_t, std::unique_ptr<IkeSa>> sas_;  // by our SPI
+  // Lookups that stay O(log n) with 10 000s of peers: connections by their addresses and name,
+  // responder SAs by the initiator's address and SPI (IKE_SA_INIT retransmissions).
+  std::map<std::pair<IpAddr, IpAddr>, size_t> connection_by_addresses_;
+  std::map<std::string, size_t> connection_by_name_;
+  std::map<std::pair<IpAddr, uint64_t>, uint64_t> responder_by_initiator_;
+  // The timers: one scan of every SA finds the next deadline; scans happen in tick(), at most one
+  // per kScanIntervalMs, and a change since the last scan makes next_timer() ask for one soon.
+  static constexpr uint64_t kScanIntervalMs = 10;
+  uint64_t next_deadline_ = 0, last_scan_ = 0;
+  bool timers_dirty_ = true;
+  size_t half_open_ = 0;  // SAs in kHalfOpen: cookies start above a threshold
+  void index_connections();
+  uint64_t scan_deadlines() const;
   std::map<std::string, std::unique_ptr<Credentials>> credentials_;  // by connection name
 };
 

@@ -182,6 +182,7 @@ void EngineState::on_auth_request(IkeSa& sa, uint32_t message_id, const std::vec
     return forget(sa, "cannot authenticate ourselves");
   }
   sa.state = IkeState::kEstablished;
+  --half_open_;
   sa.established_ms = now;
   sa.rekey_at_ms = sa.conn.rekey_time ? now + sa.conn.rekey_time * 1000 : 0;
   log_->info("{} IKE SA '{}' established with {} (responder)", spi_hex(sa.spi_r), sa.conn.name, sa.remote.address.to_string());

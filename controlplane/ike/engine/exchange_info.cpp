@@ -88,6 +88,7 @@ void EngineState::forget(IkeSa& sa, const char* why) {
   sa.children.clear();
   sa.pending.reset();
   sa.queued.clear();
+  if (sa.state == IkeState::kHalfOpen) --half_open_;
   sa.state = IkeState::kDead;  // erased by tick(): callers up the stack may still hold it
 }
 

@@ -126,11 +126,11 @@ void EngineState::send_init_request(IkeSa& sa, uint64_t now) {
 void EngineState::on_init_request(const Datagram& d, const Message& m, uint64_t now) {
   const uint64_t spi_i = spi_value(m.header.initiator_spi);
   // A retransmitted request: answer with the same response.
-  for (auto& [spi, sa] : sas_) {
-    if (!sa->initiator && sa->spi_i == spi_i && sa->remote.address == d.remote.address) {
-      if (sa->state == IkeState::kHalfOpen) sender_.send({sa->local, sa->remote, sa->init_response});
-      return;
+  if (auto known = responder_by_initiator_.find({d.remote.address, spi_i}); known != responder_by_initiator_.end()) {
+    if (IkeSa* sa = find_sa(known->second); sa != nullptr && sa->state == IkeState::kHalfOpen) {
+      sender_.send({sa->local, sa->remote, sa->init_response});
     }
+    return;
   }
   Message reply;
   reply.header = m.header;
@@ -217,6 +217,7 @@ void EngineState::on_init_request(const Datagram& d, const Message& m, uint64_t 
     return;
   }
   sa->state = IkeState::kHalfOpen;
+  ++half_open_;
   sa->next_peer_request_id = 1;
   sa->last_response_id = 0;
   sa->last_response = {sa->init_response};
@@ -224,6 +225,7 @@ void EngineState::on_init_request(const Datagram& d, const Message& m, uint64_t 
              proposal_to_string(match->chosen), sa->natt() ? ", NAT detected" : "");
   sender_.send({sa->local, sa->remote, sa->init_response});
   const uint64_t key = sa->spi_r;
+  responder_by_initiator_[{sa->remote.address, sa->spi_i}] = key;
   sas_[key] = std::move(sa);
 }
 

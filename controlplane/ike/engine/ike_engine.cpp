@@ -28,6 +28,16 @@ EngineState::EngineState(EngineOptions options, std::vector<ConnectionConfig> co
                          SaInstaller& installer, std::shared_ptr<spdlog::logger> log)
     : options_(options), connections_(std::move(connections)), sender_(sender), installer_(installer), log_(std::move(log)) {
   if (Status s = CookieGenerator::create(&cookies_); !s) log_->error("cookies unavailable: {}", s.message());
+  index_connections();
+}
+
+void EngineState::index_connections() {
+  connection_by_addresses_.clear();
+  connection_by_name_.clear();
+  for (size_t i = 0; i < connections_.size(); ++i) {
+    connection_by_addresses_.emplace(std::pair{connections_[i].local, connections_[i].remote}, i);
+    connection_by_name_.emplace(connections_[i].name, i);
+  }
 }
 
 void EngineState::receive(const Datagram& d, uint64_t now) {
@@ -93,6 +103,9 @@ void EngineState::receive(const Datagram& d, uint64_t now) {
 }
 
 void EngineState::tick(uint64_t now) {
+  if (now < next_deadline_ && (!timers_dirty_ || now < last_scan_ + kScanIntervalMs)) return;
+  last_scan_ = now;
+  timers_dirty_ = false;
   if (cookies_ && now >= cookie_rotated_ms_ + kCookieRotationMs) {
     (void)cookies_->rotate();
     cookie_rotated_ms_ = now;
@@ -126,11 +139,21 @@ void EngineState::tick(uint64_t now) {
         send_dpd(sa, now);
       }
     }
-    it = sa.state == IkeState::kDead ? sas_.erase(it) : std::next(it);
+    if (sa.state == IkeState::kDead) {
+      if (!sa.initiator) responder_by_initiator_.erase({sa.remote.address, sa.spi_i});
+      it = sas_.erase(it);
+    } else {
+      ++it;
+    }
   }
+  next_deadline_ = scan_deadlines();
 }
 
 uint64_t EngineState::next_timer() const {
+  return timers_dirty_ ? std::min(next_deadline_, last_scan_ + kScanIntervalMs) : next_deadline_;
+}
+
+uint64_t EngineState::scan_deadlines() const {
   uint64_t next = cookie_rotated_ms_ + kCookieRotationMs;
   const auto consider = [&](uint64_t t) {
     if (t != 0) next = std::min(next, t);
@@ -230,6 +253,7 @@ void EngineState::reload(std::vector<ConnectionConfig> connections, uint64_t now
   }
   std::vector<ConnectionConfig> old = std::move(connections_);
   connections_ = std::move(connections);
+  index_connections();
   credentials_.clear();
   for (const ConnectionConfig& conn : connections_) {
     const bool unchanged = std::find(old.begin(), old.end(), conn) != old.end();
@@ -272,22 +296,14 @@ std::vector<TunnelStatus> EngineState::tunnels() const {
   return out;
 }
 
-size_t EngineState::half_open_count() const {
-  return static_cast<size_t>(std::count_if(sas_.begin(), sas_.end(), [](const auto& e) { return e.second->state == IkeState::kHalfOpen; }));
-}
-
 const ConnectionConfig* EngineState::find_connection(const IpAddr& local, const IpAddr& remote) const {
-  for (const ConnectionConfig& c : connections_) {
-    if (c.local == local && c.remote == remote) return &c;
-  }
-  return nullptr;
+  const auto it = connection_by_addresses_.find({local, remote});
+  return it == connection_by_addresses_.end() ? nullptr : &connections_[it->second];
 }
 
 const ConnectionConfig* EngineState::find_connection(const std::string& name) const {
-  for (const ConnectionConfig& c : connections_) {
-    if (c.name == name) return &c;
-  }
-  return nullptr;
+  const auto it = connection_by_name_.find(name);
+  return it == connection_by_name_.end() ? nullptr : &connections_[it->second];
 }
 
 IkeSa* EngineState::find_sa(uint64_t our_spi) {
@@ -327,16 +343,31 @@ IkeEngine::IkeEngine(EngineOptions options, std::vector<controld::ConnectionConf
     : state_(std::make_unique<EngineState>(options, std::move(connections), sender, installer, std::move(log))) {}
 IkeEngine::~IkeEngine() = default;
 
-void IkeEngine::receive(const Datagram& datagram, uint64_t now_ms) { state_->receive(datagram, now_ms); }
+// Every entry point that can change a deadline says so (next_timer_ms() then asks for a scan soon).
+void IkeEngine::receive(const Datagram& datagram, uint64_t now_ms) {
+  state_->timers_changed();
+  state_->receive(datagram, now_ms);
+}
 void IkeEngine::tick(uint64_t now_ms) { state_->tick(now_ms); }
 uint64_t IkeEngine::next_timer_ms() const { return state_->next_timer(); }
 Status IkeEngine::initiate(const std::string& connection, const std::string& child, uint64_t now_ms) {
+  state_->timers_changed();
   return state_->initiate(connection, child, now_ms);
 }
-void IkeEngine::acquire(const IpAddr& src, const IpAddr& dst, uint64_t now_ms) { state_->acquire(src, dst, now_ms); }
-void IkeEngine::child_expired(uint32_t spi, bool hard, uint64_t now_ms) { state_->child_expired(spi, hard, now_ms); }
-Status IkeEngine::delete_peer(const IpAddr& peer, uint64_t now_ms) { return state_->delete_peer(peer, now_ms); }
+void IkeEngine::acquire(const IpAddr& src, const IpAddr& dst, uint64_t now_ms) {
+  state_->timers_changed();
+  state_->acquire(src, dst, now_ms);
+}
+void IkeEngine::child_expired(uint32_t spi, bool hard, uint64_t now_ms) {
+  state_->timers_changed();
+  state_->child_expired(spi, hard, now_ms);
+}
+Status IkeEngine::delete_peer(const IpAddr& peer, uint64_t now_ms) {
+  state_->timers_changed();
+  return state_->delete_peer(peer, now_ms);
+}
 void IkeEngine::reload(std::vector<controld::ConnectionConfig> connections, uint64_t now_ms) {
+  state_->timers_changed();
   state_->reload(std::move(connections), now_ms);
 }
 std::vector<TunnelStatus> IkeEngine::tunnels() const { return state_->tunnels(); }
