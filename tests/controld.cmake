@@ -67,3 +67,14 @@ if(TARGET dpvpn_controld)
   add_test(NAME controld_dataplane_transport COMMAND test_controld_dataplane_transport)
   set_tests_properties(controld_dataplane_transport PROPERTIES TIMEOUT 60)
 endif()
+
+# dpvpn-controld with a real in-process dataplane (its agent on a unix socket) and an in-process
+# peer engine: IKE through Events / routed Inject, SAs and policy through the SaInstaller.
+if(TARGET dpvpn-controld AND TARGET dpvpn_agent AND EXISTS ${CMAKE_SOURCE_DIR}/dataplane/agent/dataplane_service.cpp)
+  dpvpn_test(test_controld_with_dataplane unit/test_controld_with_dataplane.cpp)
+  target_link_libraries(test_controld_with_dataplane PRIVATE dpvpn_agent dpvpn_controld rte_net_ring)
+  target_compile_definitions(test_controld_with_dataplane PRIVATE DPVPN_CONTROLD="$<TARGET_FILE:dpvpn-controld>")
+  add_dependencies(test_controld_with_dataplane dpvpn-controld)
+  add_test(NAME controld_with_dataplane COMMAND test_controld_with_dataplane)
+  set_tests_properties(controld_with_dataplane PROPERTIES TIMEOUT 60)
+endif()
