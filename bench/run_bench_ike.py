@@ -1,0 +1,194 @@
+#!/usr/bin/python3
+"""scripts/bench-ike.sh's runner: IKEv2 tunnel setups per responder CPU time, dpvpn-controld vs
+strongSwan's charon, same machine, same run, same suite (PSK, X25519, AES-GCM-128).
+
+Topology (tests/ike_interop/strongswan.py): namespace `left` is the load generator, dpvpn's own IKE
+engine as initiator (bench/ike_load.cpp): tunnel i comes from 10.100.0.1+i (an AnyIP route) and
+asks for 172.16.0.1+i/32 <-> 10.2.0.0/24, at most 128 setups in flight. Namespace `right` holds the
+responder: dpvpn-controld --no-dataplane (ike_instances 2, every tunnel a configured connection, DPD
+on) or charon (one connection for remote_addrs 10.100.0.0/16, tuned for rate: dos_protection no,
+32 threads, a large IKE SA table, no routes, logging off; kernel-libipsec installs its child SAs).
+
+On 2 cores the generator competes with the responder, so the figure that compares them is the
+responder's CPU time per tunnel: utime+stime from /proc/PID/stat of every responder process
+(controld and its iked instances; charon), read before and after the N setups. Wall-clock setups/s
+is printed too. The crypto floor of a setup for the responder is two X25519 operations (keygen +
+shared secret; PRF and AES-GCM work is ~1 % of it), from `openssl speed ecdhx25519` in the same run.
+Memory: the responder's RSS (all its processes) after N tunnels minus before, per tunnel.
+
+usage: run_bench_ike.py BUILD_DIR [--tunnels 1000,10000] [--strongswan-tunnels 1000] [--out DIR]
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "ike_interop"))
+from strongswan import LEFT, RIGHT, Conn, Child, Psk, StrongSwan, Topology  # noqa: E402
+
+PSK = "bench-ike-secret"
+PROPOSAL, ESP = "aes128gcm16-prfsha256-x25519", "aes128gcm16"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def tree(pid):
+    """pid and all its descendants."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for task in os.listdir(f"/proc/{p}/task") if os.path.exists(f"/proc/{p}/task") else []:
+            try:
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+            except OSError:
+                pass
+    return out
+
+
+def cpu_seconds(pids):
+    total = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except OSError:
+            pass
+    return total / CLK_TCK
+
+
+def rss_bytes(pids):
+    total = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                total += int(f.read().split()[1]) * PAGE
+        except OSError:
+            pass
+    return total
+
+
+def x25519_floor_ms():
+    """Two X25519 operations, in ms, from `openssl speed` on this machine now."""
+    out = subprocess.run(["openssl", "speed", "-seconds", "2", "ecdhx25519"], capture_output=True, text=True).stdout
+    m = re.search(r"253 bits ecdh \(X25519\)\s+([\d.]+)s\s+([\d.]+)", out)
+    if not m:
+        raise RuntimeError("cannot parse openssl speed ecdhx25519:\n" + out)
+    return 2 / float(m.group(2)) * 1000  # op/s -> ms for two
+
+
+def generate_load(topo, build, tunnels):
+    topo.run("left", ["ip", "route", "replace", "local", "10.100.0.0/16", "dev", "lo"])
+    topo.run("right", ["ip", "route", "replace", "10.100.0.0/16", "via", LEFT.wan])
+    r = subprocess.run(["ip", "netns", "exec", topo.left, os.path.join(build, "bench", "dpvpn-ike-load"),
+                        "--responder", RIGHT.wan, "--tunnels", str(tunnels), "--psk", PSK, "--proposal", PROPOSAL,
+                        "--esp", ESP, "--timeout-s", "300"], capture_output=True, text=True)
+    line = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else r.stderr
+    fields = dict(kv.split("=") for kv in line.split()[1:] if "=" in kv)
+    if r.returncode != 0:
+        raise RuntimeError(f"load generator: {line}")
+    return float(fields["seconds"]), int(fields["established"])
+
+
+def run_dpvpn(build, tunnels, workdir):
+    with Topology(hosts=False) as topo:
+        d = os.path.join(topo.workdir, "controld")
+        os.makedirs(d)
+        conns = []
+        for i in range(tunnels):
+            a = 0x0A640001 + i
+            peer = f"{a >> 24}.{(a >> 16) & 255}.{(a >> 8) & 255}.{a & 255}"
+            conns.append(f"  - name: t{i}\n    local: {RIGHT.wan}\n    remote: {peer}\n    auth: psk\n"
+                         f"    psk: {PSK}\n    proposals: [{PROPOSAL}]\n    dpd_delay: 30s\n    children:\n"
+                         f"      - name: net\n        local_ts: [10.2.0.0/24]\n        remote_ts: [172.16.0.0/16]\n"
+                         f"        esp_proposals: [{ESP}]\n")
+        with open(os.path.join(d, "c.yaml"), "w") as f:
+            f.write(f"controld:\n  ike_instances: 2\n  listen: [{RIGHT.wan}]\n  management_socket: {d}/c.sock\n"
+                    f"  log_dir: {d}\n  cookie_threshold: 100000\nconnections:\n" + "".join(conns))
+        proc = topo.popen("right", [os.path.join(build, "controlplane", "controld", "dpvpn-controld"), "--config",
+                                    os.path.join(d, "c.yaml"), "--no-dataplane", "--log-level", "warn"],
+                          stdout=open(os.path.join(d, "out"), "w"), stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while not os.path.exists(os.path.join(d, "c.sock")) and time.time() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        pids = tree(proc.pid)
+        cpu0, rss0 = cpu_seconds(pids), rss_bytes(pids)
+        seconds, up = generate_load(topo, build, tunnels)
+        pids = tree(proc.pid)
+        cpu1, rss1 = cpu_seconds(pids), rss_bytes(pids)
+        return {"cpu_ms_per_tunnel": (cpu1 - cpu0) * 1000 / up, "setups_per_s": up / seconds,
+                "rss_per_tunnel": (rss1 - rss0) / up, "processes": len(pids)}
+
+
+def run_strongswan(build, tunnels):
+    with Topology(hosts=False) as topo:
+        conn = Conn(name="bench", local_addrs=RIGHT.wan, remote_addrs="10.100.0.0/16", auth=Psk(PSK),
+                    local_id=RIGHT.wan, remote_id="%any", proposals=PROPOSAL,
+                    children=[Child(name="net", local_ts="10.2.0.0/24", remote_ts="172.16.0.0/16", esp_proposals=ESP)])
+        sw = StrongSwan(topo.right, os.path.join(topo.workdir, "sw"), [conn], label="charon",
+                        log_levels={"default": -1, "ike": -1, "knl": -1, "cfg": -1, "net": -1, "enc": -1},
+                        charon_options={"dos_protection": "no", "threads": 32, "ikesa_table_size": 32768,
+                                        "ikesa_table_segments": 32, "init_limit_half_open": 0,
+                                        "install_routes": "no", "retransmit_tries": 6}).start()
+        try:
+            time.sleep(0.5)
+            pids = tree(sw.proc.pid)
+            cpu0, rss0 = cpu_seconds(pids), rss_bytes(pids)
+            seconds, up = generate_load(topo, build, tunnels)
+            pids = tree(sw.proc.pid)
+            cpu1, rss1 = cpu_seconds(pids), rss_bytes(pids)
+            return {"cpu_ms_per_tunnel": (cpu1 - cpu0) * 1000 / up, "setups_per_s": up / seconds,
+                    "rss_per_tunnel": (rss1 - rss0) / up}
+        finally:
+            sw.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build")
+    ap.add_argument("--tunnels", default="1000,10000")
+    ap.add_argument("--strongswan-tunnels", default="1000")
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench-results"))
+    args = ap.parse_args()
+    floor = x25519_floor_ms()
+    print(f"crypto floor (2 x X25519, openssl speed): {floor:.3f} ms per setup", flush=True)
+    results = {"floor_ms": floor, "dpvpn": {}, "strongswan": {}}
+    sw_counts = [int(n) for n in args.strongswan_tunnels.split(",") if n]
+    for n in sorted({int(x) for x in args.tunnels.split(",")} | set(sw_counts)):
+        if n in [int(x) for x in args.tunnels.split(",")]:
+            results["dpvpn"][n] = run_dpvpn(args.build, n, args.out)
+            print(f"dpvpn      N={n:6d}: {results['dpvpn'][n]}", flush=True)
+        if n in sw_counts:
+            results["strongswan"][n] = run_strongswan(args.build, n)
+            print(f"strongswan N={n:6d}: {results['strongswan'][n]}", flush=True)
+    print(f"\n{'tunnels':>8} {'dpvpn ms/t':>11} {'swan ms/t':>10} {'ratio':>6} {'dpvpn/s':>8} {'swan/s':>7} "
+          f"{'floor x':>8} {'dpvpn KiB/t':>12}")
+    for n, d in results["dpvpn"].items():
+        s = results["strongswan"].get(n)
+        ratio = s["cpu_ms_per_tunnel"] / d["cpu_ms_per_tunnel"] if s else float("nan")
+        print(f"{n:8d} {d['cpu_ms_per_tunnel']:11.3f} {s['cpu_ms_per_tunnel'] if s else float('nan'):10.3f} "
+              f"{ratio:6.2f} {d['setups_per_s']:8.0f} {s['setups_per_s'] if s else float('nan'):7.0f} "
+              f"{d['cpu_ms_per_tunnel'] / floor:8.2f} {d['rss_per_tunnel'] / 1024:12.1f}")
+    for n, d in results["dpvpn"].items():
+        s = results["strongswan"].get(n)
+        print(f"bench-ike: tunnels={n} dpvpn_cpu_ms_per_tunnel={d['cpu_ms_per_tunnel']:.3f} "
+              f"strongswan_cpu_ms_per_tunnel={s['cpu_ms_per_tunnel'] if s else float('nan'):.3f} "
+              f"ratio={(s['cpu_ms_per_tunnel'] / d['cpu_ms_per_tunnel']) if s else float('nan'):.2f} "
+              f"dpvpn_setups_per_s={d['setups_per_s']:.0f} "
+              f"strongswan_setups_per_s={s['setups_per_s'] if s else float('nan'):.0f}")
+    os.makedirs(args.out, exist_ok=True)
+    path = os.path.join(args.out, time.strftime("bench-ike-%Y%m%d-%H%M%S.json"))
+    with open(path, "w") as f:
+        json.dump(results, f, indent=1)
+    print(f"results: {path}")
+
+
+if __name__ == "__main__":
+    main()
