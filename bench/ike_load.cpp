@@ -136,6 +136,7 @@ class CountingInstaller final : public ike::SaInstaller {
     return Status::ok();
   }
   Status remove(const ike::ChildSaPair&) override { return Status::ok(); }
+  Status install_trap(const std::string&, const std::string&, const ike::ChildSaHalf&) override { return Status::ok(); }
   std::set<std::string> up;
 
  private:

@@ -100,3 +100,45 @@ class DpvpnControld:
                 with open(os.path.join(self.dir, name), errors="replace") as f:
                     text += f"--- {name}\n" + "".join(f.readlines()[-lines:])
         return text
+
+
+class DpvpnDataplane:
+    """dpvpn-dataplane in topo.left (Topology(left_bare=True)) on net_af_packet ports over the bare
+    veth ends: outside = wan (LEFT.wan), inside = lan (LEFT.lan). No static SAs: controld installs
+    them through the agent socket (`self.socket`)."""
+
+    def __init__(self, topo, build):
+        self.dir = os.path.join(topo.workdir, "dataplane")
+        os.makedirs(self.dir, exist_ok=True)
+        self.socket = os.path.join(self.dir, "agent.sock")
+        self.config = os.path.join(self.dir, "dp.yaml")
+        with open(self.config, "w") as f:
+            f.write(f"""dataplane:
+  workers:
+    - lcore: 1
+      rx: [inside:0, outside:0]
+  idle: sleep                    # the peer, the hosts and controld share 2 CPUs
+  idle_sleep_us: 20
+  mbufs: 8191
+ports:
+  - name: inside
+    device: "net_af_packet0,iface=lan,framecnt=4096"
+    role: inside
+    addresses: [{LEFT.lan}/24]
+  - name: outside
+    device: "net_af_packet1,iface=wan,framecnt=4096"
+    role: outside
+    addresses: [{LEFT.wan}/24]
+agent:
+  socket: {self.socket}
+""")
+        self.log_path = os.path.join(self.dir, "dataplane.out")
+        argv = [os.path.join(build, "dataplane", "dpvpn-dataplane"), "--no-huge", "-m", "512", "--no-shconf", "--no-pci",
+                "--no-telemetry", "--file-prefix", f"dpvpn-interop-{os.getpid()}-{id(self)}", "-l", "0,1",
+                "--log-level", "lib.eal:error", "--log-level", "pmd.net.af_packet:warning", "--", "--config", self.config]
+        self.proc = topo.popen("left", argv, stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while not os.path.exists(self.socket):
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise HarnessError(f"dpvpn-dataplane did not start:\n{open(self.log_path).read()[-3000:]}")
+            time.sleep(0.1)

@@ -43,6 +43,11 @@ struct FakeInstaller : SaInstaller {
     removed.push_back(pair);
     return Status::ok();
   }
+  std::vector<std::string> traps;  // "connection/child"
+  Status install_trap(const std::string& connection, const std::string& child, const ChildSaHalf&) override {
+    traps.push_back(connection + "/" + child);
+    return Status::ok();
+  }
   // The pairs installed and not removed, by inbound SPI.
   std::vector<ChildSaPair> live() const {
     std::vector<ChildSaPair> out;
@@ -320,6 +325,22 @@ TEST_CASE("cookies: above the half-open threshold the responder demands one, and
   p.up();
   check_tunnel(p);
   CHECK(p.net.delivered == 6);
+}
+
+TEST_CASE("on-demand: a trap until traffic asks for the child; the acquire brings it up; a delete traps again") {
+  Pair p([](Pair& pr) { pr.conn_a.children[0].start_action = controld::StartAction::kOnDemand; });
+  CHECK(p.inst_a.traps == std::vector<std::string>{"gw/net"});
+  CHECK(p.inst_b.traps.empty());
+  p.a->acquire(*IpAddr::parse("10.1.0.5"), *IpAddr::parse("10.9.0.9"), p.net.now);  // not the child's traffic
+  p.net.run();
+  CHECK(p.a->tunnels().empty());
+  p.a->acquire(*IpAddr::parse("10.1.0.5"), *IpAddr::parse("10.2.0.9"), p.net.now);
+  p.net.run();
+  check_tunnel(p);
+  REQUIRE(p.a->delete_peer(kB, p.net.now).is_ok());
+  p.net.advance(1000);
+  CHECK(p.inst_a.live().empty());
+  CHECK(p.inst_a.traps.size() == 2);
 }
 
 TEST_CASE("NAT detection: a rewritten source port makes both sides float to 4500 and encapsulate ESP") {

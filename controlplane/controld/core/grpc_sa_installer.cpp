@@ -90,6 +90,19 @@ Status GrpcSaInstaller::install(const ike::ChildSaPair& pair) {
   return Status::ok();
 }
 
+Status GrpcSaInstaller::install_trap(const std::string& connection, const std::string& child,
+                                     const ike::ChildSaHalf& outbound) {
+  for (const v1::Policy& policy : policies_of(outbound)) {
+    grpc::ClientContext context;
+    deadline(context);
+    v1::PolicyReply reply;
+    if (Status s = from_grpc(stub_->AddPolicy(&context, policy, &reply), "AddPolicy " + policy_key(policy)); !s) return s;
+    owners_[policy_key(policy)] = 0;  // no SA: packets raise acquires
+  }
+  log_->info("on-demand child {}/{}: {} trap policies", connection, child, policies_of(outbound).size());
+  return Status::ok();
+}
+
 Status GrpcSaInstaller::remove(const ike::ChildSaPair& pair) {
   Status result = Status::ok();
   for (const ike::ChildSaHalf* half : {&pair.inbound, &pair.outbound}) {

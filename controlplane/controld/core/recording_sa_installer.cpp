@@ -25,6 +25,12 @@ Status RecordingSaInstaller::install(const ike::ChildSaPair& pair) {
   return Status::ok();
 }
 
+Status RecordingSaInstaller::install_trap(const std::string& connection, const std::string& child,
+                                          const ike::ChildSaHalf& outbound) {
+  log_->info("on-demand child {}/{} via {} (no dataplane: no trap policy)", connection, child, outbound.remote.to_string());
+  return Status::ok();
+}
+
 Status RecordingSaInstaller::remove(const ike::ChildSaPair& pair) {
   spis_.erase(pair.inbound.spi);
   pairs_.erase(pair.inbound.spi);

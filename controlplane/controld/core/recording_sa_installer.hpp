@@ -21,6 +21,7 @@ class RecordingSaInstaller final : public ike::SaInstaller {
   Status allocate_spi(const IpAddr& local, uint32_t* spi) override;
   Status install(const ike::ChildSaPair& pair) override;
   Status remove(const ike::ChildSaPair& pair) override;
+  Status install_trap(const std::string& connection, const std::string& child, const ike::ChildSaHalf& outbound) override;
 
   size_t installed() const { return pairs_.size(); }
 

@@ -69,6 +69,10 @@ class SaInstaller {
   virtual Status install(const ChildSaPair& pair) = 0;
   // Deletes both halves (the policy stays if a newer pair of the same child owns it).
   virtual Status remove(const ChildSaPair& pair) = 0;
+  // An on-demand child with no SA yet: its policy (local_ts -> remote_ts, protect via `outbound`'s
+  // remote) with SPI 0, so the dataplane raises an acquire for the first packet that needs it.
+  // `outbound` has no SPI and no keys; install() later replaces the policy's SPI.
+  virtual Status install_trap(const std::string& connection, const std::string& child, const ChildSaHalf& outbound) = 0;
 };
 
 }  // namespace dpvpn::ike

@@ -184,6 +184,8 @@ class EngineState {
 
   // Local teardown: removes the children from the dataplane, marks the SA dead (erased in tick()).
   void forget(IkeSa& sa, const char* why);
+  // On-demand children wait for traffic behind a trap policy (SaInstaller::install_trap).
+  void trap(const ConnectionConfig& conn, const ChildConfig& child);
   void remove_child_sas(IkeSa& sa, ChildSa& child);
 
   const ConnectionConfig* find_connection(const IpAddr& local, const IpAddr& remote) const;

@@ -79,13 +79,19 @@ void EngineState::remove_child_sas(IkeSa& sa, ChildSa& child) {
     log_->warn("{} child '{}' ({:08x}/{:08x}) not removed: {}", spi_hex(sa.our_spi()), child.config.name,
                child.pair.inbound.spi, child.pair.outbound.spi, s.message());
   }
+  // An on-demand child that is gone waits for traffic again (unless a newer SA of it is up).
+  const bool replaced = std::any_of(sa.children.begin(), sa.children.end(), [&](const ChildSa& c) {
+    return &c != &child && c.config.name == child.config.name && c.delete_at_ms == 0;
+  });
+  if (child.config.start_action == controld::StartAction::kOnDemand && !replaced) trap(sa.conn, child.config);
 }
 
 void EngineState::forget(IkeSa& sa, const char* why) {
   if (sa.state == IkeState::kDead) return;
   log_->info("{} IKE SA '{}' with {} gone: {}", spi_hex(sa.our_spi()), sa.conn.name, sa.remote.address.to_string(), why);
-  for (ChildSa& c : sa.children) remove_child_sas(sa, c);
+  std::vector<ChildSa> children = std::move(sa.children);
   sa.children.clear();
+  for (ChildSa& c : children) remove_child_sas(sa, c);
   sa.pending.reset();
   sa.queued.clear();
   if (sa.state == IkeState::kHalfOpen) --half_open_;

@@ -29,6 +29,22 @@ EngineState::EngineState(EngineOptions options, std::vector<ConnectionConfig> co
     : options_(options), connections_(std::move(connections)), sender_(sender), installer_(installer), log_(std::move(log)) {
   if (Status s = CookieGenerator::create(&cookies_); !s) log_->error("cookies unavailable: {}", s.message());
   index_connections();
+  for (const ConnectionConfig& conn : connections_) {
+    for (const ChildConfig& child : conn.children) {
+      if (child.start_action == controld::StartAction::kOnDemand) trap(conn, child);
+    }
+  }
+}
+
+void EngineState::trap(const ConnectionConfig& conn, const ChildConfig& child) {
+  ChildSaHalf outbound;
+  outbound.local = conn.local;
+  outbound.remote = conn.remote;
+  outbound.local_ts = config_selectors(child.local_ts, conn.local);
+  outbound.remote_ts = config_selectors(child.remote_ts, conn.remote);
+  if (Status s = installer_.install_trap(conn.name, child.name, outbound); !s) {
+    log_->warn("connection '{}' child '{}': no trap policy for on-demand start: {}", conn.name, child.name, s.message());
+  }
 }
 
 void EngineState::index_connections() {
@@ -260,6 +276,7 @@ void EngineState::reload(std::vector<ConnectionConfig> connections, uint64_t now
     if (unchanged) continue;
     for (const ChildConfig& c : conn.children) {
       if (c.start_action == controld::StartAction::kStart) (void)initiate(conn.name, c.name, now);
+      if (c.start_action == controld::StartAction::kOnDemand) trap(conn, c);
     }
   }
 }
