@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -109,6 +110,7 @@ struct IkeSa {
   std::vector<ChildSa> children;
   std::vector<std::string> children_to_create;  // after IKE_AUTH, more children by CREATE_CHILD_SA
   uint64_t created_ms = 0, established_ms = 0, rekey_at_ms = 0, last_heard_ms = 0, delete_at_ms = 0;
+  uint64_t scheduled_ms = 0;  // its entry in EngineState::timers_ (0: none)
 
   uint64_t our_spi() const { return initiator ? spi_i : spi_r; }
   bool natt() const { return nat_here || nat_there; }
@@ -123,7 +125,6 @@ class EngineState {
   void receive(const Datagram& datagram, uint64_t now);
   void tick(uint64_t now);
   uint64_t next_timer() const;
-  void timers_changed() { timers_dirty_ = true; }
   Status initiate(const std::string& connection, const std::string& child, uint64_t now);
   void acquire(const IpAddr& src, const IpAddr& dst, uint64_t now);
   void child_expired(uint32_t spi, bool hard, uint64_t now);
@@ -209,14 +210,17 @@ class EngineState {
   std::map<std::pair<IpAddr, IpAddr>, size_t> connection_by_addresses_;
   std::map<std::string, size_t> connection_by_name_;
   std::map<std::pair<IpAddr, uint64_t>, uint64_t> responder_by_initiator_;
-  // The timers: one scan of every SA finds the next deadline; scans happen in tick(), at most one
-  // per kScanIntervalMs, and a change since the last scan makes next_timer() ask for one soon.
-  static constexpr uint64_t kScanIntervalMs = 10;
-  uint64_t next_deadline_ = 0, last_scan_ = 0;
-  bool timers_dirty_ = true;
+  std::multimap<std::string, uint64_t> sas_by_connection_;
+  // The timers: each SA's earliest deadline, ordered, so tick() and next_timer() cost O(log n) per
+  // SA that is due, not O(n). reschedule() after anything that may move an SA's deadlines.
+  std::set<std::pair<uint64_t, uint64_t>> timers_;  // (deadline, our SPI)
   size_t half_open_ = 0;  // SAs in kHalfOpen: cookies start above a threshold
   void index_connections();
-  uint64_t scan_deadlines() const;
+  IkeSa& add_sa(std::unique_ptr<IkeSa> sa);
+  void reschedule(IkeSa& sa);
+  uint64_t deadline_of(const IkeSa& sa) const;
+  void run_timers(IkeSa& sa, uint64_t now);
+  void erase_sa(uint64_t our_spi);
   std::map<std::string, std::unique_ptr<Credentials>> credentials_;  // by connection name
 };
 

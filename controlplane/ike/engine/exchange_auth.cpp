@@ -188,10 +188,9 @@ void EngineState::on_auth_request(IkeSa& sa, uint32_t message_id, const std::vec
   log_->info("{} IKE SA '{}' established with {} (responder)", spi_hex(sa.spi_r), sa.conn.name, sa.remote.address.to_string());
   if (find_notify(inner, NotifyType::kInitialContact)) {
     // RFC 7296 §2.4: the peer restarted; its older IKE SAs with us are stale.
-    for (auto& [spi, other] : sas_) {
-      if (other.get() != &sa && other->conn.name == sa.conn.name && other->state == IkeState::kEstablished) {
-        forget(*other, "replaced after INITIAL_CONTACT");
-      }
+    for (auto [it, end] = sas_by_connection_.equal_range(sa.conn.name); it != end; ++it) {
+      IkeSa* other = find_sa(it->second);
+      if (other != nullptr && other != &sa && other->state == IkeState::kEstablished) forget(*other, "replaced after INITIAL_CONTACT");
     }
   }
 

@@ -96,6 +96,7 @@ Status EngineState::install_child(IkeSa& sa, const ChildConfig& config, const Es
              outbound_spi, to_string(child.local_ts.front()) + " === " + to_string(child.remote_ts.front()),
              half.natt ? ", UDP-encapsulated" : "");
   sa.children.push_back(std::move(child));
+  reschedule(sa);
   return Status::ok();
 }
 
@@ -243,7 +244,7 @@ void EngineState::on_create_child_request(IkeSa& sa, uint32_t message_id, const 
     log_->info("{} IKE SA '{}' rekeyed by the peer: now {}", spi_hex(sa.our_spi()), sa.conn.name, spi_hex(spi_r));
     sa.state = IkeState::kDeleting;  // the peer deletes the old SA
     sa.delete_at_ms = now + 30'000;
-    sas_[spi_r] = std::move(next);
+    add_sa(std::move(next));
     return;
   }
 
@@ -351,7 +352,7 @@ void EngineState::on_create_child_response(IkeSa& sa, const std::vector<Payload>
       return;
     }
     log_->info("{} IKE SA '{}' rekeyed: now {}", spi_hex(sa.our_spi()), sa.conn.name, spi_hex(ctx.new_ike_spi));
-    sas_[ctx.new_ike_spi] = std::move(next);
+    add_sa(std::move(next));
     delete_ike(sa, now);  // the initiator of the rekey deletes the old SA
     return;
   }

@@ -96,6 +96,7 @@ void EngineState::forget(IkeSa& sa, const char* why) {
   sa.queued.clear();
   if (sa.state == IkeState::kHalfOpen) --half_open_;
   sa.state = IkeState::kDead;  // erased by tick(): callers up the stack may still hold it
+  reschedule(sa);
 }
 
 }  // namespace dpvpn::ike::engine_internal

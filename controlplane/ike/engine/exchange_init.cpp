@@ -83,8 +83,7 @@ Status EngineState::start_ike_sa(const ConnectionConfig& conn, const std::string
   if (Status s = DhGroup::create(first_dh(sa->offered_ike), &sa->dh); !s) return s;
   if (Status s = sa->dh->generate(); !s) return s;
   sa->ni = random_nonce();
-  IkeSa& ref = *sa;
-  sas_[sa->spi_i] = std::move(sa);
+  IkeSa& ref = add_sa(std::move(sa));
   log_->info("{} initiating IKE SA '{}' to {}", spi_hex(ref.spi_i), conn.name, conn.remote.to_string());
   send_init_request(ref, now);
   return Status::ok();
@@ -121,6 +120,7 @@ void EngineState::send_init_request(IkeSa& sa, uint64_t now) {
   sa.next_request_id = 1;
   sa.state = IkeState::kInitSent;
   sender_.send({sa.local, sa.remote, sa.init_request});
+  reschedule(sa);
 }
 
 void EngineState::on_init_request(const Datagram& d, const Message& m, uint64_t now) {
@@ -224,9 +224,7 @@ void EngineState::on_init_request(const Datagram& d, const Message& m, uint64_t 
   log_->info("{} IKE_SA_INIT from {} for '{}': {}{}", spi_hex(sa->spi_r), d.remote.address.to_string(), conn->name,
              proposal_to_string(match->chosen), sa->natt() ? ", NAT detected" : "");
   sender_.send({sa->local, sa->remote, sa->init_response});
-  const uint64_t key = sa->spi_r;
-  responder_by_initiator_[{sa->remote.address, sa->spi_i}] = key;
-  sas_[key] = std::move(sa);
+  add_sa(std::move(sa));
 }
 
 void EngineState::on_init_response(IkeSa& sa, const Datagram& d, const Message& m, uint64_t now) {

@@ -69,7 +69,10 @@ void EngineState::receive(const Datagram& d, uint64_t now) {
       return on_init_request(d, m, now);
     }
     IkeSa* sa = h.response() ? find_sa(spi_value(h.initiator_spi)) : nullptr;
-    if (sa != nullptr && sa->initiator && sa->state == IkeState::kInitSent) on_init_response(*sa, d, m, now);
+    if (sa != nullptr && sa->initiator && sa->state == IkeState::kInitSent) {
+      on_init_response(*sa, d, m, now);
+      reschedule(*sa);
+    }
     return;
   }
   // The I flag says the sender is the original initiator: then our SPI is the responder's.
@@ -95,6 +98,7 @@ void EngineState::receive(const Datagram& d, uint64_t now) {
       case RequestKind::kInit: break;
     }
     if (sa->state != IkeState::kDead) window_freed(*sa, now);
+    reschedule(*sa);
     return;
   }
   if (sa->last_response_id && h.message_id == *sa->last_response_id) {
@@ -116,78 +120,118 @@ void EngineState::receive(const Datagram& d, uint64_t now) {
     case ExchangeType::kInformational: on_informational_request(*sa, h.message_id, *inner, now); break;
     default: break;
   }
+  reschedule(*sa);
 }
 
 void EngineState::tick(uint64_t now) {
-  if (now < next_deadline_ && (!timers_dirty_ || now < last_scan_ + kScanIntervalMs)) return;
-  last_scan_ = now;
-  timers_dirty_ = false;
   if (cookies_ && now >= cookie_rotated_ms_ + kCookieRotationMs) {
     (void)cookies_->rotate();
     cookie_rotated_ms_ = now;
   }
-  for (auto it = sas_.begin(); it != sas_.end();) {
+  while (!timers_.empty() && timers_.begin()->first <= now) {
+    const uint64_t spi = timers_.begin()->second;
+    timers_.erase(timers_.begin());
+    auto it = sas_.find(spi);
+    if (it == sas_.end()) continue;
     IkeSa& sa = *it->second;
-    retransmit_due(sa, now);
-    if (sa.state == IkeState::kHalfOpen && now >= sa.created_ms + kHalfOpenTimeoutMs) forget(sa, "half-open too long");
-    if (sa.delete_at_ms != 0 && now >= sa.delete_at_ms) forget(sa, "deletion timed out");
-    if (sa.state == IkeState::kEstablished) {
-      for (auto c = sa.children.begin(); c != sa.children.end();) {
-        if (c->delete_at_ms != 0 && now >= c->delete_at_ms) {
-          remove_child_sas(sa, *c);
-          c = sa.children.erase(c);
-          continue;
-        }
-        if (c->rekey_at_ms != 0 && now >= c->rekey_at_ms && !c->rekeying && c->delete_at_ms == 0) {
-          c->rekey_at_ms = 0;
-          const uint32_t spi = c->pair.inbound.spi;
-          when_window_free(sa, [this, &sa, spi](uint64_t t) { rekey_child(sa, spi, t); }, now);
-          break;  // the vector may have grown
-        }
-        ++c;
-      }
-      if (sa.rekey_at_ms != 0 && now >= sa.rekey_at_ms) {
-        sa.rekey_at_ms = 0;
-        when_window_free(sa, [this, &sa](uint64_t t) { rekey_ike(sa, t); }, now);
-      }
-      if (sa.conn.dpd_delay != 0 && !sa.pending && sa.queued.empty() && now >= sa.last_heard_ms + sa.conn.dpd_delay * 1000) {
-        sa.last_heard_ms = now;  // one check per period; retransmissions decide
-        send_dpd(sa, now);
-      }
-    }
+    sa.scheduled_ms = 0;
+    run_timers(sa, now);
     if (sa.state == IkeState::kDead) {
-      if (!sa.initiator) responder_by_initiator_.erase({sa.remote.address, sa.spi_i});
-      it = sas_.erase(it);
+      erase_sa(spi);
     } else {
-      ++it;
+      reschedule(sa);
     }
   }
-  next_deadline_ = scan_deadlines();
+}
+
+void EngineState::run_timers(IkeSa& sa, uint64_t now) {
+  retransmit_due(sa, now);
+  if (sa.state == IkeState::kHalfOpen && now >= sa.created_ms + kHalfOpenTimeoutMs) forget(sa, "half-open too long");
+  if (sa.delete_at_ms != 0 && now >= sa.delete_at_ms) forget(sa, "deletion timed out");
+  if (sa.state != IkeState::kEstablished) return;
+  for (auto c = sa.children.begin(); c != sa.children.end();) {
+    if (c->delete_at_ms != 0 && now >= c->delete_at_ms) {
+      remove_child_sas(sa, *c);
+      c = sa.children.erase(c);
+      continue;
+    }
+    if (c->rekey_at_ms != 0 && now >= c->rekey_at_ms && !c->rekeying && c->delete_at_ms == 0) {
+      c->rekey_at_ms = 0;
+      const uint32_t spi = c->pair.inbound.spi;
+      when_window_free(sa, [this, &sa, spi](uint64_t t) { rekey_child(sa, spi, t); }, now);
+      break;  // the vector may have grown; the next tick sees the rest
+    }
+    ++c;
+  }
+  if (sa.rekey_at_ms != 0 && now >= sa.rekey_at_ms) {
+    sa.rekey_at_ms = 0;
+    when_window_free(sa, [this, &sa](uint64_t t) { rekey_ike(sa, t); }, now);
+  }
+  if (sa.conn.dpd_delay != 0 && !sa.pending && sa.queued.empty() && now >= sa.last_heard_ms + sa.conn.dpd_delay * 1000) {
+    sa.last_heard_ms = now;  // one check per period; retransmissions decide
+    send_dpd(sa, now);
+  }
 }
 
 uint64_t EngineState::next_timer() const {
-  return timers_dirty_ ? std::min(next_deadline_, last_scan_ + kScanIntervalMs) : next_deadline_;
+  const uint64_t cookie = cookie_rotated_ms_ + kCookieRotationMs;
+  return timers_.empty() ? cookie : std::min(cookie, timers_.begin()->first);
 }
 
-uint64_t EngineState::scan_deadlines() const {
-  uint64_t next = cookie_rotated_ms_ + kCookieRotationMs;
+uint64_t EngineState::deadline_of(const IkeSa& sa) const {
+  if (sa.state == IkeState::kDead) return 1;  // erased at the next tick
+  uint64_t next = UINT64_MAX;
   const auto consider = [&](uint64_t t) {
     if (t != 0) next = std::min(next, t);
   };
-  for (const auto& [spi, sa] : sas_) {
-    if (sa->pending) consider(sa->pending->next_send_ms);
-    if (sa->state == IkeState::kHalfOpen) consider(sa->created_ms + kHalfOpenTimeoutMs);
-    if (sa->state == IkeState::kDead) consider(1);
-    consider(sa->delete_at_ms);
-    if (sa->state != IkeState::kEstablished) continue;
-    consider(sa->rekey_at_ms);
-    if (sa->conn.dpd_delay != 0) consider(sa->last_heard_ms + sa->conn.dpd_delay * 1000);
-    for (const ChildSa& c : sa->children) {
+  if (sa.pending) consider(sa.pending->next_send_ms);
+  if (sa.state == IkeState::kHalfOpen) consider(sa.created_ms + kHalfOpenTimeoutMs);
+  consider(sa.delete_at_ms);
+  if (sa.state == IkeState::kEstablished) {
+    consider(sa.rekey_at_ms);
+    if (sa.conn.dpd_delay != 0) consider(sa.last_heard_ms + sa.conn.dpd_delay * 1000);
+    for (const ChildSa& c : sa.children) {
       consider(c.rekey_at_ms);
       consider(c.delete_at_ms);
     }
   }
-  return next;
+  return next == UINT64_MAX ? 0 : next;
+}
+
+void EngineState::reschedule(IkeSa& sa) {
+  const uint64_t deadline = deadline_of(sa);
+  if (deadline == sa.scheduled_ms) return;
+  if (sa.scheduled_ms != 0) timers_.erase({sa.scheduled_ms, sa.our_spi()});
+  if (deadline != 0) timers_.insert({deadline, sa.our_spi()});
+  sa.scheduled_ms = deadline;
+}
+
+IkeSa& EngineState::add_sa(std::unique_ptr<IkeSa> sa) {
+  const uint64_t spi = sa->our_spi();
+  IkeSa& ref = *sa;
+  if (!ref.initiator) responder_by_initiator_[{ref.remote.address, ref.spi_i}] = spi;
+  sas_by_connection_.emplace(ref.conn.name, spi);
+  sas_[spi] = std::move(sa);
+  reschedule(ref);
+  return ref;
+}
+
+void EngineState::erase_sa(uint64_t spi) {
+  auto it = sas_.find(spi);
+  if (it == sas_.end()) return;
+  IkeSa& sa = *it->second;
+  if (sa.scheduled_ms != 0) timers_.erase({sa.scheduled_ms, spi});
+  if (!sa.initiator) {
+    auto r = responder_by_initiator_.find({sa.remote.address, sa.spi_i});
+    if (r != responder_by_initiator_.end() && r->second == spi) responder_by_initiator_.erase(r);
+  }
+  for (auto [c, end] = sas_by_connection_.equal_range(sa.conn.name); c != end; ++c) {
+    if (c->second == spi) {
+      sas_by_connection_.erase(c);
+      break;
+    }
+  }
+  sas_.erase(it);
 }
 
 Status EngineState::initiate(const std::string& connection, const std::string& child, uint64_t now) {
@@ -196,15 +240,16 @@ Status EngineState::initiate(const std::string& connection, const std::string& c
   if (!child.empty() && child_config(*conn, child) == nullptr) {
     return {StatusCode::kNotFound, "connection '" + connection + "' has no child '" + child + "'"};
   }
-  for (auto& [spi, sa] : sas_) {
-    if (sa->conn.name != connection || sa->state == IkeState::kDead || sa->state == IkeState::kDeleting) continue;
+  for (auto [it, end] = sas_by_connection_.equal_range(connection); it != end; ++it) {
+    IkeSa* sa = find_sa(it->second);
+    if (sa == nullptr || sa->state == IkeState::kDeleting) continue;
     if (sa->state != IkeState::kEstablished) return Status::ok();  // being set up: its children come with it
     for (const ChildConfig& c : conn->children) {
       if (!child.empty() && c.name != child) continue;
       const bool up = std::any_of(sa->children.begin(), sa->children.end(),
                                   [&](const ChildSa& x) { return x.config.name == c.name && x.delete_at_ms == 0; });
       if (!up) {
-        IkeSa* target = sa.get();
+        IkeSa* target = sa;
         const std::string name = c.name;
         when_window_free(*target, [this, target, name](uint64_t t) { create_child(*target, name, t); }, now);
       }
@@ -243,6 +288,7 @@ void EngineState::child_expired(uint32_t spi, bool hard, uint64_t now) {
       } else if (!c.rekeying && c.delete_at_ms == 0) {
         c.rekey_at_ms = now;  // tick() starts it
       }
+      reschedule(*sa);
       return;
     }
   }
@@ -261,6 +307,7 @@ Status EngineState::delete_peer(const IpAddr& peer, uint64_t now) {
 void EngineState::reload(std::vector<ConnectionConfig> connections, uint64_t now) {
   std::vector<std::string> changed;
   for (auto& [spi, sa] : sas_) {
+    reschedule(*sa);
     const auto same = std::find(connections.begin(), connections.end(), sa->conn);
     if (same == connections.end()) {
       changed.push_back(sa->conn.name);
@@ -360,31 +407,24 @@ IkeEngine::IkeEngine(EngineOptions options, std::vector<controld::ConnectionConf
     : state_(std::make_unique<EngineState>(options, std::move(connections), sender, installer, std::move(log))) {}
 IkeEngine::~IkeEngine() = default;
 
-// Every entry point that can change a deadline says so (next_timer_ms() then asks for a scan soon).
 void IkeEngine::receive(const Datagram& datagram, uint64_t now_ms) {
-  state_->timers_changed();
   state_->receive(datagram, now_ms);
 }
 void IkeEngine::tick(uint64_t now_ms) { state_->tick(now_ms); }
 uint64_t IkeEngine::next_timer_ms() const { return state_->next_timer(); }
 Status IkeEngine::initiate(const std::string& connection, const std::string& child, uint64_t now_ms) {
-  state_->timers_changed();
   return state_->initiate(connection, child, now_ms);
 }
 void IkeEngine::acquire(const IpAddr& src, const IpAddr& dst, uint64_t now_ms) {
-  state_->timers_changed();
   state_->acquire(src, dst, now_ms);
 }
 void IkeEngine::child_expired(uint32_t spi, bool hard, uint64_t now_ms) {
-  state_->timers_changed();
   state_->child_expired(spi, hard, now_ms);
 }
 Status IkeEngine::delete_peer(const IpAddr& peer, uint64_t now_ms) {
-  state_->timers_changed();
   return state_->delete_peer(peer, now_ms);
 }
 void IkeEngine::reload(std::vector<controld::ConnectionConfig> connections, uint64_t now_ms) {
-  state_->timers_changed();
   state_->reload(std::move(connections), now_ms);
 }
 std::vector<TunnelStatus> IkeEngine::tunnels() const { return state_->tunnels(); }

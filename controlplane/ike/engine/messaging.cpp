@@ -98,6 +98,7 @@ Status EngineState::send_request(IkeSa& sa, ExchangeType exchange, RequestKind k
   log_->debug("{} sent request {} ({} datagram{})", spi_hex(sa.our_spi()), context.message_id, context.datagrams.size(),
               context.datagrams.size() == 1 ? "" : "s");
   sa.pending = std::move(context);
+  reschedule(sa);
   return Status::ok();
 }
 
