@@ -14,7 +14,8 @@ responder's CPU time per tunnel: utime+stime from /proc/PID/stat of every respon
 (controld and its iked instances; charon), read before and after the N setups. Wall-clock setups/s
 is printed too. The crypto floor of a setup for the responder is two X25519 operations (keygen +
 shared secret; PRF and AES-GCM work is ~1 % of it), from `openssl speed ecdhx25519` in the same run.
-Memory: the responder's RSS (all its processes) after N tunnels minus before, per tunnel.
+Memory: the responder's RSS (all its processes) after N tunnels minus before (config loaded, no
+tunnel), per tunnel; and its whole RSS per tunnel (with the N configured connections).
 
 usage: run_bench_ike.py BUILD_DIR [--tunnels 1000,10000] [--strongswan-tunnels 1000] [--out DIR]
 """
@@ -74,6 +75,19 @@ def rss_bytes(pids):
     return total
 
 
+def wait_idle(pid, timeout=120):
+    """The responder's processes once they stop using CPU (start-up done); their pids."""
+    deadline, last = time.time() + timeout, None
+    while time.time() < deadline:
+        pids = tree(pid)
+        now = (len(pids), cpu_seconds(pids))
+        if now == last:
+            return pids
+        last = now
+        time.sleep(0.5)
+    raise RuntimeError("the responder never went idle")
+
+
 def x25519_floor_ms():
     """Two X25519 operations, in ms, from `openssl speed` on this machine now."""
     out = subprocess.run(["openssl", "speed", "-seconds", "2", "ecdhx25519"], capture_output=True, text=True).stdout
@@ -114,17 +128,16 @@ def run_dpvpn(build, tunnels, workdir):
         proc = topo.popen("right", [os.path.join(build, "controlplane", "controld", "dpvpn-controld"), "--config",
                                     os.path.join(d, "c.yaml"), "--no-dataplane", "--log-level", "warn"],
                           stdout=open(os.path.join(d, "out"), "w"), stderr=subprocess.STDOUT)
-        deadline = time.time() + 60
+        deadline = time.time() + 120
         while not os.path.exists(os.path.join(d, "c.sock")) and time.time() < deadline:
             time.sleep(0.1)
-        time.sleep(0.5)
-        pids = tree(proc.pid)
+        pids = wait_idle(proc.pid)  # the config is parsed and every instance has its connections
         cpu0, rss0 = cpu_seconds(pids), rss_bytes(pids)
         seconds, up = generate_load(topo, build, tunnels)
         pids = tree(proc.pid)
         cpu1, rss1 = cpu_seconds(pids), rss_bytes(pids)
         return {"cpu_ms_per_tunnel": (cpu1 - cpu0) * 1000 / up, "setups_per_s": up / seconds,
-                "rss_per_tunnel": (rss1 - rss0) / up, "processes": len(pids)}
+                "rss_per_tunnel": (rss1 - rss0) / up, "rss_total_per_tunnel": rss1 / up, "processes": len(pids)}
 
 
 def run_strongswan(build, tunnels):
@@ -138,14 +151,13 @@ def run_strongswan(build, tunnels):
                                         "ikesa_table_segments": 32, "init_limit_half_open": 0,
                                         "install_routes": "no", "retransmit_tries": 6}).start()
         try:
-            time.sleep(0.5)
-            pids = tree(sw.proc.pid)
+            pids = wait_idle(sw.proc.pid)
             cpu0, rss0 = cpu_seconds(pids), rss_bytes(pids)
             seconds, up = generate_load(topo, build, tunnels)
             pids = tree(sw.proc.pid)
             cpu1, rss1 = cpu_seconds(pids), rss_bytes(pids)
             return {"cpu_ms_per_tunnel": (cpu1 - cpu0) * 1000 / up, "setups_per_s": up / seconds,
-                    "rss_per_tunnel": (rss1 - rss0) / up}
+                    "rss_per_tunnel": (rss1 - rss0) / up, "rss_total_per_tunnel": rss1 / up}
         finally:
             sw.stop()
 
@@ -175,7 +187,8 @@ def main():
         ratio = s["cpu_ms_per_tunnel"] / d["cpu_ms_per_tunnel"] if s else float("nan")
         print(f"{n:8d} {d['cpu_ms_per_tunnel']:11.3f} {s['cpu_ms_per_tunnel'] if s else float('nan'):10.3f} "
               f"{ratio:6.2f} {d['setups_per_s']:8.0f} {s['setups_per_s'] if s else float('nan'):7.0f} "
-              f"{d['cpu_ms_per_tunnel'] / floor:8.2f} {d['rss_per_tunnel'] / 1024:12.1f}")
+              f"{d['cpu_ms_per_tunnel'] / floor:8.2f} {d['rss_per_tunnel'] / 1024:12.1f} "
+              f"{d['rss_total_per_tunnel'] / 1024:8.1f}")
     for n, d in results["dpvpn"].items():
         s = results["strongswan"].get(n)
         print(f"bench-ike: tunnels={n} dpvpn_cpu_ms_per_tunnel={d['cpu_ms_per_tunnel']:.3f} "
