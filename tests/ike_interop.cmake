@@ -14,3 +14,12 @@ if(TARGET dpvpn-controld)
            COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/ike_interop/test_controld_ike.py ${CMAKE_BINARY_DIR})
   set_tests_properties(ike_interop_controld PROPERTIES TIMEOUT 240)
 endif()
+
+# dpvpn (controld + dpvpn-dataplane on net_af_packet veth ports) against strongSwan with hosts
+# behind both: pings and an 8 MiB TCP transfer through the tunnel, rekeys from each side under
+# traffic with 0 lost, deletes from each side, certificates with x25519 and PFS, on-demand start.
+if(TARGET dpvpn-controld AND TARGET dpvpn-dataplane)
+  add_test(NAME ike_interop_dataplane
+           COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/ike_interop/test_dataplane_ike.py ${CMAKE_BINARY_DIR})
+  set_tests_properties(ike_interop_dataplane PROPERTIES TIMEOUT 300)
+endif()

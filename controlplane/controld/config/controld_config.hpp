@@ -34,7 +34,7 @@ struct ChildConfig {
   std::vector<IpPrefix> local_ts, remote_ts;  // empty: the connection's own addresses (host-to-host)
   std::vector<std::string> esp_proposals;     // strongSwan syntax: "aes128gcm16", "aes256-sha256-x25519"
   uint64_t rekey_time = 3600;                 // seconds; 0 = never rekey
-  uint64_t life_time = 0;                     // hard limit; 0 = rekey_time + 10 %
+  uint64_t life_time = 0;                     // hard limit; 0 = rekey_time + 10 % (at least + 10 s)
   StartAction start_action = StartAction::kNone;
   int line = 0;                               // where it is written (for reload diffs and messages)
   friend bool operator==(const ChildConfig&, const ChildConfig&) = default;

@@ -72,7 +72,10 @@ Status EngineState::install_child(IkeSa& sa, const ChildConfig& config, const Es
   half.suite = suite;
   half.local_ts = local_ts;
   half.remote_ts = remote_ts;
-  const uint64_t life = config.life_time ? config.life_time : config.rekey_time + config.rekey_time / 10;
+  // The dataplane's hard limit is the backstop behind our rekey timer: 10 % later (strongSwan's
+  // default), and never less than 10 s later, or a short rekey_time would expire before it rekeys.
+  const uint64_t life =
+      config.life_time ? config.life_time : config.rekey_time == 0 ? 0 : config.rekey_time + std::max<uint64_t>(config.rekey_time / 10, 10);
   half.hard_seconds = life;
   ChildSa child;
   child.config = config;

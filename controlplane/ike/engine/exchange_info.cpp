@@ -49,7 +49,7 @@ void EngineState::on_informational_response(IkeSa& sa, const std::vector<Payload
 
 void EngineState::delete_child(IkeSa& sa, uint32_t inbound_spi, uint64_t now) {
   auto it = std::find_if(sa.children.begin(), sa.children.end(), [&](const ChildSa& c) { return c.pair.inbound.spi == inbound_spi; });
-  if (it == sa.children.end() || sa.state != IkeState::kEstablished) return;
+  if (it == sa.children.end() || it->delete_at_ms != 0 || sa.state != IkeState::kEstablished) return;
   // Keep decrypting for a moment: packets the peer sent before it learns of the delete are not lost.
   it->delete_at_ms = now + kRekeyGraceMs;
   PendingRequest ctx;
