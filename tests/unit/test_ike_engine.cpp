@@ -327,6 +327,43 @@ TEST_CASE("cookies: above the half-open threshold the responder demands one, and
   CHECK(p.net.delivered == 6);
 }
 
+TEST_CASE("malformed IKE_SA_INIT requests get the error unprotected; other garbage gets nothing") {
+  Pair p;
+  REQUIRE(p.a->initiate("gw", "", p.net.now).is_ok());
+  REQUIRE(p.net.in_flight.size() == 1);
+  const Datagram request = p.net.in_flight.front();
+  p.net.in_flight.clear();
+  const auto answer_to = [&](std::vector<uint8_t> bytes) -> std::optional<Message> {
+    p.b->receive({{kB, 500}, {kA, 500}, std::move(bytes)}, p.net.now);
+    if (p.net.in_flight.empty()) return std::nullopt;
+    Message m;
+    REQUIRE(parse_message(p.net.in_flight.back().bytes, &m).ok());
+    p.net.in_flight.clear();
+    return m;
+  };
+  // One byte short of what the header says.
+  std::vector<uint8_t> short_one(request.bytes.begin(), request.bytes.end() - 1);
+  auto reply = answer_to(short_one);
+  REQUIRE(reply);
+  CHECK(reply->header.response());
+  REQUIRE(reply->payloads.size() == 1);
+  CHECK(std::get<NotifyPayload>(reply->payloads[0]).type == NotifyType::kInvalidSyntax);
+  // An unknown payload with the critical bit.
+  Message m;
+  REQUIRE(parse_message(request.bytes, &m).ok());
+  m.payloads.insert(m.payloads.begin(), UnknownPayload{static_cast<PayloadType>(99), true, {1, 2, 3}});
+  std::vector<uint8_t> critical;
+  REQUIRE(encode_message(m, &critical).is_ok());
+  reply = answer_to(critical);
+  REQUIRE(reply);
+  CHECK(std::get<NotifyPayload>(reply->payloads[0]).type == NotifyType::kUnsupportedCriticalPayload);
+  CHECK(std::get<NotifyPayload>(reply->payloads[0]).data == std::vector<uint8_t>{99});
+  // Not IKE at all, and a truncated header: silence.
+  CHECK_FALSE(answer_to({0xde, 0xad, 0xbe, 0xef}));
+  CHECK_FALSE(answer_to(std::vector<uint8_t>(request.bytes.begin(), request.bytes.begin() + 20)));
+  CHECK(p.b->tunnels().empty());
+}
+
 TEST_CASE("on-demand: a trap until traffic asks for the child; the acquire brings it up; a delete traps again") {
   Pair p([](Pair& pr) { pr.conn_a.children[0].start_action = controld::StartAction::kOnDemand; });
   CHECK(p.inst_a.traps == std::vector<std::string>{"gw/net"});

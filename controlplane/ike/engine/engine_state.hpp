@@ -140,7 +140,9 @@ class EngineState {
   void send_response(IkeSa& sa, ExchangeType exchange, uint32_t message_id, std::vector<Payload> inner);
   void send_plain(const Endpoint& local, const Endpoint& remote, const Message& message);
   // The decrypted payloads of a protected message; nullopt if it is not (yet) complete or invalid.
-  std::optional<std::vector<Payload>> unprotect(IkeSa& sa, const Datagram& datagram, const Message& message);
+  // `syntax_error` is set when it decrypted (so it is authentic) but its payloads do not parse.
+  std::optional<std::vector<Payload>> unprotect(IkeSa& sa, const Datagram& datagram, const Message& message,
+                                                std::optional<ParseResult>* syntax_error = nullptr);
   void retransmit_due(IkeSa& sa, uint64_t now);
   // Runs `exchange` now if our window is free, else when it frees.
   void when_window_free(IkeSa& sa, std::function<void(uint64_t)> exchange, uint64_t now);

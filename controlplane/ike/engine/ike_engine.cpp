@@ -60,7 +60,21 @@ void EngineState::receive(const Datagram& d, uint64_t now) {
   Message m;
   const ParseResult parsed = parse_message(d.bytes, &m);
   if (!parsed.ok()) {
-    log_->debug("malformed IKE message from {} dropped: {}", d.remote.address.to_string(), parsed.to_string());
+    log_->debug("malformed IKE message from {}: {}", d.remote.address.to_string(), parsed.to_string());
+    // RFC 7296 §2.21.1: an IKE_SA_INIT request gets the error unprotected; anything else is dropped
+    // (without keys nothing else can be answered, and an unauthenticated error must not kill an SA).
+    const std::optional<Header> h = peek_header(d.bytes);
+    if (h && h->exchange_type == ExchangeType::kIkeSaInit && !h->response() && h->initiator() && h->message_id == 0) {
+      Message reply;
+      reply.header = *h;
+      reply.header.major_version = kIkeMajorVersion;
+      reply.header.minor_version = 0;
+      reply.header.flags = kFlagResponse;
+      std::vector<uint8_t> data;
+      if (parsed.error == ParseError::kUnsupportedCriticalPayload) data = {static_cast<uint8_t>(parsed.payload_type)};
+      reply.payloads = {notify(parsed.notify_type(), std::move(data))};
+      send_plain(d.local, d.remote, reply);
+    }
     return;
   }
   const Header& h = m.header;
@@ -106,7 +120,19 @@ void EngineState::receive(const Datagram& d, uint64_t now) {
     return;
   }
   if (h.message_id != sa->next_peer_request_id) return;
-  const std::optional<std::vector<Payload>> inner = unprotect(*sa, d, m);
+  std::optional<ParseResult> syntax_error;
+  const std::optional<std::vector<Payload>> inner = unprotect(*sa, d, m, &syntax_error);
+  if (syntax_error) {
+    // §2.21.2: an authentic request that does not parse is answered with the error; before the
+    // IKE SA is established that ends it.
+    ++sa->next_peer_request_id;
+    std::vector<uint8_t> data;
+    if (syntax_error->error == ParseError::kUnsupportedCriticalPayload) data = {static_cast<uint8_t>(syntax_error->payload_type)};
+    send_response(*sa, h.exchange_type, h.message_id, {notify(syntax_error->notify_type(), std::move(data))});
+    if (sa->state != IkeState::kEstablished) forget(*sa, "syntax error in a protected request");
+    reschedule(*sa);
+    return;
+  }
   if (!inner) return;
   ++sa->next_peer_request_id;
   sa->last_heard_ms = now;

@@ -108,7 +108,8 @@ void EngineState::send_response(IkeSa& sa, ExchangeType exchange, uint32_t messa
   for (const auto& bytes : sa.last_response) sender_.send({sa.local, sa.remote, bytes});
 }
 
-std::optional<std::vector<Payload>> EngineState::unprotect(IkeSa& sa, const Datagram& datagram, const Message& message) {
+std::optional<std::vector<Payload>> EngineState::unprotect(IkeSa& sa, const Datagram& datagram, const Message& message,
+                                                           std::optional<ParseResult>* syntax_error) {
   const std::optional<SkBodyLocation> body = locate_sk_body(message, datagram.bytes.size());
   if (!body || !sa.cipher_in) {
     log_->debug("{}: message {} without SK payload dropped", spi_hex(sa.our_spi()), message.header.message_id);
@@ -143,6 +144,7 @@ std::optional<std::vector<Payload>> EngineState::unprotect(IkeSa& sa, const Data
   std::vector<Payload> inner;
   if (const ParseResult r = parse_payload_chain(first, plain, &inner); !r.ok()) {
     log_->info("{}: message {}: encrypted payloads invalid: {}", spi_hex(sa.our_spi()), message.header.message_id, r.to_string());
+    if (syntax_error != nullptr) *syntax_error = r;
     return std::nullopt;
   }
   return inner;
