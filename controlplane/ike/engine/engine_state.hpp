@@ -26,6 +26,13 @@
 #include "ike/engine/ike_engine.hpp"
 #include "ike/message/message.hpp"
 
+// Info and debug lines format SPIs, addresses and selectors: only when that level is on (spdlog
+// evaluates its arguments first), so a quiet engine does not pay for them per tunnel.
+#define IKE_LOG(logger, lvl, ...)                                              \
+  do {                                                                         \
+    if ((logger)->should_log(spdlog::level::lvl)) (logger)->lvl(__VA_ARGS__); \
+  } while (0)
+
 namespace dpvpn::ike::engine_internal {
 
 using controld::ChildConfig;

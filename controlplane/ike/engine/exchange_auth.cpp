@@ -185,7 +185,7 @@ void EngineState::on_auth_request(IkeSa& sa, uint32_t message_id, const std::vec
   --half_open_;
   sa.established_ms = now;
   sa.rekey_at_ms = sa.conn.rekey_time ? now + sa.conn.rekey_time * 1000 : 0;
-  log_->info("{} IKE SA '{}' established with {} (responder)", spi_hex(sa.spi_r), sa.conn.name, sa.remote.address.to_string());
+  IKE_LOG(log_, info, "{} IKE SA '{}' established with {} (responder)", spi_hex(sa.spi_r), sa.conn.name, sa.remote.address.to_string());
   if (find_notify(inner, NotifyType::kInitialContact)) {
     // RFC 7296 §2.4: the peer restarted; its older IKE SAs with us are stale.
     for (auto [it, end] = sas_by_connection_.equal_range(sa.conn.name); it != end; ++it) {
@@ -250,7 +250,7 @@ void EngineState::on_auth_response(IkeSa& sa, const std::vector<Payload>& inner,
   sa.state = IkeState::kEstablished;
   sa.established_ms = now;
   sa.rekey_at_ms = sa.conn.rekey_time ? now + sa.conn.rekey_time * 1000 : 0;
-  log_->info("{} IKE SA '{}' established with {} (initiator)", spi_hex(sa.spi_i), sa.conn.name, sa.remote.address.to_string());
+  IKE_LOG(log_, info, "{} IKE SA '{}' established with {} (initiator)", spi_hex(sa.spi_i), sa.conn.name, sa.remote.address.to_string());
 
   const ChildConfig* child = child_config(sa.conn, ctx.child);
   const auto* sa_payload = find_payload<SaPayload>(inner);

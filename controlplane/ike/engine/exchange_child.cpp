@@ -95,7 +95,7 @@ Status EngineState::install_child(IkeSa& sa, const ChildConfig& config, const Es
   child.rekey_at_ms = rekey_deadline(now, config.rekey_time);
   child.rekey_nonces_min = min_nonce(std::vector<uint8_t>(ni.begin(), ni.end()), std::vector<uint8_t>(nr.begin(), nr.end()));
   if (Status s = installer_.install(child.pair); !s) return s;
-  log_->info("{} child '{}' installed: SPIs in {:08x} out {:08x}, {}{}", spi_hex(sa.our_spi()), config.name, inbound_spi,
+  IKE_LOG(log_, info, "{} child '{}' installed: SPIs in {:08x} out {:08x}, {}{}", spi_hex(sa.our_spi()), config.name, inbound_spi,
              outbound_spi, to_string(child.local_ts.front()) + " === " + to_string(child.remote_ts.front()),
              half.natt ? ", UDP-encapsulated" : "");
   sa.children.push_back(std::move(child));
@@ -151,7 +151,7 @@ void EngineState::rekey_child(IkeSa& sa, uint32_t inbound_spi, uint64_t now) {
   inner.push_back(TsiPayload{{to_wire(ctx.local_ts)}});
   inner.push_back(TsrPayload{{to_wire(ctx.remote_ts)}});
   it->rekeying = true;
-  log_->info("{} rekeying child '{}' ({:08x})", spi_hex(sa.our_spi()), it->config.name, inbound_spi);
+  IKE_LOG(log_, info, "{} rekeying child '{}' ({:08x})", spi_hex(sa.our_spi()), it->config.name, inbound_spi);
   (void)send_request(sa, ExchangeType::kCreateChildSa, RequestKind::kRekeyChild, std::move(inner), std::move(ctx), now);
 }
 
@@ -167,7 +167,7 @@ void EngineState::rekey_ike(IkeSa& sa, uint64_t now) {
   const auto spi = spi_octets(ctx.new_ike_spi);
   std::vector<Payload> inner = {SaPayload{to_wire(ctx.offered, std::vector<uint8_t>(spi.begin(), spi.end()))},
                                 NoncePayload{ctx.nonce}, KePayload{group, ctx.dh->public_value()}};
-  log_->info("{} rekeying IKE SA '{}'", spi_hex(sa.our_spi()), sa.conn.name);
+  IKE_LOG(log_, info, "{} rekeying IKE SA '{}'", spi_hex(sa.our_spi()), sa.conn.name);
   (void)send_request(sa, ExchangeType::kCreateChildSa, RequestKind::kRekeyIke, std::move(inner), std::move(ctx), now);
 }
 
@@ -244,7 +244,7 @@ void EngineState::on_create_child_request(IkeSa& sa, uint32_t message_id, const 
     SaProposal chosen = to_wire({match->chosen}, std::vector<uint8_t>(spi.begin(), spi.end())).front();
     chosen.number = sa_payload->proposals[match->peer_index].number;
     send_response(sa, ExchangeType::kCreateChildSa, message_id, {SaPayload{{chosen}}, NoncePayload{nr}, KePayload{suite.dh, ke_public}});
-    log_->info("{} IKE SA '{}' rekeyed by the peer: now {}", spi_hex(sa.our_spi()), sa.conn.name, spi_hex(spi_r));
+    IKE_LOG(log_, info, "{} IKE SA '{}' rekeyed by the peer: now {}", spi_hex(sa.our_spi()), sa.conn.name, spi_hex(spi_r));
     sa.state = IkeState::kDeleting;  // the peer deletes the old SA
     sa.delete_at_ms = now + 30'000;
     add_sa(std::move(next));
@@ -295,7 +295,7 @@ void EngineState::on_create_child_request(IkeSa& sa, uint32_t message_id, const 
     if (collision) {
       // §2.8.1: we are rekeying this child too; when our rekey completes, the SA made with the
       // lowest nonce (install_child() kept each exchange's lowest) is deleted by its creator.
-      log_->info("{} child '{}': simultaneous rekey", spi_hex(sa.our_spi()), config.name);
+      IKE_LOG(log_, info, "{} child '{}': simultaneous rekey", spi_hex(sa.our_spi()), config.name);
     }
     SaProposal chosen = to_wire({match->chosen}, spi_bytes(inbound)).front();
     chosen.number = theirs.number;
@@ -354,7 +354,7 @@ void EngineState::on_create_child_response(IkeSa& sa, const std::vector<Payload>
       log_->error("{} IKE rekey failed: {}", spi_hex(sa.our_spi()), status.message());
       return;
     }
-    log_->info("{} IKE SA '{}' rekeyed: now {}", spi_hex(sa.our_spi()), sa.conn.name, spi_hex(ctx.new_ike_spi));
+    IKE_LOG(log_, info, "{} IKE SA '{}' rekeyed: now {}", spi_hex(sa.our_spi()), sa.conn.name, spi_hex(ctx.new_ike_spi));
     add_sa(std::move(next));
     delete_ike(sa, now);  // the initiator of the rekey deletes the old SA
     return;
@@ -387,7 +387,7 @@ void EngineState::on_create_child_response(IkeSa& sa, const std::vector<Payload>
   if (theirs != nullptr) {
     const bool ours_redundant = !std::lexicographical_compare(theirs->rekey_nonces_min.begin(), theirs->rekey_nonces_min.end(),
                                                               exchange_min.begin(), exchange_min.end());
-    log_->info("{} child '{}': rekey collision, {} SA is redundant", spi_hex(sa.our_spi()), ctx.child,
+    IKE_LOG(log_, info, "{} child '{}': rekey collision, {} SA is redundant", spi_hex(sa.our_spi()), ctx.child,
                ours_redundant ? "our" : "the peer's");
     if (ours_redundant) {
       const uint32_t spi = ctx.new_inbound_spi;

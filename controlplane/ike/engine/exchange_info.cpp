@@ -29,7 +29,7 @@ void EngineState::on_informational_request(IkeSa& sa, uint32_t message_id, const
   }
   if (delete_ike_sa) {
     send_response(sa, ExchangeType::kInformational, message_id, {});
-    log_->info("{} the peer deleted IKE SA '{}'", spi_hex(sa.our_spi()), sa.conn.name);
+    IKE_LOG(log_, info, "{} the peer deleted IKE SA '{}'", spi_hex(sa.our_spi()), sa.conn.name);
     return forget(sa, "deleted by the peer");
   }
   if (!ours.empty()) reply.push_back(DeletePayload{ProtocolId::kEsp, ours});
@@ -54,7 +54,7 @@ void EngineState::delete_child(IkeSa& sa, uint32_t inbound_spi, uint64_t now) {
   it->delete_at_ms = now + kRekeyGraceMs;
   PendingRequest ctx;
   ctx.rekeyed_inbound_spi = inbound_spi;
-  log_->info("{} deleting child '{}' ({:08x})", spi_hex(sa.our_spi()), it->config.name, inbound_spi);
+  IKE_LOG(log_, info, "{} deleting child '{}' ({:08x})", spi_hex(sa.our_spi()), it->config.name, inbound_spi);
   (void)send_request(sa, ExchangeType::kInformational, RequestKind::kDeleteChild,
                      {DeletePayload{ProtocolId::kEsp, {inbound_spi}}}, std::move(ctx), now);
 }
@@ -88,7 +88,7 @@ void EngineState::remove_child_sas(IkeSa& sa, ChildSa& child) {
 
 void EngineState::forget(IkeSa& sa, const char* why) {
   if (sa.state == IkeState::kDead) return;
-  log_->info("{} IKE SA '{}' with {} gone: {}", spi_hex(sa.our_spi()), sa.conn.name, sa.remote.address.to_string(), why);
+  IKE_LOG(log_, info, "{} IKE SA '{}' with {} gone: {}", spi_hex(sa.our_spi()), sa.conn.name, sa.remote.address.to_string(), why);
   std::vector<ChildSa> children = std::move(sa.children);
   sa.children.clear();
   for (ChildSa& c : children) remove_child_sas(sa, c);

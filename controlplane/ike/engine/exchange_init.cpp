@@ -84,7 +84,7 @@ Status EngineState::start_ike_sa(const ConnectionConfig& conn, const std::string
   if (Status s = sa->dh->generate(); !s) return s;
   sa->ni = random_nonce();
   IkeSa& ref = add_sa(std::move(sa));
-  log_->info("{} initiating IKE SA '{}' to {}", spi_hex(ref.spi_i), conn.name, conn.remote.to_string());
+  IKE_LOG(log_, info, "{} initiating IKE SA '{}' to {}", spi_hex(ref.spi_i), conn.name, conn.remote.to_string());
   send_init_request(ref, now);
   return Status::ok();
 }
@@ -136,7 +136,7 @@ void EngineState::on_init_request(const Datagram& d, const Message& m, uint64_t 
   reply.header = m.header;
   reply.header.flags = kFlagResponse;
   const auto refuse = [&](NotifyPayload n, const char* why) {
-    log_->info("IKE_SA_INIT from {}: {}", d.remote.address.to_string(), why);
+    IKE_LOG(log_, info, "IKE_SA_INIT from {}: {}", d.remote.address.to_string(), why);
     reply.payloads = {std::move(n)};
     send_plain(d.local, d.remote, reply);
   };
@@ -221,7 +221,7 @@ void EngineState::on_init_request(const Datagram& d, const Message& m, uint64_t 
   sa->next_peer_request_id = 1;
   sa->last_response_id = 0;
   sa->last_response = {sa->init_response};
-  log_->info("{} IKE_SA_INIT from {} for '{}': {}{}", spi_hex(sa->spi_r), d.remote.address.to_string(), conn->name,
+  IKE_LOG(log_, info, "{} IKE_SA_INIT from {} for '{}': {}{}", spi_hex(sa->spi_r), d.remote.address.to_string(), conn->name,
              proposal_to_string(match->chosen), sa->natt() ? ", NAT detected" : "");
   sender_.send({sa->local, sa->remote, sa->init_response});
   add_sa(std::move(sa));
@@ -230,7 +230,7 @@ void EngineState::on_init_request(const Datagram& d, const Message& m, uint64_t 
 void EngineState::on_init_response(IkeSa& sa, const Datagram& d, const Message& m, uint64_t now) {
   if (!sa.pending || sa.pending->kind != RequestKind::kInit) return;
   if (const NotifyPayload* cookie = find_notify(m.payloads, NotifyType::kCookie)) {
-    log_->info("{} responder asks for a cookie", spi_hex(sa.spi_i));
+    IKE_LOG(log_, info, "{} responder asks for a cookie", spi_hex(sa.spi_i));
     sa.cookie = cookie->data;
     sa.pending.reset();
     return send_init_request(sa, now);
@@ -240,7 +240,7 @@ void EngineState::on_init_response(IkeSa& sa, const Datagram& d, const Message& 
     if (!offers_dh(sa.offered_ike, group) || group == sa.dh->id() || !DhGroup::create(group, &sa.dh) || !sa.dh->generate()) {
       return forget(sa, "INVALID_KE_PAYLOAD for a group we did not offer");
     }
-    log_->info("{} responder wants DH group {}: retrying", spi_hex(sa.spi_i), group);
+    IKE_LOG(log_, info, "{} responder wants DH group {}: retrying", spi_hex(sa.spi_i), group);
     sa.pending.reset();
     return send_init_request(sa, now);
   }
@@ -274,7 +274,7 @@ void EngineState::on_init_response(IkeSa& sa, const Datagram& d, const Message& 
     sa.local.port = 4500;
     sa.remote.port = 4500;
   }
-  log_->info("{} IKE_SA_INIT done with {}: {}{}", spi_hex(sa.spi_i), sa.remote.address.to_string(), proposal_to_string(*chosen),
+  IKE_LOG(log_, info, "{} IKE_SA_INIT done with {}: {}{}", spi_hex(sa.spi_i), sa.remote.address.to_string(), proposal_to_string(*chosen),
              sa.natt() ? ", NAT detected: UDP 4500" : "");
   sa.pending.reset();
   send_auth_request(sa, now);

@@ -60,7 +60,7 @@ void EngineState::receive(const Datagram& d, uint64_t now) {
   Message m;
   const ParseResult parsed = parse_message(d.bytes, &m);
   if (!parsed.ok()) {
-    log_->debug("malformed IKE message from {}: {}", d.remote.address.to_string(), parsed.to_string());
+    IKE_LOG(log_, debug, "malformed IKE message from {}: {}", d.remote.address.to_string(), parsed.to_string());
     // RFC 7296 §2.21.1: an IKE_SA_INIT request gets the error unprotected; anything else is dropped
     // (without keys nothing else can be answered, and an unauthenticated error must not kill an SA).
     const std::optional<Header> h = peek_header(d.bytes);
@@ -93,7 +93,7 @@ void EngineState::receive(const Datagram& d, uint64_t now) {
   IkeSa* sa = find_sa(h.initiator() ? spi_value(h.responder_spi) : spi_value(h.initiator_spi));
   if (sa == nullptr || sa->spi_i != spi_value(h.initiator_spi) || sa->spi_r != spi_value(h.responder_spi) ||
       h.initiator() == sa->initiator) {
-    log_->debug("message for an unknown IKE SA from {} dropped", d.remote.address.to_string());
+    IKE_LOG(log_, debug, "message for an unknown IKE SA from {} dropped", d.remote.address.to_string());
     return;
   }
   if (h.response()) {
@@ -295,7 +295,7 @@ void EngineState::acquire(const IpAddr& src, const IpAddr& dst, uint64_t now) {
         return std::any_of(ranges.begin(), ranges.end(), [&](const SelectorRange& r) { return !(a < r.start) && !(r.end < a); });
       };
       if (covers(local, src) && covers(remote, dst)) {
-        log_->info("acquire {} -> {}: starting '{}' child '{}'", src.to_string(), dst.to_string(), conn.name, c.name);
+        IKE_LOG(log_, info, "acquire {} -> {}: starting '{}' child '{}'", src.to_string(), dst.to_string(), conn.name, c.name);
         (void)initiate(conn.name, c.name, now);
         return;
       }

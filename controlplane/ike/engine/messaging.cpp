@@ -95,7 +95,7 @@ Status EngineState::send_request(IkeSa& sa, ExchangeType exchange, RequestKind k
   for (const auto& bytes : context.datagrams) sender_.send({sa.local, sa.remote, bytes});
   context.tries = 1;
   context.next_send_ms = now + options_.retransmit_timeout_ms;
-  log_->debug("{} sent request {} ({} datagram{})", spi_hex(sa.our_spi()), context.message_id, context.datagrams.size(),
+  IKE_LOG(log_, debug, "{} sent request {} ({} datagram{})", spi_hex(sa.our_spi()), context.message_id, context.datagrams.size(),
               context.datagrams.size() == 1 ? "" : "s");
   sa.pending = std::move(context);
   reschedule(sa);
@@ -112,7 +112,7 @@ std::optional<std::vector<Payload>> EngineState::unprotect(IkeSa& sa, const Data
                                                            std::optional<ParseResult>* syntax_error) {
   const std::optional<SkBodyLocation> body = locate_sk_body(message, datagram.bytes.size());
   if (!body || !sa.cipher_in) {
-    log_->debug("{}: message {} without SK payload dropped", spi_hex(sa.our_spi()), message.header.message_id);
+    IKE_LOG(log_, debug, "{}: message {} without SK payload dropped", spi_hex(sa.our_spi()), message.header.message_id);
     return std::nullopt;
   }
   std::vector<uint8_t> plain;
@@ -120,7 +120,7 @@ std::optional<std::vector<Payload>> EngineState::unprotect(IkeSa& sa, const Data
   const SkOpenResult opened = sa.cipher_in->open(whole, body->offset, &plain);
   if (opened != SkOpenResult::kOk) {
     // RFC 7296 §2.21.2: a message that fails its integrity check is dropped without a word.
-    log_->info("{}: message {} fails its integrity check, dropped", spi_hex(sa.our_spi()), message.header.message_id);
+    IKE_LOG(log_, info, "{}: message {} fails its integrity check, dropped", spi_hex(sa.our_spi()), message.header.message_id);
     return std::nullopt;
   }
   PayloadType first = PayloadType::kNone;
@@ -143,7 +143,7 @@ std::optional<std::vector<Payload>> EngineState::unprotect(IkeSa& sa, const Data
   }
   std::vector<Payload> inner;
   if (const ParseResult r = parse_payload_chain(first, plain, &inner); !r.ok()) {
-    log_->info("{}: message {}: encrypted payloads invalid: {}", spi_hex(sa.our_spi()), message.header.message_id, r.to_string());
+    IKE_LOG(log_, info, "{}: message {}: encrypted payloads invalid: {}", spi_hex(sa.our_spi()), message.header.message_id, r.to_string());
     if (syntax_error != nullptr) *syntax_error = r;
     return std::nullopt;
   }
