@@ -3,6 +3,9 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 
+#include <array>
+#include <cstring>
+
 #include "ike/crypto/openssl_util.hpp"
 #include "ike/crypto/suite.hpp"
 #include "ike/crypto/transforms.hpp"
@@ -19,17 +22,42 @@ std::optional<Prf> Prf::from_id(uint16_t prf_id) {
   return std::nullopt;
 }
 
+namespace {
+// An HMAC context with its digest set, per digest, made once: fetching HMAC and the digest by name
+// costs more than the MAC of an IKE message, and a setup computes a dozen PRFs. Each computation
+// works on a copy (EVP_MAC_CTX_dup), so this is safe from any thread.
+EVP_MAC_CTX* hmac_template(const char* digest) {
+  struct Template {
+    const char* digest;
+    EVP_MAC_CTX* ctx;
+  };
+  static const std::array<Template, 4> templates = [] {
+    std::array<Template, 4> t{{{"SHA1", nullptr}, {"SHA256", nullptr}, {"SHA384", nullptr}, {"SHA512", nullptr}}};
+    EvpMacPtr mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
+    for (Template& one : t) {
+      EvpMacCtxPtr ctx(mac ? EVP_MAC_CTX_new(mac.get()) : nullptr);
+      const OSSL_PARAM params[] = {
+          OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(one.digest), 0),
+          OSSL_PARAM_construct_end(),
+      };
+      if (ctx && EVP_MAC_CTX_set_params(ctx.get(), params) == 1) one.ctx = ctx.release();  // lives as long as the process
+    }
+    return t;
+  }();
+  for (const Template& t : templates) {
+    if (std::strcmp(t.digest, digest) == 0) return t.ctx;
+  }
+  return nullptr;
+}
+}  // namespace
+
 Status Prf::compute(ByteView key, std::initializer_list<ByteView> data, SecureBytes* out) const {
   if (key.empty()) return Status(StatusCode::kInvalidArgument, "prf: empty key");
-  EvpMacPtr mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
-  if (!mac) return openssl_error("EVP_MAC_fetch(HMAC)");
-  EvpMacCtxPtr ctx(EVP_MAC_CTX_new(mac.get()));
-  if (!ctx) return openssl_error("EVP_MAC_CTX_new");
-  const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest_), 0),
-      OSSL_PARAM_construct_end(),
-  };
-  if (EVP_MAC_init(ctx.get(), key.data(), key.size(), params) != 1) return openssl_error("EVP_MAC_init");
+  EVP_MAC_CTX* proto = hmac_template(digest_);
+  if (proto == nullptr) return openssl_error("HMAC template");
+  EvpMacCtxPtr ctx(EVP_MAC_CTX_dup(proto));
+  if (!ctx) return openssl_error("EVP_MAC_CTX_dup");
+  if (EVP_MAC_init(ctx.get(), key.data(), key.size(), nullptr) != 1) return openssl_error("EVP_MAC_init");
   for (ByteView part : data) {
     if (EVP_MAC_update(ctx.get(), part.data(), part.size()) != 1) return openssl_error("EVP_MAC_update");
   }
