@@ -121,7 +121,8 @@ bool inner_matches_selectors(const EspSa& sa, const uint8_t* ip, uint32_t len) {
     sport = load16(ip + l4);
     dport = load16(ip + l4 + 2);
   }
-  return ts_match(sa.remote_ts(), src, proto, sport) && ts_match(sa.local_ts(), dst, proto, dport);
+  const EspSaSelectors& sel = sa.selectors();  // one load of the published pair
+  return ts_match(sel.remote, src, proto, sport) && ts_match(sel.local, dst, proto, dport);
 }
 
 void inbound_chunk(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sas, uint32_t n,
@@ -154,7 +155,7 @@ void inbound_chunk(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sa
       const uint32_t min_cipher = hot.cbc() ? 16 : 4;  // at least pad length + next header
       if (esp_len < overhead + min_cipher) {
         r = EspResult::kTruncated;
-      } else if ((esp_len - overhead) % hot.block_size != 0) {
+      } else if (((esp_len - overhead) & (hot.block_size - 1u)) != 0) {  // a power of two: no division
         r = EspResult::kBadCipherLength;
       } else if (load32(esp) != hot.spi) {
         r = EspResult::kSpiMismatch;

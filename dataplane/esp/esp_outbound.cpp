@@ -60,7 +60,13 @@ EspResult parse_inner(rte_mbuf* m, OutboundPacket* p) {
 
 void write_outer(const EspSaHot& hot, uint8_t* outer, uint32_t total_len, const OutboundPacket& p,
                  uint64_t seq) {
-  std::memcpy(outer, hot.outer_template, hot.outer_len);
+  // Fixed-size copies (no libc call): IPv4 / IPv4+UDP / IPv6 / IPv6+UDP.
+  switch (hot.outer_len) {
+    case 20: std::memcpy(outer, hot.outer_template, 20); break;
+    case 28: std::memcpy(outer, hot.outer_template, 28); break;
+    case 40: std::memcpy(outer, hot.outer_template, 40); break;
+    default: std::memcpy(outer, hot.outer_template, 48); break;
+  }
   uint32_t ip_len;
   if (!hot.outer_v6()) {
     ip_len = 20;
@@ -109,8 +115,8 @@ void outbound_chunk(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* s
     } else if (hot.hard_expired()) {
       r = EspResult::kSaExpired;
     } else if ((r = parse_inner(m, &p)) == EspResult::kOk) {
-      const uint32_t block = hot.block_size;
-      p.pad_len = static_cast<uint8_t>((block - (p.inner_len + 2) % block) % block);
+      const uint32_t block = hot.block_size;  // 4 or 16: a mask, no division
+      p.pad_len = static_cast<uint8_t>((0u - (p.inner_len + 2)) & (block - 1));
       const uint32_t prepend = esp_outbound_overhead(hot);
       const uint32_t append = p.pad_len + 2u + kEspIcvLen;
       const uint32_t ip_len = hot.outer_v6() ? 40 : 0;  // IPv6 length excludes its header

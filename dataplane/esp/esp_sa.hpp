@@ -58,7 +58,7 @@ struct alignas(64) EspSaHot {
   std::atomic<uint64_t> packets;       // processed successfully (lifetime accounting)
   std::atomic<uint64_t> bytes;         // inner IP bytes processed successfully
   std::atomic<uint32_t> state;         // esp_state
-  uint8_t block_size;                  // padding boundary: 16 (CBC) or 4 (AEAD)
+  uint8_t block_size;                  // padding boundary: 16 (CBC) or 4 (AEAD); a power of two
 
   bool esn() const { return (flags & esp_flags::kEsn) != 0; }
   bool natt() const { return (flags & esp_flags::kNatt) != 0; }

@@ -1,5 +1,6 @@
 #pragma once
-// IpsecMbEngine: CryptoEngine on intel-ipsec-mb's multi-buffer JOB API. One object per worker
+// IpsecMbEngine: CryptoEngine on intel-ipsec-mb: AES-GCM through its direct API (one call per packet), the
+// other algorithms through the multi-buffer JOB API. One object per worker
 // lcore (it owns one IMB_MGR, which is not thread-safe); prepare_keys() may be called on any
 // instance from any thread because key schedules are plain data shared read-only by all lcores.
 // All instances on one machine pick the same code path (init_mb_mgr_auto), so schedules made by

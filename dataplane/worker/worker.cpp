@@ -212,13 +212,6 @@ void Worker::punt(rte_mbuf* m, ControlEventType type, uint16_t port_index) {
   if (type == ControlEventType::kIkePacket) bump(counters_.ike_punted);
 }
 
-void Worker::track(const rte_mbuf* m, uint8_t direction, uint32_t sa_index) {
-  if (n_tracked_ == kTrackMax) flush_tracked();
-  tracked_keys_[n_tracked_] = flow_key(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), direction);
-  tracked_[n_tracked_] = {sa_index, direction};
-  ++n_tracked_;
-}
-
 namespace {
 bool same_key(const tables::ConnectionsKey& a, const tables::ConnectionsKey& b) {
   static_assert(sizeof(tables::ConnectionsKey) == 40);
@@ -227,7 +220,24 @@ bool same_key(const tables::ConnectionsKey& a, const tables::ConnectionsKey& b) 
   std::memcpy(y, &b, 40);
   return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
 }
+// A cheap hash of the key's low words (source and destination low halves, ports/proto/direction).
+uint64_t key_mix(const tables::ConnectionsKey& k) {
+  uint64_t w[5];
+  std::memcpy(w, &k, sizeof w);
+  return (w[1] ^ w[3] ^ w[4]) * 0x9e3779b97f4a7c15ull;
+}
 }  // namespace
+
+void Worker::track(const rte_mbuf* m, uint8_t direction, uint32_t sa_index) {
+  if (n_tracked_ == kTrackMax) flush_tracked();
+  tables::ConnectionsKey& key = tracked_keys_[n_tracked_];
+  key = flow_key(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), direction);
+  // Found (and touched) this second already: nothing to do until the clock moves on.
+  const ConfirmedFlow& c = confirmed_[key_mix(key) >> (64 - kConfirmedBits)];
+  if (c.second == view_.now_seconds->load(std::memory_order_relaxed) && same_key(c.key, key)) return;
+  tracked_[n_tracked_] = {sa_index, direction};
+  ++n_tracked_;
+}
 
 void Worker::flush_tracked() {
   const uint16_t n = n_tracked_;
@@ -242,24 +252,28 @@ void Worker::flush_tracked() {
   std::memset(index, 0xff, sizeof index);
   uint16_t distinct[kTrackMax];
   uint16_t n_distinct = 0;
-  for (uint16_t i = 0; i < n; ++i) {
-    uint64_t w[5];
-    std::memcpy(w, &tracked_keys_[i], sizeof w);
-    uint32_t h = static_cast<uint32_t>(((w[1] ^ w[3] ^ w[4]) * 0x9e3779b97f4a7c15ull) >> 57);
-    while (index[h] != 0xff && !same_key(tracked_keys_[distinct[index[h]]], tracked_keys_[i])) h = (h + 1) % kIndexSize;
-    if (index[h] == 0xff) {
-      index[h] = static_cast<uint8_t>(n_distinct);
-      distinct[n_distinct++] = i;
-    }
-  }
-  const tables::ConnectionsKey* keys[kTrackMax];
-  const tables::ConnectionsValue* values[kTrackMax];
-  for (uint16_t d = 0; d < n_distinct; ++d) keys[d] = &tracked_keys_[distinct[d]];
-  const uint64_t hits = connections_.lookup_bulk(keys, n_distinct, values);
   const uint64_t now = view_.now_seconds->load(std::memory_order_relaxed);
-  for (uint16_t d = 0; d < n_distinct; ++d) {
+  const tables::ConnectionsKey* keys[kTrackMax];
+  uint16_t key_slot[kTrackMax];  // the key's place in confirmed_
+  uint16_t n_keys = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    const uint64_t mixed = key_mix(tracked_keys_[i]);
+    uint32_t h = static_cast<uint32_t>(mixed >> 57);
+    while (index[h] != 0xff && !same_key(tracked_keys_[distinct[index[h]]], tracked_keys_[i])) h = (h + 1) % kIndexSize;
+    if (index[h] != 0xff) continue;
+    index[h] = static_cast<uint8_t>(n_distinct);
+    distinct[n_distinct++] = i;
+    key_slot[n_keys] = static_cast<uint16_t>(mixed >> (64 - kConfirmedBits));
+    keys[n_keys++] = &tracked_keys_[i];
+  }
+  if (n_keys == 0) return;
+  const tables::ConnectionsValue* values[kTrackMax];
+  const uint64_t hits = connections_.lookup_bulk(keys, n_keys, values);
+  for (uint16_t d = 0; d < n_keys; ++d) {
     if (((hits >> d) & 1) != 0) {
       connections_.touch(values[d], now);
+      confirmed_[key_slot[d]].key = *keys[d];
+      confirmed_[key_slot[d]].second = now;
       continue;
     }
     const tables::ConnectionsKey& key = *keys[d];
@@ -270,8 +284,9 @@ void Worker::flush_tracked() {
     ev.sport = key.sport;
     ev.dport = key.dport;
     ev.proto = key.proto;
-    ev.direction = tracked_[distinct[d]].direction;
-    ev.sa_index = tracked_[distinct[d]].sa_index;
+    const auto i = static_cast<uint16_t>(keys[d] - tracked_keys_);
+    ev.direction = tracked_[i].direction;
+    ev.sa_index = tracked_[i].sa_index;
     // A full ring only delays the entry: the flow's next packet asks again.
     rte_ring_mp_enqueue_elem(view_.control_ring, &ev, sizeof ev);
   }
@@ -286,6 +301,20 @@ const NextHop* Worker::next_hop(const IpAddr& dst) {
 }
 
 bool Worker::route_and_send(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port) {
+  if (memo_.tx_valid && rte_pktmbuf_pkt_len(m) <= memo_.tx_mtu && memo_.tx_dst == dst && memo_.tx_ipv6 == ipv6) {
+    auto* l2 = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, memo_.tx_l2_len));
+    if (l2 == nullptr) {
+      drop(m, DropReason::kTooBig);
+      return true;  // as send_resolved: counted where it failed
+    }
+    if (memo_.tx_l2_len == RTE_ETHER_HDR_LEN) {
+      std::memcpy(l2, memo_.tx_l2, RTE_ETHER_HDR_LEN);
+    } else {
+      std::memcpy(l2, memo_.tx_l2, RTE_ETHER_HDR_LEN + 4);
+    }
+    send(memo_.tx_port_index, m);
+    return true;
+  }
   const NextHop* hop = next_hop(dst);
   if (hop == nullptr) {
     drop(m, DropReason::kNoRoute);
@@ -293,16 +322,16 @@ bool Worker::route_and_send(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t 
   }
   const uint16_t mtu = (*view_.ports)[hop->port_index].mtu;
   if (rte_pktmbuf_pkt_len(m) <= mtu) {
-    send_resolved(m, dst, ipv6, *hop);
+    send_resolved(m, dst, ipv6, *hop, mtu);
     return true;
   }
   rte_mbuf* frags[kMaxFragments];
   const uint16_t n = handle_too_big(m, mtu, in_port, frags, kMaxFragments);
-  for (uint16_t i = 0; i < n; ++i) send_resolved(frags[i], dst, ipv6, *hop);
+  for (uint16_t i = 0; i < n; ++i) send_resolved(frags[i], dst, ipv6, *hop, mtu);
   return n != 0;
 }
 
-void Worker::send_resolved(rte_mbuf* m, const IpAddr& dst, bool ipv6, const NextHop& hop) {
+void Worker::send_resolved(rte_mbuf* m, const IpAddr& dst, bool ipv6, const NextHop& hop, uint16_t mtu) {
   const PortInfo& port = (*view_.ports)[hop.port_index];
   alignas(8) tables::NeighborKey key{};
   key.addr = NextHops::neighbor_for(hop, dst);
@@ -319,6 +348,13 @@ void Worker::send_resolved(rte_mbuf* m, const IpAddr& dst, bool ipv6, const Next
   }
   if (neighbor != nullptr && neighbor->state == tables::kNeighborReachable) {
     if (!push_ethernet(m, port, neighbor->mac, ipv6)) return drop(m, DropReason::kTooBig);
+    memo_.tx_dst = dst;
+    memo_.tx_ipv6 = ipv6;
+    memo_.tx_port_index = hop.port_index;
+    memo_.tx_mtu = mtu;
+    memo_.tx_l2_len = static_cast<uint8_t>(port.vlan != 0 ? RTE_ETHER_HDR_LEN + 4 : RTE_ETHER_HDR_LEN);
+    std::memcpy(memo_.tx_l2, rte_pktmbuf_mtod(m, const uint8_t*), memo_.tx_l2_len);
+    memo_.tx_valid = true;
     return send(hop.port_index, m);
   }
   HoldItem item{m, hop.port_index, {}, key.addr};

@@ -66,7 +66,7 @@ class Worker {
   static constexpr uint16_t kFromTunnel = UINT16_MAX;
   // True when m (or its fragments) went on towards its next hop (sent, or held for its MAC).
   bool route_and_send(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port);
-  void send_resolved(rte_mbuf* m, const IpAddr& dst, bool ipv6, const NextHop& hop);
+  void send_resolved(rte_mbuf* m, const IpAddr& dst, bool ipv6, const NextHop& hop, uint16_t mtu);
   // m (data at IP) is larger than `limit`: IPv4 without DF is fragmented into out[] (returns the
   // count); otherwise the sender gets an ICMP error (rate-limited) and m is dropped (returns 0).
   uint16_t handle_too_big(rte_mbuf* m, uint16_t limit, uint16_t in_port, rte_mbuf** out, uint16_t max_out);
@@ -92,6 +92,15 @@ class Worker {
     const tables::OutboundSpiValue* outbound_sa = nullptr;
     tables::NeighborKey neighbor_key{};
     const tables::NeighborValue* neighbor = nullptr;  // reachable neighbour for neighbor_key
+    // The last destination sent to a reachable neighbour: its port, MTU and the Ethernet header
+    // written, so the next packet to it is one compare, one 14/18-byte copy and a TX enqueue.
+    IpAddr tx_dst{};
+    bool tx_valid = false;
+    bool tx_ipv6 = false;
+    uint8_t tx_l2_len = 0;
+    uint16_t tx_port_index = 0;
+    uint16_t tx_mtu = 0;
+    alignas(8) uint8_t tx_l2[24] = {};
   };
   static constexpr uint16_t kTrackMax = 64;
   struct Tracked {
@@ -115,6 +124,17 @@ class Worker {
   uint16_t n_tracked_ = 0;
   Tracked tracked_[kTrackMax];
   alignas(8) tables::ConnectionsKey tracked_keys_[kTrackMax];  // rte_hash_crc reads 8-byte words
+  // Flows whose connections entry this worker found and touched in `second` (direct-mapped by a
+  // hash of the key): touching again within the same second changes nothing (expiry is in whole
+  // seconds), so their packets skip the lookup until the clock moves on. Holds keys, never table
+  // pointers (those are valid only until the next quiescent report). An entry the writer removes
+  // within that second is asked for again from the next second on.
+  static constexpr uint32_t kConfirmedBits = 8;
+  struct ConfirmedFlow {
+    tables::ConnectionsKey key{};
+    uint64_t second = UINT64_MAX;
+  };
+  ConfirmedFlow confirmed_[1u << kConfirmedBits];
   const std::vector<RxQueueRef> rx_;
   rte_ring* inject_;
   EspStage& esp_;
