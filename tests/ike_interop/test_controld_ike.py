@@ -9,6 +9,9 @@ both sides agree: IKE SA ESTABLISHED with the same SPIs, child SA SPIs mirrored.
      rekeys the child (short rekey_time) and the IKE SA; `dpvpnctl tu delete` deletes.
   3. dpvpn initiates with ECDSA certificates and FQDN IDs, x25519 / aes128gcm16-x25519 (PFS).
   4. DPD: dpvpn (dpd_delay 2 s) declares a killed strongSwan dead and forgets the tunnel.
+  5. fragments: RSA-3072 certificates make IKE_AUTH larger than 1280 bytes, so both sides send it
+     in RFC 7383 fragments (strongSwan's log shows it split and reassembled ours).
+  6. cookies: dpvpn demands a COOKIE for every IKE_SA_INIT (threshold 0); strongSwan returns it.
 
 usage: test_controld_ike.py BUILD_DIR [suite ...]
 """
@@ -18,7 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dpvpn_gateway import DpvpnControld, connection_yaml  # noqa: E402
-from strongswan import LEFT, RIGHT, Certs, HarnessError, Psk, Topology, check_installed, make_certs  # noqa: E402
+from strongswan import LEFT, RIGHT, Certs, HarnessError, Psk, TestCA, Topology, check_installed, make_certs  # noqa: E402
 
 BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
 T0 = time.monotonic()
@@ -112,8 +115,33 @@ def suite_dpd(topo):
     step("  dpvpn forgot the dead peer")
 
 
+def suite_fragments(topo):
+    ca = TestCA(os.path.join(topo.workdir, "pki-rsa3072"), "rsa", rsa_bits=3072)
+    left = ca.issue("left", [LEFT.wan, "left.dpvpn.test"])
+    right = ca.issue("right", [RIGHT.wan, "right.dpvpn.test"])
+    dp = DpvpnControld(topo, BUILD, connection_yaml(auth="pubkey", certs=Certs(left.cert, left.key, left.ca),
+                                                    local_id="left.dpvpn.test", remote_id="right.dpvpn.test"))
+    sw = topo.strongswan("right", role="initiator", auth=right, local_id="right.dpvpn.test",
+                         remote_id="left.dpvpn.test", log_levels={"enc": 2, "net": 2})
+    sw.initiate("net")
+    agree(dp, sw)
+    check(sw.log_contains(r"splitting IKE message .* into \d+ fragments"), "strongSwan fragmented its IKE_AUTH")
+    check(sw.log_contains(r"received fragment #\d+ of \d+"), "strongSwan reassembled our fragmented IKE_AUTH")
+    step("  IKE_AUTH fragmented both ways (RFC 7383)")
+
+
+def suite_cookies(topo):
+    dp = DpvpnControld(topo, BUILD, connection_yaml(), extra="  cookie_threshold: 0\n")
+    sw = topo.strongswan("right", role="initiator", auth=Psk("interop-secret-123"), log_levels={"ike": 2})
+    sw.initiate("net")
+    agree(dp, sw)
+    check(sw.log_contains(r"received COOKIE|COOKIE"), "strongSwan saw our COOKIE")
+    step("  established through a COOKIE round trip")
+
+
 SUITES = {"peer-initiates": suite_peer_initiates, "dpvpn-initiates": suite_dpvpn_initiates,
-          "certificates": suite_certificates, "dpd": suite_dpd}
+          "certificates": suite_certificates, "dpd": suite_dpd, "fragments": suite_fragments,
+          "cookies": suite_cookies}
 
 
 def main():

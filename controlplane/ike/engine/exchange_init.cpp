@@ -58,6 +58,9 @@ bool offers_dh(const std::vector<Proposal>& proposals, uint16_t group) {
   return false;
 }
 
+// RFC 7427 §4: the hashes we sign and verify with: SHA2-256, SHA2-384, SHA2-512.
+NotifyPayload signature_hashes() { return notify(NotifyType::kSignatureHashAlgorithms, {0, 2, 0, 3, 0, 4}); }
+
 std::vector<uint8_t> random_nonce() {
   std::vector<uint8_t> n(kNonceSize);
   (void)random_bytes(n);
@@ -101,10 +104,7 @@ void EngineState::send_init_request(IkeSa& sa, uint64_t now) {
   m.payloads.push_back(nat_notify(NotifyType::kNatDetectionSourceIp, sa.spi_i, 0, sa.local));
   m.payloads.push_back(nat_notify(NotifyType::kNatDetectionDestinationIp, sa.spi_i, 0, sa.remote));
   if (sa.conn.fragmentation) m.payloads.push_back(notify(NotifyType::kIkev2FragmentationSupported));
-  if (sa.conn.auth == controld::AuthMethod::kPubkey) {
-    // RFC 7427 §4: SHA2-256, SHA2-384, SHA2-512.
-    m.payloads.push_back(notify(NotifyType::kSignatureHashAlgorithms, {0, 2, 0, 3, 0, 4}));
-  }
+  if (sa.conn.auth == controld::AuthMethod::kPubkey) m.payloads.push_back(signature_hashes());
   if (Status s = encode_message(m, &sa.init_request); !s) {
     log_->error("{} cannot encode IKE_SA_INIT: {}", spi_hex(sa.spi_i), s.message());
     forget(sa, "encoding failed");
@@ -206,7 +206,11 @@ void EngineState::on_init_request(const Datagram& d, const Message& m, uint64_t 
     reply.payloads.push_back(nat_notify(NotifyType::kNatDetectionDestinationIp, sa->spi_i, sa->spi_r, d.remote));
   }
   if (sa->peer_fragmentation) reply.payloads.push_back(notify(NotifyType::kIkev2FragmentationSupported));
-  if (conn->auth == controld::AuthMethod::kPubkey) add_certificate_request(*sa, &reply.payloads);
+  if (conn->auth == controld::AuthMethod::kPubkey) {
+    add_certificate_request(*sa, &reply.payloads);
+    // RFC 7427 §4: without it the peer signs the old way (e.g. RSA method 1), which we do not verify.
+    if (find_notify(m.payloads, NotifyType::kSignatureHashAlgorithms)) reply.payloads.push_back(signature_hashes());
+  }
   if (Status s = encode_message(reply, &sa->init_response); !s) {
     log_->error("cannot encode IKE_SA_INIT response: {}", s.message());
     return;
