@@ -12,6 +12,7 @@ both sides agree: IKE SA ESTABLISHED with the same SPIs, child SA SPIs mirrored.
   5. fragments: RSA-3072 certificates make IKE_AUTH larger than 1280 bytes, so both sides send it
      in RFC 7383 fragments (strongSwan's log shows it split and reassembled ours).
   6. cookies: dpvpn demands a COOKIE for every IKE_SA_INIT (threshold 0); strongSwan returns it.
+  7. chacha20: ChaCha20-Poly1305 for IKE and ESP, PRF SHA-384, ECP-384.
 
 usage: test_controld_ike.py BUILD_DIR [suite ...]
 """
@@ -139,9 +140,18 @@ def suite_cookies(topo):
     step("  established through a COOKIE round trip")
 
 
+def suite_chacha20(topo):
+    dp = DpvpnControld(topo, BUILD, connection_yaml(proposals="chacha20poly1305-prfsha384-ecp384", esp="chacha20poly1305"))
+    sw = topo.strongswan("right", role="initiator", auth=Psk("interop-secret-123"),
+                         proposals="chacha20poly1305-prfsha384-ecp384", esp_proposals="chacha20poly1305")
+    sw.initiate("net")
+    agree(dp, sw)
+    check(dp.established()[0]["ike_suite"] == "chacha20poly1305-prfsha384-ecp384", "the suite as negotiated")
+
+
 SUITES = {"peer-initiates": suite_peer_initiates, "dpvpn-initiates": suite_dpvpn_initiates,
           "certificates": suite_certificates, "dpd": suite_dpd, "fragments": suite_fragments,
-          "cookies": suite_cookies}
+          "cookies": suite_cookies, "chacha20": suite_chacha20}
 
 
 def main():

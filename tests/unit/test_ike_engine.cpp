@@ -183,6 +183,38 @@ TEST_CASE("IKE_SA_INIT + IKE_AUTH with a PSK bring up an IKE SA and a child SA w
   CHECK(p.net.delivered == 4);  // two exchanges, nothing retransmitted
 }
 
+TEST_CASE("several child SAs per IKE SA: the first in IKE_AUTH, the next by CREATE_CHILD_SA") {
+  const auto second_child = [](controld::ConnectionConfig& c, const char* local, const char* remote) {
+    controld::ChildConfig web = c.children[0];
+    web.name = "web";
+    web.local_ts = {IpPrefix{*IpAddr::parse(local), 24}};
+    web.remote_ts = {IpPrefix{*IpAddr::parse(remote), 24}};
+    web.esp_proposals = {"aes256-sha256"};
+    c.children.push_back(web);
+  };
+  Pair p([&](Pair& pr) {
+    second_child(pr.conn_a, "10.11.0.0", "10.12.0.0");
+    second_child(pr.conn_b, "10.12.0.0", "10.11.0.0");
+  });
+  p.up();
+  const auto la = p.inst_a.live(), lb = p.inst_b.live();
+  REQUIRE(la.size() == 2);
+  REQUIRE(lb.size() == 2);
+  REQUIRE(p.a->tunnels().size() == 1);
+  const auto children = p.a->tunnels()[0].children;
+  REQUIRE(children.size() == 2);
+  CHECK(children[1].name == "web");
+  CHECK(children[1].suite == "aes256-sha256");
+  CHECK(to_string(children[1].remote_ts.at(0)) == "10.12.0.0/24");
+  for (const ChildSaPair& a : la) {
+    const auto b = std::find_if(lb.begin(), lb.end(), [&](const ChildSaPair& x) { return x.inbound.spi == a.outbound.spi; });
+    REQUIRE(b != lb.end());
+    CHECK(b->outbound.spi == a.inbound.spi);
+    CHECK(b->inbound.keys.encr_key == a.outbound.keys.encr_key);
+    CHECK(b->inbound.keys.integ_key == a.outbound.keys.integ_key);
+  }
+}
+
 TEST_CASE("a wrong PSK fails authentication on both sides and installs nothing") {
   Pair p([](Pair& pr) { pr.conn_b.psk = std::vector<uint8_t>(16, 'x'); });
   p.up();
