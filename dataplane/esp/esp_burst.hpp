@@ -36,11 +36,13 @@ inline void store32(uint8_t* p, uint32_t v) {
 // AAD for the AEADs (RFC 4106 5 / RFC 7634 2.1): SPI || seq (8 bytes), or with ESN
 // SPI || seq_hi || seq_lo (12 bytes). Returns its length.
 inline uint8_t build_aead_aad(uint8_t* aad, uint32_t spi, uint64_t seq, bool esn) {
-  store32(aad, spi);
   if (!esn) {
-    store32(aad + 4, static_cast<uint32_t>(seq));
+    // One 8-byte store: the cipher reads the AAD back as a whole (no store-forwarding stall).
+    const uint64_t word = uint64_t{__builtin_bswap32(spi)} | uint64_t{__builtin_bswap32(static_cast<uint32_t>(seq))} << 32;
+    std::memcpy(aad, &word, 8);
     return 8;
   }
+  store32(aad, spi);
   store32(aad + 4, static_cast<uint32_t>(seq >> 32));
   store32(aad + 8, static_cast<uint32_t>(seq));
   return 12;

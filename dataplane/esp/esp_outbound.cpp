@@ -75,7 +75,14 @@ void write_outer(const EspSaHot& hot, uint8_t* outer, uint32_t total_len, const 
     store16(outer + 4, static_cast<uint16_t>(seq));  // unique per SA over any reassembly timeout
     outer[6] = p.df ? 0x40 : 0;
     outer[7] = 0;
-    ipv4_set_checksum20(outer);  // the template has no options
+    // Checksum = the template's sum (its per-packet fields are zero) plus those fields, from
+    // registers: reading back the bytes just written would stall on store forwarding.
+    uint32_t sum = uint32_t{hot.outer_sum} + __builtin_bswap16(p.tos) + __builtin_bswap16(static_cast<uint16_t>(total_len)) +
+                   __builtin_bswap16(static_cast<uint16_t>(seq)) + (p.df ? 0x40u : 0u);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    const auto check = static_cast<uint16_t>(~sum);
+    std::memcpy(outer + 10, &check, 2);  // the template has no options
   } else {
     ip_len = 40;
     outer[0] = static_cast<uint8_t>(0x60 | (p.tos >> 4));

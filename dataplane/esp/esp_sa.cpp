@@ -7,6 +7,7 @@
 #include <string>
 
 #include "esp/replay_window.hpp"
+#include "net/ip_checksum.hpp"
 
 namespace dpvpn::dataplane {
 
@@ -140,6 +141,7 @@ Status create_esp_sa(const SaParams& params, const CryptoEngine& engine, const E
     hot.replay = nullptr;
     hot.outer_len = build_outer_template(params, sa->outer_template_);
     hot.outer_template = sa->outer_template_;
+    hot.outer_sum = ipv4_header_sum20(sa->outer_template_);  // meaningful for an IPv4 outer header only
   }
   sa->created_seconds_ = options.now_seconds;
   std::unique_ptr<const EspSaSelectors> unused;

@@ -59,6 +59,7 @@ struct alignas(64) EspSaHot {
   std::atomic<uint64_t> bytes;         // inner IP bytes processed successfully
   std::atomic<uint32_t> state;         // esp_state
   uint8_t block_size;                  // padding boundary: 16 (CBC) or 4 (AEAD); a power of two
+  uint16_t outer_sum;                  // outbound IPv4: one's-complement sum of outer_template's 20 bytes
 
   bool esn() const { return (flags & esp_flags::kEsn) != 0; }
   bool natt() const { return (flags & esp_flags::kNatt) != 0; }
@@ -79,6 +80,7 @@ static_assert(offsetof(EspSaHot, replay) == 24);
 static_assert(offsetof(EspSaHot, outer_template) == 32);
 static_assert(offsetof(EspSaHot, packets) == 40);
 static_assert(offsetof(EspSaHot, state) == 56);
+static_assert(offsetof(EspSaHot, outer_sum) == 62);
 static_assert(std::atomic<uint64_t>::is_always_lock_free);
 
 // Byte/packet lifetimes, checked once per SA per burst. 0 = no limit. Relaxed atomics: UpdateSa

@@ -172,9 +172,15 @@ void IpsecMbEngine::process_burst(CryptoOp* ops, uint32_t n) {
       // tag goes straight to the packet.
       gcm_context_data ctx;
       alignas(16) uint8_t nonce[16];
-      if (encrypt) put64(op.iv, op.seq);  // RFC 4106: the sequence number is a unique IV per key
+      uint64_t iv_be;
+      if (encrypt) {
+        iv_be = __builtin_bswap64(op.seq);  // RFC 4106: the sequence number is a unique IV per key
+        std::memcpy(op.iv, &iv_be, 8);      // one store, and the nonce below from the register
+      } else {
+        std::memcpy(&iv_be, op.iv, 8);
+      }
       std::memcpy(nonce, k->salt, 4);
-      std::memcpy(nonce + 4, op.iv, 8);
+      std::memcpy(nonce + 4, &iv_be, 8);
       const bool g128 = op.algorithm == EspAlgorithm::kAesGcm128;
       if (encrypt) {
         if (g128) {

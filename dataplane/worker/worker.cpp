@@ -12,6 +12,7 @@
 #include <rte_ring_elem.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 
 #include "net/ip_checksum.hpp"
@@ -57,25 +58,42 @@ bool decrement_ttl(rte_mbuf* m, bool v6) {
   return true;
 }
 
-// The connections key of the IP packet at `ip` (ports for TCP/UDP, the echo id for ICMP).
-tables::ConnectionsKey flow_key(const uint8_t* ip, uint32_t len, uint8_t direction) {
-  tables::ConnectionsKey k{};
+// The connections key of the IP packet at `ip` (ports for TCP/UDP, the echo id for ICMP), as the
+// key's five 8-byte words, built in registers: the key is stored once, whole (building it field by
+// field and reading it back as words stalls on store forwarding).
+void flow_key_words(const uint8_t* ip, uint32_t len, uint8_t direction, uint64_t w[5]) {
+  static_assert(sizeof(tables::ConnectionsKey) == 40 && offsetof(tables::ConnectionsKey, sport) == 32 &&
+                offsetof(tables::ConnectionsKey, dport) == 34 && offsetof(tables::ConnectionsKey, proto) == 36 &&
+                offsetof(tables::ConnectionsKey, direction) == 37);
   const bool v6 = (ip[0] >> 4) == 6;
-  k.src = ip_src(ip, v6);
-  k.dst = ip_dst(ip, v6);
-  k.direction = direction;
-  const uint32_t hdr = v6 ? 40u : (ip[0] & 0x0fu) * 4u;
-  k.proto = v6 ? ip[6] : ip[9];
+  uint32_t hdr;
+  uint8_t proto;
+  if (!v6) {
+    uint32_t s4, d4;
+    std::memcpy(&s4, ip + 12, 4);
+    std::memcpy(&d4, ip + 16, 4);
+    w[0] = 0;
+    w[1] = uint64_t{0xffff0000u} | (uint64_t{s4} << 32);  // ::ffff:a.b.c.d, as IpAddr::v4
+    w[2] = 0;
+    w[3] = uint64_t{0xffff0000u} | (uint64_t{d4} << 32);
+    hdr = (ip[0] & 0x0fu) * 4u;
+    proto = ip[9];
+  } else {
+    std::memcpy(w, ip + 8, 32);  // source and destination, adjacent
+    hdr = 40;
+    proto = ip[6];
+  }
+  uint32_t sport = 0, dport = 0;
   if (len >= hdr + 8) {
     const uint8_t* l4 = ip + hdr;
-    if (k.proto == IPPROTO_TCP || k.proto == IPPROTO_UDP) {
-      k.sport = static_cast<uint16_t>(l4[0] << 8 | l4[1]);
-      k.dport = static_cast<uint16_t>(l4[2] << 8 | l4[3]);
-    } else if (k.proto == IPPROTO_ICMP || k.proto == IPPROTO_ICMPV6) {
-      k.dport = static_cast<uint16_t>(l4[4] << 8 | l4[5]);
+    if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
+      sport = static_cast<uint32_t>(l4[0] << 8 | l4[1]);
+      dport = static_cast<uint32_t>(l4[2] << 8 | l4[3]);
+    } else if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
+      dport = static_cast<uint32_t>(l4[4] << 8 | l4[5]);
     }
   }
-  return k;
+  w[4] = uint64_t{sport} | uint64_t{dport} << 16 | uint64_t{proto} << 32 | uint64_t{direction} << 40;
 }
 
 // Routers never forward these (RFC 1812 4.2.2.11 / 5.3.7, RFC 4291 2.5.6 / 2.7): a link-layer
@@ -221,20 +239,26 @@ bool same_key(const tables::ConnectionsKey& a, const tables::ConnectionsKey& b) 
   return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
 }
 // A cheap hash of the key's low words (source and destination low halves, ports/proto/direction).
+constexpr uint64_t kKeyMixer = 0x9e3779b97f4a7c15ull;
 uint64_t key_mix(const tables::ConnectionsKey& k) {
   uint64_t w[5];
   std::memcpy(w, &k, sizeof w);
-  return (w[1] ^ w[3] ^ w[4]) * 0x9e3779b97f4a7c15ull;
+  return (w[1] ^ w[3] ^ w[4]) * kKeyMixer;
 }
 }  // namespace
 
 void Worker::track(const rte_mbuf* m, uint8_t direction, uint32_t sa_index) {
   if (n_tracked_ == kTrackMax) flush_tracked();
-  tables::ConnectionsKey& key = tracked_keys_[n_tracked_];
-  key = flow_key(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), direction);
+  uint64_t w[5];
+  flow_key_words(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), direction, w);
   // Found (and touched) this second already: nothing to do until the clock moves on.
-  const ConfirmedFlow& c = confirmed_[key_mix(key) >> (64 - kConfirmedBits)];
-  if (c.second == view_.now_seconds->load(std::memory_order_relaxed) && same_key(c.key, key)) return;
+  const ConfirmedFlow& c = confirmed_[((w[1] ^ w[3] ^ w[4]) * kKeyMixer) >> (64 - kConfirmedBits)];
+  if (c.second == view_.now_seconds->load(std::memory_order_relaxed)) {
+    uint64_t k[5];
+    std::memcpy(k, &c.key, sizeof k);
+    if (((k[0] ^ w[0]) | (k[1] ^ w[1]) | (k[2] ^ w[2]) | (k[3] ^ w[3]) | (k[4] ^ w[4])) == 0) return;
+  }
+  std::memcpy(&tracked_keys_[n_tracked_], w, sizeof w);
   tracked_[n_tracked_] = {sa_index, direction};
   ++n_tracked_;
 }
