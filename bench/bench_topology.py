@@ -84,3 +84,21 @@ rt ipv4 dst 10.1.0.0/24 port 0
 neigh port 0 {HOST_MAC}
 neigh port 1 {PEER_MAC}
 """
+
+
+def dpvpn_forward_yaml(lan_device, wan_device, mbufs):
+    """The forward-only baseline: the same ports and traffic, no SA or policy; 10.2.0.0/24 is routed in
+    clear through the peer, so the worker does RX, classification, routing, connections and TX."""
+    cfg = dpvpn_yaml(lan_device, wan_device, mbufs)
+    cfg = cfg[:cfg.index("sas:")]
+    return cfg + f"""routes:
+  - prefix: 10.2.0.0/24
+    via: {PEER_IP}
+    port: wan
+"""
+
+
+def secgw_forward_cfg():
+    """ipsec-secgw's forward-only baseline: the outbound SP says bypass (the SAs stay, unused)."""
+    return secgw_cfg().replace(f"sp ipv4 out esp protect {SPI_OUT} pri 1", "sp ipv4 out esp bypass pri 1") + \
+        "rt ipv4 dst 10.2.0.0/24 port 1\n"

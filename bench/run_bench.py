@@ -17,6 +17,17 @@ is excluded by construction, and noise from other processes can only lower a sam
 - cycles/packet of a gateway = TSC Hz / its packet rate (the worker lcore polls at 100 %).
 - Gbps = inner IP packet bytes x rate (the protected traffic, before ESP).
 
+Traffic feed (the same for both gateways, by choice): both read the same pcaps through net_pcap. Outbound
+replays a 2048-packet pcap from memory (infinite_rx: one mbuf copy per packet); inbound reads one single-pass
+pcap from the file (libpcap fread), because replaying it would repeat sequence numbers (replay drops with
+anti-replay on) and re-encrypting fresh ones on a generator lcore would cost about as much as the decryption
+being measured. A generator lcore or net_ring feed inside dpvpn was not used: ipsec-secgw cannot be fed the
+same way, and a cheaper RX for one gateway only would flatter the ratio. The price: the RX cost (about 300
+instructions per packet outbound, 600 inbound, identical for both) is a fixed addend in both gateways'
+cycles/packet that pulls every ratio towards 1. So a forward-only baseline is measured too (outbound pcap,
+same ports, both gateways forwarding in clear: dpvpn with a route and no SA, ipsec-secgw with a bypass SP)
+and printed beside the ratios with each gateway's IPsec cycles/packet above its own baseline.
+
 Inbound honesty: ESP from the peer has strictly increasing sequence numbers (one single-pass pcap, no
 infinite_rx), dpvpn's anti-replay window is on (1024), only packets decrypted AND transmitted count,
 and the SA's replay/auth drop counters must stay 0 in every measured run.
@@ -125,12 +136,12 @@ class Bench:
 
     # ---- dpvpn ---------------------------------------------------------------------------------
     def run_dpvpn(self, direction, traffic, garp, infinite, duration_ms=None, exit_idle_ms=None, tx_pcap=None,
-                  sample=None, wrapper=()):
+                  sample=None, wrapper=(), forward_only=False):
         lan, wan = self.devices(direction, traffic, garp, infinite, tx_pcap)
         work = self.a.work
         cfg = os.path.join(work, "dpvpn.yaml")
         with open(cfg, "w") as f:
-            f.write(topo.dpvpn_yaml(lan, wan, MBUFS))
+            f.write((topo.dpvpn_forward_yaml if forward_only else topo.dpvpn_yaml)(lan, wan, MBUFS))
         stats = os.path.join(work, "dpvpn-stats.json")
         if os.path.exists(stats):
             os.unlink(stats)
@@ -188,11 +199,11 @@ class Bench:
                 "drops_d2": s2["drops"], "sa_d2": [x for x in s2["sas"] if x["packets"]]}
 
     # ---- ipsec-secgw ---------------------------------------------------------------------------
-    def run_secgw(self, direction, traffic, garp, infinite, tx_pcap=None, sample=None, run_s=None):
+    def run_secgw(self, direction, traffic, garp, infinite, tx_pcap=None, sample=None, run_s=None, forward_only=False):
         lan, wan = self.devices(direction, traffic, garp, infinite, tx_pcap)
         cfg = os.path.join(self.a.work, "secgw.cfg")
         with open(cfg, "w") as f:
-            f.write(topo.secgw_cfg())
+            f.write(topo.secgw_forward_cfg() if forward_only else topo.secgw_cfg())
         prefix = self.prefix()
         # -l 1: one lcore (EAL's main lcore is the worker); the alarm and telemetry threads are not lcores.
         cmd = self.a.nice + [self.a.secgw, "-l", "1", "--file-prefix", prefix, "--no-pci", *self.eal_mem,
@@ -226,6 +237,21 @@ class Bench:
         if abs(out_mpps - in_mpps) > 0.05 * in_mpps:  # the two reads are not atomic
             raise RuntimeError(f"secgw: output {out_mpps:.3f} Mpps != input {in_mpps:.3f} Mpps (drops?)")
         return {"mpps": out_mpps, "in_mpps": in_mpps}
+
+    # ---- forward-only baseline (outbound pcap, clear) ------------------------------------------
+    def forward_rate(self, size, traffic, garp):
+        """Both gateways forwarding the outbound pcap in clear: what RX (net_pcap's copy), routing and TX
+        cost each of them before any IPsec. Returns (dpvpn Mpps, secgw Mpps)."""
+        window = self.a.window("outbound", size)
+        s, (d_out, d_in, _) = self.run_dpvpn("outbound", traffic, garp, True, duration_ms=900, sample=window,
+                                             forward_only=True)
+        if s["forwarded_clear"] == 0 or s["encrypted"] != 0 or abs(d_out - d_in) > 0.05 * d_in:
+            raise RuntimeError(f"dpvpn forward-only: {d_out:.3f} Mpps out, {d_in:.3f} in, "
+                               f"forwarded_clear {s['forwarded_clear']}")
+        (g_out, g_in, _), _ = self.run_secgw("outbound", traffic, garp, True, sample=window, forward_only=True)
+        if abs(g_out - g_in) > 0.05 * g_in:
+            raise RuntimeError(f"secgw forward-only: {g_out:.3f} Mpps out, {g_in:.3f} in")
+        return d_out, g_out
 
     # ---- correctness gate ----------------------------------------------------------------------
     def gate(self, direction, size, gate_pcap, garp):
@@ -352,6 +378,13 @@ def main():
                 case["secgw_runs"].append(s)
                 print(f"  run {r + 1}: dpvpn {d['mpps']:.3f} Mpps (--stats-json difference {d['stats_json_diff_mpps']:.3f})"
                       f"  secgw {s['mpps']:.3f} Mpps", flush=True)
+            if direction == "outbound":  # the forward-only baseline (see forward_rate)
+                fw = [retry(lambda: b.forward_rate(size, traffic, garp)) for _ in range(min(a.runs, 3))]
+                case["forward_runs"] = [{"dpvpn_mpps": d, "secgw_mpps": g} for d, g in fw]
+                case["dpvpn_forward_mpps"] = statistics.median(d for d, _ in fw)
+                case["secgw_forward_mpps"] = statistics.median(g for _, g in fw)
+                print(f"  forward-only baseline: dpvpn {case['dpvpn_forward_mpps']:.3f} Mpps  "
+                      f"secgw {case['secgw_forward_mpps']:.3f} Mpps", flush=True)
             dm = statistics.median(x["mpps"] for x in case["dpvpn_runs"])
             sm = statistics.median(x["mpps"] for x in case["secgw_runs"])
             c = ceiling[(size, "encrypt" if direction == "outbound" else "decrypt")]
@@ -389,6 +422,20 @@ def main():
               f"   (paired ratio {c['paired_ratio_median']:.2f}; runs: dpvpn {c['dpvpn_mpps_min_max'][0]:.2f}.."
               f"{c['dpvpn_mpps_min_max'][1]:.2f}, "
               f"secgw {c['secgw_mpps_min_max'][0]:.2f}..{c['secgw_mpps_min_max'][1]:.2f})")
+    fwd = [c for c in results["cases"] if "dpvpn_forward_mpps" in c]
+    if fwd:
+        print("\nforward-only baseline (same pcap and ports, clear forwarding, no IPsec): what the harness's RX/TX and "
+              "routing cost each gateway;\nIPsec cycles/packet = gateway cycles/packet - its forward-only cycles/packet")
+        print(f"{'dir':<9}{'size':>5} {'dpvpn fwd Mpps':>14} {'secgw fwd Mpps':>14} {'dpvpn IPsec cyc/p':>17} "
+              f"{'secgw IPsec cyc/p':>17} {'secgw/dpvpn':>11}")
+        for c in fwd:
+            di = c["dpvpn_cycles_per_packet"] - tsc_hz / (c["dpvpn_forward_mpps"] * 1e6)
+            si = c["secgw_cycles_per_packet"] - tsc_hz / (c["secgw_forward_mpps"] * 1e6)
+            c["dpvpn_ipsec_cycles_per_packet"], c["secgw_ipsec_cycles_per_packet"] = di, si
+            print(f"{c['dir']:<9}{c['size']:>5} {c['dpvpn_forward_mpps']:>14.3f} {c['secgw_forward_mpps']:>14.3f} "
+                  f"{di:>17.0f} {si:>17.0f} {si / di if di > 0 else float('nan'):>11.2f}")
+        with open(json_path, "w") as f:
+            json.dump(results, f, indent=2)
     print()
     for c in results["cases"]:
         print(f"bench: dir={c['dir']} alg={c['alg']} size={c['size']} sas={c['sas']} lcores={c['lcores']} "
