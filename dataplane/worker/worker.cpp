@@ -166,6 +166,8 @@ int Worker::run() {
 uint32_t Worker::poll_once() {
   rte_mbuf* pkts[kBurst];
   uint32_t total = 0;
+  // The main thread's clock, read once per pass: its cache line is written by another core.
+  now_ = view_.now_seconds->load(std::memory_order_relaxed);
   for (const RxQueueRef& q : rx_) {
     const uint16_t port_id = (*view_.ports)[q.port].port_id;
     const uint16_t n = rte_eth_rx_burst(port_id, q.queue, pkts, kBurst);
@@ -253,7 +255,7 @@ void Worker::track(const rte_mbuf* m, uint8_t direction, uint32_t sa_index) {
   flow_key_words(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), direction, w);
   // Found (and touched) this second already: nothing to do until the clock moves on.
   const ConfirmedFlow& c = confirmed_[((w[1] ^ w[3] ^ w[4]) * kKeyMixer) >> (64 - kConfirmedBits)];
-  if (c.second == view_.now_seconds->load(std::memory_order_relaxed)) {
+  if (c.second == now_) {
     uint64_t k[5];
     std::memcpy(k, &c.key, sizeof k);
     if (((k[0] ^ w[0]) | (k[1] ^ w[1]) | (k[2] ^ w[2]) | (k[3] ^ w[3]) | (k[4] ^ w[4])) == 0) return;
@@ -276,7 +278,7 @@ void Worker::flush_tracked() {
   std::memset(index, 0xff, sizeof index);
   uint16_t distinct[kTrackMax];
   uint16_t n_distinct = 0;
-  const uint64_t now = view_.now_seconds->load(std::memory_order_relaxed);
+  const uint64_t now = now_;
   const tables::ConnectionsKey* keys[kTrackMax];
   uint16_t key_slot[kTrackMax];  // the key's place in confirmed_
   uint16_t n_keys = 0;

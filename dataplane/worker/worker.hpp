@@ -141,6 +141,7 @@ class Worker {
   std::vector<rte_eth_dev_tx_buffer*> tx_buffers_;  // per port index
   uint64_t last_drain_tsc_ = 0;
   uint64_t drain_interval_tsc_ = 0;
+  uint64_t now_ = 0;  // view_.now_seconds, read at the start of each poll_once
   uint64_t icmp_second_ = 0;
   uint32_t icmp_sent_this_second_ = 0;
   WorkerCounters counters_;
