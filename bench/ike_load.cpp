@@ -137,6 +137,7 @@ class CountingInstaller final : public ike::SaInstaller {
   }
   Status remove(const ike::ChildSaPair&) override { return Status::ok(); }
   Status install_trap(const std::string&, const std::string&, const ike::ChildSaHalf&) override { return Status::ok(); }
+  void ike_sa_changed(const ike::IkeSaRecord&) override {}
   std::set<std::string> up;
 
  private:

@@ -14,6 +14,7 @@
 #include "config/dataplane_config.hpp"  // IpPrefix, PolicyAction
 #include "control/control_channel.hpp"
 #include "sa/sa_params.hpp"
+#include "tables/catalog.hpp"
 #include "tables/table_format.hpp"
 #include "util/status.hpp"
 
@@ -107,6 +108,11 @@ class DataplaneBackend {
   // like any other packet's). Backends without a data path need not offer it.
   virtual Status inject_udp(const RoutedUdpRequest&) {
     return {StatusCode::kUnavailable, "this backend cannot send routed datagrams"};
+  }
+  // IKE_SA_table: upsert (or remove) the control plane's record of an IKE SA. Backends without
+  // kernel tables need not offer it.
+  virtual Status sync_ike_sa(const tables::IkeSaKey&, const tables::IkeSaValue&, uint32_t /*lifetime_s*/, bool /*remove*/) {
+    return {StatusCode::kUnavailable, "this backend has no IKE_SA_table"};
   }
   // Port names, in port-index order (events name their receive port).
   virtual std::vector<std::string> port_names() = 0;

@@ -305,6 +305,20 @@ Status DataplaneBackendImpl::inject_udp(const RoutedUdpRequest& r) {
   return dp_.run_on_writer([&] { return dp_.send_udp(r.src, r.dst, r.sport, r.dport, r.payload); });
 }
 
+Status DataplaneBackendImpl::sync_ike_sa(const tables::IkeSaKey& key, const tables::IkeSaValue& value,
+                                         uint32_t lifetime_s, bool remove) {
+  return dp_.run_on_writer([&]() -> Status {
+    auto table = dp_.tables().typed<tables::TableId::IKE_SA_table>();
+    if (remove) {
+      const Status s = table.remove(key);
+      return s.code() == StatusCode::kNotFound ? Status::ok() : s;  // already expired: fine
+    }
+    tables::EntryOptions options;
+    if (lifetime_s != 0) options.ttl_s = lifetime_s;
+    return table.upsert(key, value, options);
+  });
+}
+
 std::vector<std::string> DataplaneBackendImpl::port_names() {
   std::vector<std::string> names;
   for (const PortInfo& p : dp_.ports()) names.push_back(p.name);

@@ -26,6 +26,8 @@ class DataplaneBackendImpl final : public DataplaneBackend {
   std::optional<PuntedEvent> next_event(std::chrono::milliseconds wait) override;
   Status inject(std::string_view port, std::vector<uint8_t> frame) override;
   Status inject_udp(const RoutedUdpRequest& request) override;
+  Status sync_ike_sa(const tables::IkeSaKey& key, const tables::IkeSaValue& value, uint32_t lifetime_s,
+                     bool remove) override;
   std::vector<std::string> port_names() override;
 
  private:

@@ -142,4 +142,11 @@ grpc::Status DataplaneService::Inject(grpc::ServerContext*, const v1::InjectRequ
   return to_grpc_status(backend_.inject(request->port(), std::move(frame)));
 }
 
+grpc::Status DataplaneService::SyncIkeSa(grpc::ServerContext*, const v1::IkeSaEntry* request, v1::IkeSaReply*) {
+  tables::IkeSaKey key{};
+  tables::IkeSaValue value{};
+  if (Status s = ike_sa_from_proto(*request, &key, &value); !s) return to_grpc_status(s);
+  return to_grpc_status(backend_.sync_ike_sa(key, value, request->lifetime_seconds(), request->remove()));
+}
+
 }  // namespace dpvpn::dataplane

@@ -39,6 +39,7 @@ class DataplaneService final : public v1::Dataplane::Service {
   grpc::Status Events(grpc::ServerContext* context, const v1::EventsRequest* request,
                       grpc::ServerWriter<v1::Event>* writer) override;
   grpc::Status Inject(grpc::ServerContext* context, const v1::InjectRequest* request, v1::InjectReply* reply) override;
+  grpc::Status SyncIkeSa(grpc::ServerContext* context, const v1::IkeSaEntry* request, v1::IkeSaReply* reply) override;
 
  private:
   dataplane::DataplaneBackend& backend_;

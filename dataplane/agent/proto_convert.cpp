@@ -295,6 +295,22 @@ Status update_from_proto(const v1::UpdateSaRequest& in, SaUpdate* out) {
   return ts_list_from_proto(in.remote_ts(), "remote_ts", &out->remote_ts);
 }
 
+Status ike_sa_from_proto(const v1::IkeSaEntry& in, tables::IkeSaKey* key, tables::IkeSaValue* value) {
+  if (in.initiator_spi().size() != 8) return invalid("initiator_spi", "must be 8 bytes");
+  if (in.responder_spi().size() != 8) return invalid("responder_spi", "must be 8 bytes");
+  std::memcpy(key->initiator_spi.data(), in.initiator_spi().data(), 8);
+  std::memcpy(key->responder_spi.data(), in.responder_spi().data(), 8);
+  if (in.remove()) return {};
+  if (Status s = ip_from_proto(in.peer(), "peer", &value->peer); !s) return s;
+  if (Status s = ip_from_proto(in.local(), "local", &value->local); !s) return s;
+  value->owner_member = in.owner_member();
+  value->instance = in.instance();
+  value->state = in.state();
+  value->next_send_msgid = in.next_send_msgid();
+  value->next_recv_msgid = in.next_recv_msgid();
+  return {};
+}
+
 void snapshot_to_proto(const dataplane::SaSnapshot& in, v1::SaState* out) {
   sa_to_proto_without_keys(in.params, out->mutable_sa());
   out->set_sa_index(in.sa_index);

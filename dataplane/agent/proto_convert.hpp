@@ -59,6 +59,10 @@ Status update_from_proto(const v1::UpdateSaRequest& in, SaUpdate* out);  // fiel
 
 void snapshot_to_proto(const dataplane::SaSnapshot& in, v1::SaState* out);
 
+// IKE_SA_table entries: both SPIs 8 bytes ("initiator_spi", "responder_spi"); with `remove` the
+// addresses may be left out.
+Status ike_sa_from_proto(const v1::IkeSaEntry& in, tables::IkeSaKey* key, tables::IkeSaValue* value);
+
 // ---- policies and batches ------------------------------------------------------------------
 enum class PolicyUse { kAdd, kDelete };
 // action specified; local and remote valid prefixes of the same family; PROTECT being added needs

@@ -62,7 +62,7 @@ def main():
         print(f"child SPIs in/out {before[0]:08x}/{before[1]:08x} -> {ctl.child_spis()[0][0]:08x}/{ctl.child_spis()[0][1]:08x}; "
               f"pings {p1.received}/{len(p1.sent)} and {p2.received}/{len(p2.sent)}, {len(p1.lost) + len(p2.lost)} lost")
         say("the dataplane's kernel tables over its agent:")
-        for args in (["tab", "-t", "inbound_SPI", "-r"], ["tab", "-t", "vpn_routing", "-r"]):
+        for args in (["tab", "-t", "IKE_SA_table", "-r"], ["tab", "-t", "inbound_SPI", "-r"], ["tab", "-t", "vpn_routing", "-r"]):
             r = subprocess.run([ctl.dpvpnctl, "--socket", dp.socket] + args, capture_output=True, text=True)
             print("$ dpvpnctl " + " ".join(args) + "\n" + r.stdout + r.stderr, end="")
         say("removing everything")

@@ -15,6 +15,7 @@ ports) against strongSwan 5.9.8, hosts behind both gateways, traffic through the
 usage: test_dataplane_ike.py BUILD_DIR [suite ...]
 """
 import os
+import subprocess
 import sys
 import time
 
@@ -65,6 +66,13 @@ def gateway(topo, **kwargs):
     return dpl, ctl
 
 
+def ike_sa_in_table(dpl, ctl, sw):
+    """The dataplane's IKE_SA_table holds the IKE SA (its SPIs) that controld negotiated."""
+    ike = sw.ike_sa()
+    r = subprocess.run([ctl.dpvpnctl, "--socket", dpl.socket, "tab", "-t", "IKE_SA_table", "-u"], capture_output=True, text=True)
+    check(f"{ike.spi_i:016x}, {ike.spi_r:016x}" in r.stdout, f"IKE SA {ike.spi_i:016x}/{ike.spi_r:016x} in IKE_SA_table:\n{r.stdout}")
+
+
 def suite_peer_initiates(topo):
     _, dp = gateway(topo)
     sw = topo.strongswan("right", role="initiator", auth=Psk("interop-secret-123"),
@@ -90,9 +98,10 @@ def suite_peer_initiates(topo):
 def suite_dpvpn_initiates(topo):
     sw = topo.strongswan("right", role="responder", auth=Psk("interop-secret-123"),
                          proposals="aes256-sha256-modp2048", esp_proposals="aes256-sha256")
-    _, dp = gateway(topo, proposals="aes256-sha256-modp2048", esp="aes256-sha256", start_action="start",
-                    child_rekey_time=8, rekey_time=16)
+    dpl, dp = gateway(topo, proposals="aes256-sha256-modp2048", esp="aes256-sha256", start_action="start",
+                      child_rekey_time=8, rekey_time=16)
     up(topo, sw, dp)
+    ike_sa_in_table(dpl, dp, sw)
     first = dp.child_spis()[0]
     no_loss_during(topo, "dpvpn's child rekey",
                    lambda: dp.wait("dpvpn's child rekey", lambda: dp.child_spis() and dp.child_spis()[0] != first, 15))

@@ -389,6 +389,52 @@ TEST_CASE("UpdateSa changes a live SA's selectors and lifetime") {
   }
 }
 
+TEST_CASE("SyncIkeSa writes and removes IKE_SA_table entries; bad SPIs are refused") {
+  Rig rig("ik_in", "ik_out");
+  auto stub = dpvpn::v1::Dataplane::NewStub(grpc::CreateChannel("unix:" + rig.socket, grpc::InsecureChannelCredentials()));
+  dpvpn::v1::IkeSaEntry entry;
+  entry.set_initiator_spi(std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8));
+  entry.set_responder_spi(std::string("\x11\x12\x13\x14\x15\x16\x17\x18", 8));
+  entry.mutable_peer()->set_addr(addr4(0xc0000202));
+  entry.mutable_local()->set_addr(addr4(0xc0000201));
+  entry.set_instance(1);
+  entry.set_state(1);
+  entry.set_lifetime_seconds(600);
+  const auto dump = [&] {
+    grpc::ClientContext ctx;
+    dpvpn::v1::TableReadRequest req;
+    req.set_table("IKE_SA_table");
+    req.set_resolve(true);
+    dpvpn::v1::TableReadReply reply;
+    REQUIRE(stub->ReadTable(&ctx, req, &reply).ok());
+    return reply.text();
+  };
+  {
+    grpc::ClientContext ctx;
+    dpvpn::v1::IkeSaReply reply;
+    const grpc::Status s = stub->SyncIkeSa(&ctx, entry, &reply);
+    INFO(s.error_message());
+    REQUIRE(s.ok());
+  }
+  CHECK(dump().find("0102030405060708, 1112131415161718; 192.0.2.2, 192.0.2.1") != std::string::npos);
+  {
+    dpvpn::v1::IkeSaEntry bad = entry;
+    bad.set_responder_spi("short");
+    grpc::ClientContext ctx;
+    dpvpn::v1::IkeSaReply reply;
+    const grpc::Status s = stub->SyncIkeSa(&ctx, bad, &reply);
+    CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(s.error_message().find("responder_spi") != std::string::npos);
+  }
+  entry.set_remove(true);
+  {
+    grpc::ClientContext ctx;
+    dpvpn::v1::IkeSaReply reply;
+    REQUIRE(stub->SyncIkeSa(&ctx, entry, &reply).ok());
+  }
+  CHECK(dump().find("0102030405060708") == std::string::npos);
+}
+
 TEST_CASE("a batch is all-or-nothing") {
   Rig rig("bt_in", "bt_out");
   auto stub = dpvpn::v1::Dataplane::NewStub(grpc::CreateChannel("unix:" + rig.socket, grpc::InsecureChannelCredentials()));

@@ -43,6 +43,8 @@ struct FakeInstaller : SaInstaller {
     removed.push_back(pair);
     return Status::ok();
   }
+  std::vector<IkeSaRecord> ike_sas;  // as reported, in order
+  void ike_sa_changed(const IkeSaRecord& r) override { ike_sas.push_back(r); }
   std::vector<std::string> traps;  // "connection/child"
   Status install_trap(const std::string& connection, const std::string& child, const ChildSaHalf&) override {
     traps.push_back(connection + "/" + child);
@@ -181,6 +183,13 @@ TEST_CASE("IKE_SA_INIT + IKE_AUTH with a PSK bring up an IKE SA and a child SA w
   CHECK(p.b->tunnels()[0].children.at(0).suite == "aes128gcm16");
   CHECK(p.a->tunnels()[0].suite == "aes128gcm16-prfsha256-x25519");
   CHECK(p.net.delivered == 4);  // two exchanges, nothing retransmitted
+  // Both report the IKE SA for the IKE_SA_table, with the SPIs and the peer.
+  REQUIRE(p.inst_a.ike_sas.size() == 1);
+  REQUIRE(p.inst_b.ike_sas.size() == 1);
+  CHECK(p.inst_a.ike_sas[0].spi_i == p.a->tunnels()[0].spi_i);
+  CHECK(p.inst_b.ike_sas[0].spi_r == p.a->tunnels()[0].spi_r);
+  CHECK(p.inst_b.ike_sas[0].remote == kA);
+  CHECK_FALSE(p.inst_a.ike_sas[0].gone);
 }
 
 TEST_CASE("several child SAs per IKE SA: the first in IKE_AUTH, the next by CREATE_CHILD_SA") {
@@ -296,10 +305,15 @@ TEST_CASE("IKE SA rekey: new SPIs, the child SA carries on") {
   check_tunnel(p);
   CHECK(p.a->tunnels()[0].spi_i != before.spi_i);
   CHECK(p.inst_a.live()[0].inbound.spi == child_in);
+  // The table sees the new IKE SA and loses the old one.
+  CHECK(std::any_of(p.inst_a.ike_sas.begin(), p.inst_a.ike_sas.end(),
+                    [&](const IkeSaRecord& r) { return r.spi_i == p.a->tunnels()[0].spi_i && !r.gone; }));
+  CHECK(std::any_of(p.inst_b.ike_sas.begin(), p.inst_b.ike_sas.end(),
+                    [&](const IkeSaRecord& r) { return r.spi_i == before.spi_i && r.gone; }));
   CHECK(p.inst_a.removed.empty());
   // The new IKE SA works: a child rekey over it succeeds.
   p.a->child_expired(child_in, false, p.net.now);
-  p.net.advance(1000);
+  p.net.advance(3000);  // the replaced child decrypts for 2 s more
   check_tunnel(p);
   CHECK(p.inst_a.live()[0].inbound.spi != child_in);
 }
@@ -329,6 +343,9 @@ TEST_CASE("deleting from either side removes everything on both") {
     CHECK(p.b->tunnels().empty());
     CHECK(p.inst_a.live().empty());
     CHECK(p.inst_b.live().empty());
+    REQUIRE(p.inst_a.ike_sas.size() == 2);  // established, then gone
+    CHECK(p.inst_a.ike_sas[1].gone);
+    CHECK(p.inst_b.ike_sas.back().gone);
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "core/proto_util.hpp"
 #include "core/sa_convert.hpp"
 
 namespace dpvpn::controld {
@@ -101,6 +102,33 @@ Status GrpcSaInstaller::install_trap(const std::string& connection, const std::s
   }
   log_->info("on-demand child {}/{}: {} trap policies", connection, child, policies_of(outbound).size());
   return Status::ok();
+}
+
+void GrpcSaInstaller::ike_sa_changed(const ike::IkeSaRecord& r) {
+  v1::IkeSaEntry entry;
+  const auto spi = [](uint64_t v) {
+    std::string b(8, '\0');
+    for (int i = 7; i >= 0; --i, v >>= 8) b[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
+    return b;
+  };
+  entry.set_initiator_spi(spi(r.spi_i));
+  entry.set_responder_spi(spi(r.spi_r));
+  if (!r.gone) {
+    to_proto(r.remote, entry.mutable_peer());
+    to_proto(r.local, entry.mutable_local());
+    entry.set_instance(r.instance);
+    entry.set_state(1);
+    entry.set_next_send_msgid(r.next_send_msgid);
+    entry.set_next_recv_msgid(r.next_recv_msgid);
+    entry.set_lifetime_seconds(static_cast<uint32_t>(r.lifetime_seconds));
+  }
+  entry.set_remove(r.gone);
+  grpc::ClientContext context;
+  deadline(context);
+  v1::IkeSaReply reply;
+  if (Status s = from_grpc(stub_->SyncIkeSa(&context, entry, &reply), "SyncIkeSa"); !s) {
+    log_->warn("IKE_SA_table: {}", s.message());
+  }
 }
 
 Status GrpcSaInstaller::remove(const ike::ChildSaPair& pair) {

@@ -24,6 +24,7 @@ class GrpcSaInstaller final : public ike::SaInstaller {
   Status install(const ike::ChildSaPair& pair) override;
   Status remove(const ike::ChildSaPair& pair) override;
   Status install_trap(const std::string& connection, const std::string& child, const ike::ChildSaHalf& outbound) override;
+  void ike_sa_changed(const ike::IkeSaRecord& record) override;
 
   // Which outbound SPI each installed policy (by remote prefix) sends through.
   const std::map<std::string, uint32_t>& policy_owners() const { return owners_; }

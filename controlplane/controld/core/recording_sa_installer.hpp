@@ -22,6 +22,7 @@ class RecordingSaInstaller final : public ike::SaInstaller {
   Status install(const ike::ChildSaPair& pair) override;
   Status remove(const ike::ChildSaPair& pair) override;
   Status install_trap(const std::string& connection, const std::string& child, const ike::ChildSaHalf& outbound) override;
+  void ike_sa_changed(const ike::IkeSaRecord&) override {}  // no dataplane: no IKE_SA_table
 
   size_t installed() const { return pairs_.size(); }
 

@@ -59,6 +59,16 @@ struct ChildSaPair {
   ChildSaHalf inbound, outbound;
 };
 
+// An IKE SA as the dataplane's IKE_SA_table records it (the cluster finds IKE SAs there).
+struct IkeSaRecord {
+  uint64_t spi_i = 0, spi_r = 0;
+  IpAddr local, remote;
+  uint32_t instance = 0;
+  uint32_t next_send_msgid = 0, next_recv_msgid = 0;
+  uint64_t lifetime_seconds = 0;  // until the rekey (plus a margin); 0 = the table's default
+  bool gone = false;              // deleted: remove the entry
+};
+
 class SaInstaller {
  public:
   virtual ~SaInstaller() = default;
@@ -73,6 +83,9 @@ class SaInstaller {
   // remote) with SPI 0, so the dataplane raises an acquire for the first packet that needs it.
   // `outbound` has no SPI and no keys; install() later replaces the policy's SPI.
   virtual Status install_trap(const std::string& connection, const std::string& child, const ChildSaHalf& outbound) = 0;
+  // An IKE SA was established (or rekeyed into existence), or is gone. Best effort: the IKE SA
+  // works without its table entry.
+  virtual void ike_sa_changed(const IkeSaRecord& record) = 0;
 };
 
 }  // namespace dpvpn::ike

@@ -194,6 +194,8 @@ class EngineState {
 
   // Local teardown: removes the children from the dataplane, marks the SA dead (erased in tick()).
   void forget(IkeSa& sa, const char* why);
+  // Tells the installer (IKE_SA_table) that `sa` is established, or gone.
+  void report(const IkeSa& sa, bool gone);
   // On-demand children wait for traffic behind a trap policy (SaInstaller::install_trap).
   void trap(const ConnectionConfig& conn, const ChildConfig& child);
   void remove_child_sas(IkeSa& sa, ChildSa& child);

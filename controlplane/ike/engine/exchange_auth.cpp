@@ -186,6 +186,7 @@ void EngineState::on_auth_request(IkeSa& sa, uint32_t message_id, const std::vec
   sa.established_ms = now;
   sa.rekey_at_ms = sa.conn.rekey_time ? now + sa.conn.rekey_time * 1000 : 0;
   IKE_LOG(log_, info, "{} IKE SA '{}' established with {} (responder)", spi_hex(sa.spi_r), sa.conn.name, sa.remote.address.to_string());
+  report(sa, false);
   if (find_notify(inner, NotifyType::kInitialContact)) {
     // RFC 7296 §2.4: the peer restarted; its older IKE SAs with us are stale.
     for (auto [it, end] = sas_by_connection_.equal_range(sa.conn.name); it != end; ++it) {
@@ -251,6 +252,7 @@ void EngineState::on_auth_response(IkeSa& sa, const std::vector<Payload>& inner,
   sa.established_ms = now;
   sa.rekey_at_ms = sa.conn.rekey_time ? now + sa.conn.rekey_time * 1000 : 0;
   IKE_LOG(log_, info, "{} IKE SA '{}' established with {} (initiator)", spi_hex(sa.spi_i), sa.conn.name, sa.remote.address.to_string());
+  report(sa, false);
 
   const ChildConfig* child = child_config(sa.conn, ctx.child);
   const auto* sa_payload = find_payload<SaPayload>(inner);

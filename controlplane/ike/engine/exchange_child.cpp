@@ -247,7 +247,7 @@ void EngineState::on_create_child_request(IkeSa& sa, uint32_t message_id, const 
     IKE_LOG(log_, info, "{} IKE SA '{}' rekeyed by the peer: now {}", spi_hex(sa.our_spi()), sa.conn.name, spi_hex(spi_r));
     sa.state = IkeState::kDeleting;  // the peer deletes the old SA
     sa.delete_at_ms = now + 30'000;
-    add_sa(std::move(next));
+    report(add_sa(std::move(next)), false);
     return;
   }
 
@@ -355,7 +355,7 @@ void EngineState::on_create_child_response(IkeSa& sa, const std::vector<Payload>
       return;
     }
     IKE_LOG(log_, info, "{} IKE SA '{}' rekeyed: now {}", spi_hex(sa.our_spi()), sa.conn.name, spi_hex(ctx.new_ike_spi));
-    add_sa(std::move(next));
+    report(add_sa(std::move(next)), false);
     delete_ike(sa, now);  // the initiator of the rekey deletes the old SA
     return;
   }

@@ -22,8 +22,10 @@ void EngineState::on_informational_request(IkeSa& sa, uint32_t message_id, const
       for (ChildSa& c : sa.children) {
         if (c.pair.outbound.spi != spi) continue;
         // RFC 7296 §1.4.1: answer with the SPIs of our halves, unless we are deleting them already.
-        if (c.delete_at_ms == 0 || c.delete_at_ms > now + kRekeyGraceMs) ours.push_back(c.pair.inbound.spi);
-        c.delete_at_ms = now;  // removed by tick() at once
+        if (c.delete_at_ms == 0) {
+          ours.push_back(c.pair.inbound.spi);
+          c.delete_at_ms = now + kRekeyGraceMs;  // what the peer sent before its delete may still be queued
+        }
       }
     }
   }
@@ -36,15 +38,12 @@ void EngineState::on_informational_request(IkeSa& sa, uint32_t message_id, const
   send_response(sa, ExchangeType::kInformational, message_id, std::move(reply));
 }
 
-void EngineState::on_informational_response(IkeSa& sa, const std::vector<Payload>&, uint64_t now) {
+void EngineState::on_informational_response(IkeSa& sa, const std::vector<Payload>&, uint64_t) {
   PendingRequest ctx = std::move(*sa.pending);
   sa.pending.reset();
   if (ctx.kind == RequestKind::kDeleteIke) return forget(sa, "deleted");
-  if (ctx.kind == RequestKind::kDeleteChild) {
-    for (ChildSa& c : sa.children) {
-      if (c.pair.inbound.spi == ctx.rekeyed_inbound_spi) c.delete_at_ms = now;
-    }
-  }
+  // kDeleteChild: the child goes when its grace period (set by delete_child) ends: packets the
+  // peer sent before it processed the delete may still be queued on their way in.
 }
 
 void EngineState::delete_child(IkeSa& sa, uint32_t inbound_spi, uint64_t now) {
@@ -86,8 +85,23 @@ void EngineState::remove_child_sas(IkeSa& sa, ChildSa& child) {
   if (child.config.start_action == controld::StartAction::kOnDemand && !replaced) trap(sa.conn, child.config);
 }
 
+void EngineState::report(const IkeSa& sa, bool gone) {
+  IkeSaRecord r;
+  r.spi_i = sa.spi_i;
+  r.spi_r = sa.spi_r;
+  r.local = sa.local.address;
+  r.remote = sa.remote.address;
+  r.instance = options_.instance;
+  r.next_send_msgid = sa.next_request_id;
+  r.next_recv_msgid = sa.next_peer_request_id;
+  r.lifetime_seconds = sa.conn.rekey_time ? sa.conn.rekey_time + std::max<uint64_t>(sa.conn.rekey_time / 10, 60) : 0;
+  r.gone = gone;
+  installer_.ike_sa_changed(r);
+}
+
 void EngineState::forget(IkeSa& sa, const char* why) {
   if (sa.state == IkeState::kDead) return;
+  if (sa.established_ms != 0) report(sa, true);
   IKE_LOG(log_, info, "{} IKE SA '{}' with {} gone: {}", spi_hex(sa.our_spi()), sa.conn.name, sa.remote.address.to_string(), why);
   std::vector<ChildSa> children = std::move(sa.children);
   sa.children.clear();
