@@ -102,11 +102,9 @@ class Dataplane {
   std::vector<rte_ring*> inject_rings_;
   std::vector<std::unique_ptr<EspStage>> esp_stages_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  // Read by every worker on every poll: a cache line of their own, away from what the main loop
-  // writes all the time (the writer-task mutex, the control channel).
-  alignas(64) std::atomic<uint64_t> now_seconds_{0};
+  std::atomic<uint64_t> now_seconds_{0};
   std::atomic<bool> stop_{false};
-  alignas(64) bool started_ = false;
+  bool started_ = false;
   ControlChannel control_;
   std::mutex writer_tasks_mutex_;  // control path only: gRPC threads hand work to the writer
   std::deque<std::packaged_task<Status()>> writer_tasks_;
