@@ -18,25 +18,13 @@ usage: test_controld_ike.py BUILD_DIR [suite ...]
 """
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from suites import check, run_suites, step  # noqa: E402
 from dpvpn_gateway import DpvpnControld, connection_yaml  # noqa: E402
-from strongswan import LEFT, RIGHT, Certs, HarnessError, Psk, TestCA, Topology, check_installed, make_certs  # noqa: E402
+from strongswan import LEFT, RIGHT, Certs, Psk, TestCA, make_certs  # noqa: E402
 
 BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
-T0 = time.monotonic()
-
-
-def step(msg):
-    print(f"[{time.monotonic() - T0:6.2f}s] {msg}", flush=True)
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
 def agree(dp, sw):
     """dpvpn and strongSwan see one IKE SA and one child with mirrored SPIs; returns the child's SPIs."""
     def both():
@@ -155,20 +143,7 @@ SUITES = {"peer-initiates": suite_peer_initiates, "dpvpn-initiates": suite_dpvpn
 
 
 def main():
-    check_installed()
-    names = sys.argv[2:] or list(SUITES)
-    failed = []
-    for name in names:
-        step(f"suite {name}")
-        try:
-            with Topology(hosts=False) as topo:
-                SUITES[name](topo)
-            step(f"suite {name}: ok")
-        except (AssertionError, HarnessError) as e:
-            failed.append(name)
-            step(f"suite {name}: FAILED: {e}")
-    print(f"{len(names) - len(failed)} passed, {len(failed)} failed")
-    return 1 if failed else 0
+    return run_suites(SUITES, sys.argv[2:], topology=dict(hosts=False))
 
 
 if __name__ == "__main__":

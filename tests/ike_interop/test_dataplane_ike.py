@@ -20,22 +20,14 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from suites import check, run_suites, step  # noqa: E402
 from dpvpn_gateway import DpvpnControld, DpvpnDataplane, connection_yaml  # noqa: E402
-from strongswan import (LEFT, RIGHT, Certs, HarnessError, Pinger, Psk, Topology, check_installed,  # noqa: E402
+from strongswan import (LEFT, RIGHT, Certs, Pinger, Psk,  # noqa: E402
                         make_certs, ping, tcp_transfer)
 
 BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
-T0 = time.monotonic()
 NETS = {"local_ts": f"{LEFT.net}", "remote_ts": f"{RIGHT.net}"}
 
-
-def step(msg):
-    print(f"[{time.monotonic() - T0:6.2f}s] {msg}", flush=True)
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
 
 
 def up(topo, sw, dp):
@@ -143,20 +135,7 @@ SUITES = {"peer-initiates": suite_peer_initiates, "dpvpn-initiates": suite_dpvpn
 
 
 def main():
-    check_installed()
-    names = sys.argv[2:] or list(SUITES)
-    failed = []
-    for name in names:
-        step(f"suite {name}")
-        try:
-            with Topology(hosts=True, left_bare=True) as topo:
-                SUITES[name](topo)
-            step(f"suite {name}: ok")
-        except (AssertionError, HarnessError) as e:
-            failed.append(name)
-            step(f"suite {name}: FAILED: {e}")
-    print(f"{len(names) - len(failed)} passed, {len(failed)} failed")
-    return 1 if failed else 0
+    return run_suites(SUITES, sys.argv[2:], topology=dict(hosts=True, left_bare=True))
 
 
 if __name__ == "__main__":

@@ -248,6 +248,11 @@ const NotifyPayload* find_notify(const std::vector<Payload>& payloads, NotifyTyp
 const NotifyPayload* find_error_notify(const std::vector<Payload>& payloads);
 NotifyPayload notify(NotifyType type, std::vector<uint8_t> data = {});
 std::vector<uint8_t> spi_bytes(uint32_t spi);
+// An 8-octet IKE SPI (header or SA payload) as a number; 0 for any other length.
+uint64_t spi_value(std::span<const uint8_t> octets);
+std::vector<uint8_t> random_nonce();
+// The first DH group of a proposal list (0: none), the one to send a KE for.
+uint16_t first_dh(const std::vector<Proposal>& proposals);
 uint32_t spi_from(const std::vector<uint8_t>& bytes);
 std::string spi_hex(uint64_t spi);
 

@@ -25,15 +25,6 @@ Status signed_octets(const IkeSa& sa, bool by_initiator, const IdPayload& id, st
                             out);
 }
 
-std::vector<SelectorRange> ranges_of(const TsPayload* ts) {
-  std::vector<SelectorRange> out;
-  if (ts == nullptr) return out;
-  for (const TrafficSelector& t : ts->selectors) {
-    if (auto r = from_wire(t)) out.push_back(*r);
-  }
-  return out;
-}
-
 }  // namespace
 
 const Credentials* EngineState::credentials_for(const ConnectionConfig& conn) {

@@ -13,36 +13,8 @@ namespace dpvpn::ike::engine_internal {
 
 namespace {
 
-std::vector<uint8_t> random_nonce() {
-  std::vector<uint8_t> n(kNonceSize);
-  (void)random_bytes(n);
-  return n;
-}
-
-uint16_t dh_of(const Proposal& p) {
-  for (const Transform& t : p.transforms) {
-    if (t.type == TransformType::kDh) return t.id;
-  }
-  return 0;
-}
-
-std::vector<SelectorRange> ranges_of(const TsPayload* ts) {
-  std::vector<SelectorRange> out;
-  if (ts == nullptr) return out;
-  for (const TrafficSelector& t : ts->selectors) {
-    if (auto r = from_wire(t)) out.push_back(*r);
-  }
-  return out;
-}
-
 std::vector<uint8_t> min_nonce(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
   return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end()) ? a : b;
-}
-
-uint64_t spi64(const std::vector<uint8_t>& b) {
-  uint64_t v = 0;
-  for (uint8_t x : b) v = v << 8 | x;
-  return b.size() == 8 ? v : 0;
 }
 
 // Rekey timers spread over the last 10 % of the lifetime, so two peers with equal lifetimes rarely
@@ -119,7 +91,7 @@ void EngineState::create_child(IkeSa& sa, const std::string& name, uint64_t now)
   std::vector<Payload> inner;
   inner.push_back(SaPayload{to_wire(ctx.offered, spi_bytes(ctx.new_inbound_spi))});
   inner.push_back(NoncePayload{ctx.nonce});
-  if (const uint16_t group = dh_of(ctx.offered.front())) {
+  if (const uint16_t group = first_dh(ctx.offered)) {
     if (!DhGroup::create(group, &ctx.dh) || !ctx.dh->generate()) return;
     inner.push_back(KePayload{group, ctx.dh->public_value()});
   }
@@ -144,7 +116,7 @@ void EngineState::rekey_child(IkeSa& sa, uint32_t inbound_spi, uint64_t now) {
   rekey.protocol = ProtocolId::kEsp;
   rekey.spi = spi_bytes(inbound_spi);
   std::vector<Payload> inner = {rekey, SaPayload{to_wire(ctx.offered, spi_bytes(ctx.new_inbound_spi))}, NoncePayload{ctx.nonce}};
-  if (const uint16_t group = dh_of(ctx.offered.front())) {
+  if (const uint16_t group = first_dh(ctx.offered)) {
     if (!DhGroup::create(group, &ctx.dh) || !ctx.dh->generate()) return;
     inner.push_back(KePayload{group, ctx.dh->public_value()});
   }
@@ -235,7 +207,7 @@ void EngineState::on_create_child_request(IkeSa& sa, uint32_t message_id, const 
     }
     uint64_t spi_r = 0;
     if (!random_ike_spi(&spi_r)) return respond_error(NotifyType::kTemporaryFailure);
-    const uint64_t spi_i = spi64(sa_payload->proposals[match->peer_index].spi);
+    const uint64_t spi_i = spi_value(sa_payload->proposals[match->peer_index].spi);
     const std::vector<uint8_t> ke_public = dh->public_value();
     Status status;
     std::unique_ptr<IkeSa> next = rekeyed_ike_sa(sa, false, suite, spi_i, spi_r, nonce->data, nr, std::move(dh), now, &status);
@@ -345,7 +317,7 @@ void EngineState::on_create_child_response(IkeSa& sa, const std::vector<Payload>
 
   if (ctx.kind == RequestKind::kRekeyIke) {
     IkeSuite suite;
-    const uint64_t spi_r = spi64(sa_payload->proposals[0].spi);
+    const uint64_t spi_r = spi_value(sa_payload->proposals[0].spi);
     if (!ike_suite_from(*chosen, &suite) || spi_r == 0 || !ctx.dh) return;
     Status status;
     std::unique_ptr<IkeSa> next = rekeyed_ike_sa(sa, true, suite, ctx.new_ike_spi, spi_r, ctx.nonce, nonce->data,

@@ -13,12 +13,6 @@ namespace dpvpn::ike::engine_internal {
 
 namespace {
 
-uint64_t spi_value(const IkeSpi& octets) {
-  uint64_t v = 0;
-  for (uint8_t b : octets) v = v << 8 | b;
-  return v;
-}
-
 NotifyPayload nat_notify(NotifyType type, uint64_t spi_i, uint64_t spi_r, const Endpoint& e) {
   NatDetectionHash hash{};
   (void)nat_detection_hash(spi_i, spi_r, e.address, e.port, &hash);
@@ -40,15 +34,6 @@ bool nat_hash_matches(const std::vector<Payload>& payloads, NotifyType type, uin
   return match;
 }
 
-uint16_t first_dh(const std::vector<Proposal>& proposals) {
-  for (const Proposal& p : proposals) {
-    for (const Transform& t : p.transforms) {
-      if (t.type == TransformType::kDh) return t.id;
-    }
-  }
-  return 0;
-}
-
 bool offers_dh(const std::vector<Proposal>& proposals, uint16_t group) {
   for (const Proposal& p : proposals) {
     for (const Transform& t : p.transforms) {
@@ -60,12 +45,6 @@ bool offers_dh(const std::vector<Proposal>& proposals, uint16_t group) {
 
 // RFC 7427 §4: the hashes we sign and verify with: SHA2-256, SHA2-384, SHA2-512.
 NotifyPayload signature_hashes() { return notify(NotifyType::kSignatureHashAlgorithms, {0, 2, 0, 3, 0, 4}); }
-
-std::vector<uint8_t> random_nonce() {
-  std::vector<uint8_t> n(kNonceSize);
-  (void)random_bytes(n);
-  return n;
-}
 
 }  // namespace
 

@@ -14,11 +14,6 @@ namespace dpvpn::ike {
 using namespace engine_internal;
 
 namespace {
-uint64_t spi_value(const IkeSpi& octets) {
-  uint64_t v = 0;
-  for (uint8_t b : octets) v = v << 8 | b;
-  return v;
-}
 constexpr uint64_t kCookieRotationMs = 120'000;
 }  // namespace
 

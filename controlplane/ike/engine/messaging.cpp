@@ -215,4 +215,25 @@ uint32_t spi_from(const std::vector<uint8_t>& b) {
 
 std::string spi_hex(uint64_t spi) { return fmt::format("{:016x}", spi); }
 
+uint64_t spi_value(std::span<const uint8_t> octets) {
+  uint64_t v = 0;
+  for (uint8_t b : octets) v = v << 8 | b;
+  return octets.size() == 8 ? v : 0;
+}
+
+std::vector<uint8_t> random_nonce() {
+  std::vector<uint8_t> n(kNonceSize);
+  (void)random_bytes(n);
+  return n;
+}
+
+uint16_t first_dh(const std::vector<Proposal>& proposals) {
+  for (const Proposal& p : proposals) {
+    for (const Transform& t : p.transforms) {
+      if (t.type == TransformType::kDh) return t.id;
+    }
+  }
+  return 0;
+}
+
 }  // namespace dpvpn::ike::engine_internal

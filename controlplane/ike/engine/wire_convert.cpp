@@ -155,6 +155,15 @@ std::vector<TrafficSelector> to_wire(const std::vector<SelectorRange>& ranges) {
   return out;
 }
 
+std::vector<SelectorRange> ranges_of(const TsPayload* ts) {
+  std::vector<SelectorRange> out;
+  if (ts == nullptr) return out;
+  for (const TrafficSelector& t : ts->selectors) {
+    if (auto r = from_wire(t)) out.push_back(*r);
+  }
+  return out;
+}
+
 std::vector<SelectorRange> config_selectors(const std::vector<IpPrefix>& configured, const IpAddr& fallback) {
   std::vector<SelectorRange> out;
   for (const IpPrefix& p : configured) out.push_back(to_range(p));

@@ -34,6 +34,8 @@ SelectorRange to_range(const IpPrefix& prefix);
 TrafficSelector to_wire(const SelectorRange& range);
 std::optional<SelectorRange> from_wire(const TrafficSelector& ts);
 std::vector<TrafficSelector> to_wire(const std::vector<SelectorRange>& ranges);
+// A TSi/TSr payload's ranges (none for a missing payload; unusable selectors are skipped).
+std::vector<SelectorRange> ranges_of(const TsPayload* ts);
 // The configured selectors of one side, or the tunnel address when none are configured.
 std::vector<SelectorRange> config_selectors(const std::vector<IpPrefix>& configured, const IpAddr& fallback);
 
