@@ -105,8 +105,10 @@ def generate_load(topo, build, tunnels):
                         "--esp", ESP, "--timeout-s", "300"], capture_output=True, text=True)
     line = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else r.stderr
     fields = dict(kv.split("=") for kv in line.split()[1:] if "=" in kv)
-    if r.returncode != 0:
+    if "established" not in fields or int(fields["established"]) == 0:
         raise RuntimeError(f"load generator: {line}")
+    if int(fields["established"]) < tunnels:  # the responder gave some up: report what it did
+        print(f"  note: only {fields['established']} of {tunnels} tunnels came up in {fields['seconds']} s", flush=True)
     return float(fields["seconds"]), int(fields["established"])
 
 
