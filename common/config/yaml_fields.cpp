@@ -1,5 +1,9 @@
 #include "config/yaml_fields.hpp"
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "config/value_parsers.hpp"
 
 namespace dpvpn::config {
@@ -106,6 +110,14 @@ uint64_t integer(const Field& field, uint64_t lo, uint64_t hi) {
     fail(field, text + " is out of range " + std::to_string(lo) + ".." + std::to_string(hi));
   }
   return *value;
+}
+
+std::string readable_file(const Field& field, const std::string& base_dir) {
+  std::filesystem::path path = scalar(field);
+  if (path.empty()) fail(field, "empty path");
+  if (path.is_relative()) path = std::filesystem::path(base_dir) / path;
+  if (::access(path.c_str(), R_OK) != 0) fail(field, "cannot read " + path.string());
+  return path.string();
 }
 
 uint64_t duration_seconds(const Field& field, uint64_t lo, uint64_t hi) {

@@ -61,6 +61,10 @@ std::string scalar(const Field& field);
 uint64_t integer(const Field& field, uint64_t lo, uint64_t hi);
 // true or false (not yes/no/on/off: one spelling per meaning).
 bool boolean(const Field& field);
+// A file named in the config and read at start-up (PEM certificates, keys): a relative path is
+// resolved against `base_dir` (the config file's directory), and the file must be readable now,
+// so a typo is reported with its line. Returns the resolved path.
+std::string readable_file(const Field& field, const std::string& base_dir);
 // Seconds within lo..hi: a plain number, or a number with one unit s, m, h or d ("30s", "4h").
 uint64_t duration_seconds(const Field& field, uint64_t lo, uint64_t hi);
 

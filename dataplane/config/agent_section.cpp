@@ -1,24 +1,10 @@
 // The `agent:` section: where the gRPC agent listens, and the mutual-TLS files for TCP.
-#include <unistd.h>
-
-#include <filesystem>
-
 #include "config/config_draft.hpp"
 #include "config/value_parsers.hpp"
 
 namespace dpvpn::dataplane::config_internal {
 
 namespace {
-// A PEM file the agent reads at start: resolved against the config file's directory (as operators
-// write paths next to the config) and checked now, so a typo is reported with its line.
-std::string readable_file(const Field& field, const std::string& base_dir) {
-  std::filesystem::path path = scalar(field);
-  if (path.empty()) fail(field, "empty path");
-  if (path.is_relative()) path = std::filesystem::path(base_dir) / path;
-  if (::access(path.c_str(), R_OK) != 0) fail(field, "cannot read " + path.string());
-  return path.string();
-}
-
 bool is_host_port(const std::string& text) {
   const size_t colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0) return false;

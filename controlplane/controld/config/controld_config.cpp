@@ -1,8 +1,6 @@
 // controld's YAML: the `controld:` settings and the `connections:` list, with file:line errors.
 #include "controld_config.hpp"
 
-#include <unistd.h>
-
 #include <cctype>
 #include <filesystem>
 
@@ -35,14 +33,6 @@ std::string read_name(const Field& field) {
   const std::string name = scalar(field);
   if (!is_name(name)) fail(field, "'" + name + "' is not a name ([A-Za-z0-9_.-], 1..63 characters)");
   return name;
-}
-
-// A file read at start-up: relative paths are resolved against the config file's directory.
-std::string readable_file(const Field& field, const std::string& base_dir) {
-  std::filesystem::path path = scalar(field);
-  if (path.is_relative()) path = std::filesystem::path(base_dir) / path;
-  if (::access(path.c_str(), R_OK) != 0) fail(field, "cannot read " + path.string());
-  return path.string();
 }
 
 std::vector<std::string> read_proposals(const Field& list, bool esp, const ProposalCheck& check) {
