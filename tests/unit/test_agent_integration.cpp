@@ -123,6 +123,15 @@ dpvpn::v1::Sa inbound_sa(uint32_t spi) {
   return sa;
 }
 
+// AddSa over `stub`; the call's status.
+grpc::Status add_sa(dpvpn::v1::Dataplane::Stub& stub, const dpvpn::v1::Sa& sa) {
+  grpc::ClientContext ctx;
+  dpvpn::v1::AddSaRequest req;
+  *req.mutable_sa() = sa;
+  dpvpn::v1::SaReply reply;
+  return stub.AddSa(&ctx, req, &reply);
+}
+
 dpvpn::v1::SaId sa_id(dpvpn::v1::SaDirection direction, uint32_t spi, uint32_t address) {
   dpvpn::v1::SaId id;
   id.set_direction(direction);
@@ -201,11 +210,7 @@ TEST_CASE("SAs and policies pushed over gRPC carry traffic; deleting them raises
   auto events = stub->Events(&events_ctx, dpvpn::v1::EventsRequest{});
 
   {
-    grpc::ClientContext ctx;
-    dpvpn::v1::AddSaRequest req;
-    *req.mutable_sa() = outbound_sa(0x1001);
-    dpvpn::v1::SaReply reply;
-    const grpc::Status s = stub->AddSa(&ctx, req, &reply);
+    const grpc::Status s = add_sa(*stub, outbound_sa(0x1001));
     INFO(s.error_message());
     REQUIRE(s.ok());
   }
@@ -214,13 +219,7 @@ TEST_CASE("SAs and policies pushed over gRPC carry traffic; deleting them raises
     dpvpn::v1::PolicyReply reply;
     REQUIRE(stub->AddPolicy(&ctx, protect_policy(0x1001), &reply).ok());
   }
-  {
-    grpc::ClientContext ctx;  // the same SPI again
-    dpvpn::v1::AddSaRequest req;
-    *req.mutable_sa() = outbound_sa(0x1001);
-    dpvpn::v1::SaReply reply;
-    CHECK(stub->AddSa(&ctx, req, &reply).error_code() == grpc::StatusCode::ALREADY_EXISTS);
-  }
+  CHECK(add_sa(*stub, outbound_sa(0x1001)).error_code() == grpc::StatusCode::ALREADY_EXISTS);  // the same SPI again
   rig.learn_neighbours();
 
   const auto flow = udp_frame(0x0a010005, 0x0a020009, 1234, 80, std::vector<uint8_t>(32, 0x5a), 0x01);
@@ -234,11 +233,7 @@ TEST_CASE("SAs and policies pushed over gRPC carry traffic; deleting them raises
 
   // The inbound half of the pair: the peer's ESP comes out clear on the inside.
   {
-    grpc::ClientContext ctx;
-    dpvpn::v1::AddSaRequest req;
-    *req.mutable_sa() = inbound_sa(0x2001);
-    dpvpn::v1::SaReply reply;
-    const grpc::Status s = stub->AddSa(&ctx, req, &reply);
+    const grpc::Status s = add_sa(*stub, inbound_sa(0x2001));
     INFO(s.error_message());
     REQUIRE(s.ok());
   }
@@ -316,13 +311,7 @@ TEST_CASE("UpdateSa changes a live SA's selectors and lifetime") {
   grpc::ClientContext events_ctx;
   events_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
   auto events = stub->Events(&events_ctx, dpvpn::v1::EventsRequest{});
-  {
-    grpc::ClientContext ctx;
-    dpvpn::v1::AddSaRequest req;
-    *req.mutable_sa() = inbound_sa(0x3001);
-    dpvpn::v1::SaReply reply;
-    REQUIRE(stub->AddSa(&ctx, req, &reply).ok());
-  }
+  REQUIRE(add_sa(*stub, inbound_sa(0x3001)).ok());
   rig.learn_neighbours();
   rig.receive(rig.outside.rx, peer_esp(0x3001, 1, 9));
   rig.settle();
