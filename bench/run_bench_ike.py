@@ -112,6 +112,17 @@ def generate_load(topo, build, tunnels):
     return float(fields["seconds"]), int(fields["established"])
 
 
+def measure(topo, build, responder_pid, tunnels):
+    """The responder's CPU time and RSS (all its processes) around N setups from the generator."""
+    pids = wait_idle(responder_pid)  # start-up done: config parsed, every instance has its connections
+    cpu0, rss0 = cpu_seconds(pids), rss_bytes(pids)
+    seconds, up = generate_load(topo, build, tunnels)
+    pids = tree(responder_pid)
+    cpu1, rss1 = cpu_seconds(pids), rss_bytes(pids)
+    return {"cpu_ms_per_tunnel": (cpu1 - cpu0) * 1000 / up, "setups_per_s": up / seconds,
+            "rss_per_tunnel": (rss1 - rss0) / up, "rss_total_per_tunnel": rss1 / up, "processes": len(pids)}
+
+
 def run_dpvpn(build, tunnels, workdir):
     with Topology(hosts=False) as topo:
         d = os.path.join(topo.workdir, "controld")
@@ -133,13 +144,7 @@ def run_dpvpn(build, tunnels, workdir):
         deadline = time.time() + 120
         while not os.path.exists(os.path.join(d, "c.sock")) and time.time() < deadline:
             time.sleep(0.1)
-        pids = wait_idle(proc.pid)  # the config is parsed and every instance has its connections
-        cpu0, rss0 = cpu_seconds(pids), rss_bytes(pids)
-        seconds, up = generate_load(topo, build, tunnels)
-        pids = tree(proc.pid)
-        cpu1, rss1 = cpu_seconds(pids), rss_bytes(pids)
-        return {"cpu_ms_per_tunnel": (cpu1 - cpu0) * 1000 / up, "setups_per_s": up / seconds,
-                "rss_per_tunnel": (rss1 - rss0) / up, "rss_total_per_tunnel": rss1 / up, "processes": len(pids)}
+        return measure(topo, build, proc.pid, tunnels)
 
 
 def run_strongswan(build, tunnels):
@@ -153,13 +158,7 @@ def run_strongswan(build, tunnels):
                                         "ikesa_table_segments": 32, "init_limit_half_open": 0,
                                         "install_routes": "no", "retransmit_tries": 6}).start()
         try:
-            pids = wait_idle(sw.proc.pid)
-            cpu0, rss0 = cpu_seconds(pids), rss_bytes(pids)
-            seconds, up = generate_load(topo, build, tunnels)
-            pids = tree(sw.proc.pid)
-            cpu1, rss1 = cpu_seconds(pids), rss_bytes(pids)
-            return {"cpu_ms_per_tunnel": (cpu1 - cpu0) * 1000 / up, "setups_per_s": up / seconds,
-                    "rss_per_tunnel": (rss1 - rss0) / up, "rss_total_per_tunnel": rss1 / up}
+            return measure(topo, build, sw.proc.pid, tunnels)
         finally:
             sw.stop()
 
