@@ -85,6 +85,15 @@ inline std::vector<uint8_t> udp_frame(uint32_t src, uint32_t dst, uint16_t sport
   return f;
 }
 
+// A gratuitous ARP reply from `ip` with MAC 02:00:00:00:02:<mac_last>, so the dataplane knows the
+// neighbour at once instead of resolving it first.
+inline std::vector<uint8_t> garp(uint32_t ip, uint8_t mac_last) {
+  const uint8_t a[4] = {static_cast<uint8_t>(ip >> 24), static_cast<uint8_t>(ip >> 16), static_cast<uint8_t>(ip >> 8),
+                        static_cast<uint8_t>(ip)};
+  return {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0x02, mac_last, 0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 2,
+          0x02, 0,    0,    0,    0x02, mac_last, a[0], a[1], a[2], a[3], 0x02, 0, 0, 0, 0x02, mac_last, a[0], a[1], a[2], a[3]};
+}
+
 inline void receive(rte_mempool* pool, rte_ring* rx, const std::vector<uint8_t>& frame) {
   rte_mbuf* m = rte_pktmbuf_alloc(pool);
   REQUIRE(m != nullptr);

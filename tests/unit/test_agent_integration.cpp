@@ -25,7 +25,7 @@
 #include "agent/dataplane_backend_impl.hpp"
 #include "config/dataplane_config.hpp"
 #include "dpvpn/v1/dataplane.grpc.pb.h"
-#include "ring_dataplane_support.hpp"
+#include "agent_rig.hpp"
 #include "runtime/dataplane.hpp"
 
 using namespace dpvpn;
@@ -39,47 +39,9 @@ std::string addr4(uint32_t a) {
                      static_cast<char>(a)};
 }
 
-// The dataplane with its main loop on a thread; the test polls the worker.
-struct Rig {
-  RingPort inside, outside;
-  std::unique_ptr<Dataplane> dp;
-  std::unique_ptr<DataplaneBackendImpl> backend;
-  std::unique_ptr<AgentServer> agent;
-  std::atomic<bool> stop{false};
-  std::thread main_loop;
-  rte_mempool* pool = nullptr;
-  std::string socket = (std::filesystem::temp_directory_path() / ("dpvpn-agent-test-" + std::to_string(getpid()) + ".sock")).string();
-
-  // Ethdev names cannot be reused within a process: each rig gets its own.
-  explicit Rig(const std::string& in, const std::string& out) : inside(in), outside(out) {
-    DataplaneConfig config;
-    REQUIRE(parse_dataplane_config(ring_dataplane_config(in, out), "ag.yaml", &config).is_ok());
-    REQUIRE(Dataplane::create(config, &dp).is_ok());
-    backend = std::make_unique<DataplaneBackendImpl>(*dp);
-    AgentOptions options;
-    options.unix_socket = socket;
-    const Status started = AgentServer::start(options, *backend, &agent);
-    INFO(started.to_string());
-    REQUIRE(started.is_ok());
-    main_loop = std::thread([this] { dp->run_main_loop({}, stop); });
-    pool = rte_pktmbuf_pool_create((in + "_pool").c_str(), 511, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-    REQUIRE(pool != nullptr);
-  }
-  ~Rig() {
-    agent->shutdown();
-    stop = true;
-    main_loop.join();
-    dp.reset();
-    rte_mempool_free(pool);
-  }
-  void receive(rte_ring* rx, const std::vector<uint8_t>& frame) { dpvpn::test::receive(pool, rx, frame); }
-  // Polls the worker until the main loop has done its part (injects, acquires) too.
-  void settle() {
-    for (int i = 0; i < 20; ++i) {
-      dp->poll_workers_once();
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-  }
+// The agent rig on the two-port ring config, with the neighbours the tests talk to.
+struct Rig : AgentRig {
+  Rig(const std::string& in, const std::string& out) : AgentRig(in, out, ring_dataplane_config(in, out)) {}
   std::vector<std::vector<uint8_t>> sent(rte_ring* tx) { return dpvpn::test::sent(tx); }
   // Gratuitous ARP from the peer gateway (192.0.2.2) and the inside host (10.1.0.5), so packets
   // leave at once instead of waiting for address resolution.
@@ -87,12 +49,6 @@ struct Rig {
     receive(outside.rx, garp(0xc0000202, 0x02));
     receive(inside.rx, garp(0x0a010005, 0x05));
     settle();
-  }
-  static std::vector<uint8_t> garp(uint32_t ip, uint8_t mac_last) {
-    const uint8_t a[4] = {static_cast<uint8_t>(ip >> 24), static_cast<uint8_t>(ip >> 16), static_cast<uint8_t>(ip >> 8),
-                          static_cast<uint8_t>(ip)};
-    return {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0x02, mac_last, 0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 2,
-            0x02, 0,    0,    0,    0x02, mac_last, a[0], a[1], a[2], a[3], 0x02, 0, 0, 0, 0x02, mac_last, a[0], a[1], a[2], a[3]};
   }
 };
 

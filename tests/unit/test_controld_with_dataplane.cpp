@@ -89,9 +89,7 @@ TEST_CASE("dpvpn-controld over a dataplane brings a tunnel up with an in-process
   rte_mempool* pool = rte_pktmbuf_pool_create("cdp_pool", 511, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   REQUIRE(pool != nullptr);
   // B's MAC is known at once (gratuitous ARP), so A's first IKE message leaves without waiting.
-  const uint8_t garp[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0x02, 0x02, 0x08, 0x06, 0, 1, 0x08, 0,
-                          6, 4, 0, 2, 0x02, 0, 0, 0, 0x02, 0x02, 192, 0, 2, 2, 0x02, 0, 0, 0, 0x02, 0x02, 192, 0, 2, 2};
-  receive(pool, outside.rx, std::vector<uint8_t>(garp, garp + sizeof garp));
+  receive(pool, outside.rx, garp(0xc0000202, 0x02));
 
   // Gateway A's controld, started before its connection initiates (the config says start).
   const std::string config = "controld:\n  ike_instances: 2\n  dataplane: " + agent_options.unix_socket +

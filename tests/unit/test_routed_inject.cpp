@@ -15,7 +15,7 @@
 #include "agent/agent_server.hpp"
 #include "agent/dataplane_backend_impl.hpp"
 #include "dpvpn/v1/dataplane.grpc.pb.h"
-#include "ring_dataplane_support.hpp"
+#include "agent_rig.hpp"
 #include "runtime/dataplane.hpp"
 #include "runtime/udp_packet.hpp"
 
@@ -37,45 +37,10 @@ std::string config(const std::string& in, const std::string& out) {
 )";
 }
 
-struct Rig {
-  RingPort inside, outside;
-  std::unique_ptr<Dataplane> dp;
-  std::unique_ptr<DataplaneBackendImpl> backend;
-  std::unique_ptr<AgentServer> agent;
-  std::atomic<bool> stop{false};
-  std::thread main_loop;
-  rte_mempool* pool = nullptr;
-  std::string socket = (std::filesystem::temp_directory_path() /
-                        ("dpvpn-routed-" + std::to_string(getpid()) + ".sock")).string();
+struct Rig : AgentRig {
   std::unique_ptr<v1::Dataplane::Stub> stub;
-
-  Rig(const std::string& in, const std::string& out) : inside(in), outside(out) {
-    DataplaneConfig cfg;
-    const Status parsed = parse_dataplane_config(config(in, out), "ri.yaml", &cfg);
-    INFO(parsed.to_string());
-    REQUIRE(parsed.is_ok());
-    REQUIRE(Dataplane::create(cfg, &dp).is_ok());
-    backend = std::make_unique<DataplaneBackendImpl>(*dp);
-    AgentOptions options;
-    options.unix_socket = socket;
-    REQUIRE(AgentServer::start(options, *backend, &agent).is_ok());
-    main_loop = std::thread([this] { dp->run_main_loop({}, stop); });
-    pool = rte_pktmbuf_pool_create((in + "_pool").c_str(), 511, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-    REQUIRE(pool != nullptr);
+  Rig(const std::string& in, const std::string& out) : AgentRig(in, out, config(in, out)) {
     stub = v1::Dataplane::NewStub(grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()));
-  }
-  ~Rig() {
-    agent->shutdown();
-    stop = true;
-    main_loop.join();
-    dp.reset();
-    rte_mempool_free(pool);
-  }
-  void settle() {
-    for (int i = 0; i < 20; ++i) {
-      dp->poll_workers_once();
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
   }
   grpc::Status inject(const v1::InjectRequest& request) {
     grpc::ClientContext context;
@@ -99,12 +64,6 @@ v1::InjectRequest udp(const char* src, const char* dst, uint32_t sport, uint32_t
   r.mutable_udp()->set_dport(dport);
   r.mutable_udp()->set_payload(payload);
   return r;
-}
-
-std::vector<uint8_t> garp(uint32_t ip, uint8_t mac_last) {
-  const uint8_t a[4] = {uint8_t(ip >> 24), uint8_t(ip >> 16), uint8_t(ip >> 8), uint8_t(ip)};
-  return {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0x02, mac_last, 0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 2,
-          0x02, 0, 0, 0, 0x02, mac_last, a[0], a[1], a[2], a[3], 0x02, 0, 0, 0, 0x02, mac_last, a[0], a[1], a[2], a[3]};
 }
 
 // One's-complement sum over 16-bit words, independent of the dataplane's code.
