@@ -140,7 +140,8 @@ Status SaManager::update_sa(uint32_t sa_index, const SaLifetime& lifetime, std::
   // The entry expires at creation + hard_seconds, as when it was published.
   uint32_t ttl = 0;
   if (lifetime.hard_seconds != 0) {
-    const uint64_t age = clock_.now_seconds() - std::min(clock_.now_seconds(), sa->created_seconds());
+    const uint64_t now = clock_.now_seconds();
+    const uint64_t age = now > sa->created_seconds() ? now - sa->created_seconds() : 0;
     ttl = static_cast<uint32_t>(lifetime.hard_seconds > age ? lifetime.hard_seconds - age : 1);
   }
   const SaParams& p = sa->params();
