@@ -110,6 +110,25 @@ struct Rig {
 
 }  // namespace
 
+TEST_CASE("GrpcSaInstaller: a rekey we answered keeps the policy on the old SA until the old one goes") {
+  Rig rig;
+  REQUIRE(rig.installer->install(pair(0x1001, 0xb001)).is_ok());
+  ike::ChildSaPair answered = pair(0x1002, 0xb002);
+  answered.policy_later = true;
+  REQUIRE(rig.installer->install(answered).is_ok());
+  CHECK(rig.service.policies.at("10.2.0.0/16") == 0xb001);  // the peer cannot decrypt 0xb002 yet
+  CHECK(rig.service.sas.count("out:45058") == 1);           // but the SA is there
+  REQUIRE(rig.installer->remove(pair(0x1001, 0xb001)).is_ok());
+  CHECK(rig.service.policies.at("10.2.0.0/16") == 0xb002);  // moved, not deleted
+  REQUIRE(rig.installer->remove(answered).is_ok());
+  CHECK(rig.service.policies.empty());
+  // Nothing to wait for (no current owner): the policy is installed at once.
+  ike::ChildSaPair first = pair(0x1003, 0xb003);
+  first.policy_later = true;
+  REQUIRE(rig.installer->install(first).is_ok());
+  CHECK(rig.service.policies.at("10.2.0.0/16") == 0xb003);
+}
+
 TEST_CASE("GrpcSaInstaller: SPIs, one batch per pair, policies follow rekeys, removal") {
   Rig rig;
   uint32_t spi = 0;

@@ -66,17 +66,29 @@ Status GrpcSaInstaller::apply_batch(const v1::SaBatch& batch) {
   return Status::ok();
 }
 
+Status GrpcSaInstaller::add_policy(const v1::Policy& policy, uint32_t spi) {
+  grpc::ClientContext context;
+  deadline(context);
+  v1::PolicyReply reply;
+  if (Status s = from_grpc(stub_->AddPolicy(&context, policy, &reply), "AddPolicy " + policy_key(policy)); !s) return s;
+  owners_[policy_key(policy)] = spi;
+  return Status::ok();
+}
+
 Status GrpcSaInstaller::install(const ike::ChildSaPair& pair) {
   v1::SaBatch batch;
   if (Status s = sa_of(pair.inbound, pair_name(pair), batch.add_add()->mutable_sa()); !s) return s;
   if (Status s = sa_of(pair.outbound, pair_name(pair), batch.add_add()->mutable_sa()); !s) return s;
   if (Status s = apply_batch(batch); !s) return s;
   for (const v1::Policy& policy : policies_of(pair.outbound)) {
-    grpc::ClientContext context;
-    deadline(context);
-    v1::PolicyReply reply;
+    const std::string key = policy_key(policy);
+    const auto owner = owners_.find(key);
+    if (pair.policy_later && owner != owners_.end() && owner->second != 0) {
+      standby_[key] = pair.outbound;  // moves when the current owner is removed
+      continue;
+    }
     // AddPolicy replaces the route of an existing remote prefix: a rekey moves it to the new SPI.
-    if (Status s = from_grpc(stub_->AddPolicy(&context, policy, &reply), "AddPolicy " + policy_key(policy)); !s) {
+    if (Status s = add_policy(policy, pair.outbound.spi); !s) {
       // The pair without its policy would be dead weight: take the SAs back out.
       v1::SaBatch undo;
       *undo.add_del() = sa_id_of(pair.inbound);
@@ -84,7 +96,6 @@ Status GrpcSaInstaller::install(const ike::ChildSaPair& pair) {
       if (Status u = apply_batch(undo); !u) log_->warn("{}: removing the SAs again failed: {}", pair_name(pair), u.message());
       return s;
     }
-    owners_[policy_key(policy)] = pair.outbound.spi;
   }
   log_->info("installed child SA {}: in 0x{:08x} out 0x{:08x}, {} policies", pair_name(pair), pair.inbound.spi,
              pair.outbound.spi, policies_of(pair.outbound).size());
@@ -94,11 +105,7 @@ Status GrpcSaInstaller::install(const ike::ChildSaPair& pair) {
 Status GrpcSaInstaller::install_trap(const std::string& connection, const std::string& child,
                                      const ike::ChildSaHalf& outbound) {
   for (const v1::Policy& policy : policies_of(outbound)) {
-    grpc::ClientContext context;
-    deadline(context);
-    v1::PolicyReply reply;
-    if (Status s = from_grpc(stub_->AddPolicy(&context, policy, &reply), "AddPolicy " + policy_key(policy)); !s) return s;
-    owners_[policy_key(policy)] = 0;  // no SA: packets raise acquires
+    if (Status s = add_policy(policy, 0); !s) return s;  // no SA (owner 0): packets raise acquires
   }
   log_->info("on-demand child {}/{}: {} trap policies", connection, child, policies_of(outbound).size());
   return Status::ok();
@@ -142,9 +149,19 @@ Status GrpcSaInstaller::remove(const ike::ChildSaPair& pair) {
       result = from_grpc(g, "DeleteSa");
     }
   }
+  std::erase_if(standby_, [&](const auto& entry) { return entry.second.spi == pair.outbound.spi; });
   for (const v1::Policy& policy : policies_of(pair.outbound)) {
     auto owner = owners_.find(policy_key(policy));
     if (owner == owners_.end() || owner->second != pair.outbound.spi) continue;  // a newer pair owns it
+    if (auto next = standby_.find(policy_key(policy)); next != standby_.end()) {
+      // The rekeyed pair waiting for this policy takes it over.
+      for (const v1::Policy& moved : policies_of(next->second)) {
+        if (policy_key(moved) != next->first) continue;
+        if (Status s = add_policy(moved, next->second.spi); !s && result.is_ok()) result = s;
+      }
+      standby_.erase(next);
+      continue;
+    }
     grpc::ClientContext context;
     deadline(context);
     v1::PolicyReply reply;

@@ -35,6 +35,9 @@ class GrpcSaInstaller final : public ike::SaInstaller {
   std::shared_ptr<v1::Dataplane::StubInterface> stub_;
   std::shared_ptr<spdlog::logger> log_;
   std::map<std::string, uint32_t> owners_;
+  // Policies waiting for their owner's removal (ChildSaPair::policy_later), by policy key.
+  std::map<std::string, ike::ChildSaHalf> standby_;
+  Status add_policy(const v1::Policy& policy, uint32_t spi);
 };
 
 // Turns a gRPC status into a Status with the same message (codes mapped as closely as they go).

@@ -57,6 +57,9 @@ struct ChildSaHalf {
 struct ChildSaPair {
   std::string connection, child;
   ChildSaHalf inbound, outbound;
+  // A rekey we answered: the peer cannot decrypt the new SA until it has our response, so the
+  // policy keeps sending on the old SA and moves to this one when the old one is removed.
+  bool policy_later = false;
 };
 
 // An IKE SA as the dataplane's IKE_SA_table records it (the cluster finds IKE SAs there).

@@ -183,7 +183,8 @@ class EngineState {
   // whether we initiated the exchange that created it (it decides which keys are whose).
   Status install_child(IkeSa& sa, const ChildConfig& config, const EspSuite& suite, bool we_initiated,
                        ByteView g_ir, ByteView ni, ByteView nr, uint32_t inbound_spi, uint32_t outbound_spi,
-                       std::vector<SelectorRange> local_ts, std::vector<SelectorRange> remote_ts, uint64_t now);
+                       std::vector<SelectorRange> local_ts, std::vector<SelectorRange> remote_ts, uint64_t now,
+                       bool policy_later = false);
 
   // exchange_info.cpp
   void on_informational_request(IkeSa& sa, uint32_t message_id, const std::vector<Payload>& inner, uint64_t now);

@@ -31,7 +31,7 @@ uint64_t rekey_deadline(uint64_t now, uint64_t seconds) {
 Status EngineState::install_child(IkeSa& sa, const ChildConfig& config, const EspSuite& suite, bool we_initiated,
                                   ByteView g_ir, ByteView ni, ByteView nr, uint32_t inbound_spi, uint32_t outbound_spi,
                                   std::vector<SelectorRange> local_ts, std::vector<SelectorRange> remote_ts,
-                                  uint64_t now) {
+                                  uint64_t now, bool policy_later) {
   if (outbound_spi == 0) return {StatusCode::kInvalidArgument, "the peer's SPI is missing"};
   ChildSaKeys keys;
   if (Status s = derive_child_sa_keys(*sa.prf, sa.keys.sk_d, suite, g_ir, ni, nr, &keys); !s) return s;
@@ -52,6 +52,7 @@ Status EngineState::install_child(IkeSa& sa, const ChildConfig& config, const Es
   ChildSa child;
   child.config = config;
   child.pair.connection = sa.conn.name;
+  child.pair.policy_later = policy_later;
   child.pair.child = config.name;
   child.pair.inbound = half;
   child.pair.inbound.spi = inbound_spi;
@@ -260,7 +261,9 @@ void EngineState::on_create_child_request(IkeSa& sa, uint32_t message_id, const 
     const SaProposal& theirs = sa_payload->proposals[match->peer_index];
     const ByteView g_ir = dh ? ByteView(dh->shared_secret()) : ByteView{};
     const bool collision = old != nullptr && old->rekeying;  // `old` dangles after install_child()
-    if (Status s = install_child(sa, config, suite, false, g_ir, nonce->data, nr, inbound, spi_from(theirs.spi), local, remote, now); !s) {
+    if (Status s = install_child(sa, config, suite, false, g_ir, nonce->data, nr, inbound, spi_from(theirs.spi), local,
+                                 remote, now, /*policy_later=*/old != nullptr);
+        !s) {
       log_->error("{} child '{}' not installed: {}", spi_hex(sa.our_spi()), config.name, s.message());
       return respond_error(NotifyType::kTemporaryFailure);
     }
