@@ -29,8 +29,8 @@ namespace {
 
 constexpr uint16_t kRxDescriptors = 1024, kTxDescriptors = 1024;
 constexpr uint32_t kHoldRing = 1024, kInjectRing = 1024;
-constexpr uint64_t kSolicitIntervalSeconds = 1;
-constexpr uint64_t kNeighborGiveUpSeconds = 3;
+constexpr auto kSolicitInterval = std::chrono::seconds(1);
+constexpr auto kNeighborGiveUp = std::chrono::seconds(3);
 
 std::string device_name(const PortConfig& port) {
   return port.is_pci ? port.device : port.device.substr(0, port.device.find(','));
@@ -329,18 +329,38 @@ void Dataplane::handle_hold(HoldItem& item) {
     rte_pktmbuf_free(item.packet);
     return;
   }
-  Pending& pending = pending_[{item.port_index, item.next_hop}];
-  if (pending.first_held == 0) pending.first_held = now_seconds_.load();
+  const SteadyTime now = std::chrono::steady_clock::now();
+  auto [it, inserted] = pending_.try_emplace({item.port_index, item.next_hop});
+  Pending& pending = it->second;
   if (pending.packets.size() >= config_.hold_queue) {
     rte_pktmbuf_free(item.packet);  // bounded: the oldest waiters stay, newcomers are dropped
     ++hold_drops_;
   } else {
     pending.packets.push_back(item.packet);
   }
-  const uint64_t now = now_seconds_.load();
-  if (pending.last_solicit == 0 || now - pending.last_solicit >= kSolicitIntervalSeconds) {
-    pending.last_solicit = now;
+  if (inserted) {
+    pending.first_held = pending.last_solicit = now;
     solicit(item.port_index, item.next_hop);
+  }
+}
+
+// A next hop that has not answered 3 solicitations (one a second) is unreachable: drop its packets.
+void Dataplane::retry_pending_neighbors() {
+  if (pending_.empty()) return;
+  const SteadyTime now = std::chrono::steady_clock::now();
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    Pending& pending = it->second;
+    if (now - pending.first_held < kNeighborGiveUp) {
+      if (now - pending.last_solicit >= kSolicitInterval) {  // ask again
+        pending.last_solicit = now;
+        solicit(it->first.first, it->first.second);
+      }
+      ++it;
+      continue;
+    }
+    for (rte_mbuf* m : pending.packets) rte_pktmbuf_free(m);
+    hold_drops_ += pending.packets.size();
+    it = pending_.erase(it);
   }
 }
 
@@ -450,22 +470,6 @@ void Dataplane::handle_control_event(ControlEvent& ev) {
 
 void Dataplane::tick_second() {
   now_seconds_.store(clock_.now_seconds());
-  // A next hop that has not answered 3 solicitations (one a second) is unreachable: drop its packets.
-  const uint64_t now = now_seconds_.load();
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    Pending& pending = it->second;
-    if (now - pending.first_held < kNeighborGiveUpSeconds) {
-      if (now - pending.last_solicit >= kSolicitIntervalSeconds) {  // ask again
-        pending.last_solicit = now;
-        solicit(it->first.first, it->first.second);
-      }
-      ++it;
-      continue;
-    }
-    for (rte_mbuf* m : pending.packets) rte_pktmbuf_free(m);
-    hold_drops_ += pending.packets.size();
-    it = pending_.erase(it);
-  }
   tables_->age(4096);
   check_sa_lifetimes();
 }
@@ -511,6 +515,7 @@ void Dataplane::housekeeping_once() {
   }
   for (auto& task : tasks) task();
   sa_manager_->reclaim();
+  retry_pending_neighbors();
   if (clock_.now_seconds() != now_seconds_.load()) tick_second();
 }
 

@@ -7,6 +7,7 @@
 // encryption_requests entries for acquires, ages tables, checks SA lifetimes, and hands punted
 // IKE packets and events to the ControlChannel.
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <future>
@@ -111,11 +112,15 @@ class Dataplane {
   std::atomic<bool> main_loop_running_{false};
   std::thread::id writer_thread_;
 
+  // Neighbour resolution runs on a steady clock, not the tables' whole seconds: "ask again after
+  // 1 s" measured in whole seconds can be 1 ms, and would ask twice in a row.
+  using SteadyTime = std::chrono::steady_clock::time_point;
   struct Pending {  // packets waiting for one next hop's MAC (main thread only)
     std::deque<rte_mbuf*> packets;
-    uint64_t last_solicit = 0;
-    uint64_t first_held = 0;
+    SteadyTime last_solicit{};
+    SteadyTime first_held{};
   };
+  void retry_pending_neighbors();
   std::map<std::pair<uint16_t, IpAddr>, Pending> pending_;
   uint64_t hold_drops_ = 0, neighbors_learned_ = 0, acquires_recorded_ = 0, connections_created_ = 0;
 };

@@ -102,6 +102,16 @@ std::string check_ipv4_udp(const std::vector<uint8_t>& f, uint8_t dst_mac_last, 
   return std::string(reinterpret_cast<const char*>(u + 8), udp_len - 8);
 }
 
+bool is_arp_request_for(const std::vector<uint8_t>& f, const std::vector<uint8_t>& target) {
+  return f.size() >= 14 + 28 && f[12] == 0x08 && f[13] == 0x06 && f[14 + 7] == 1 &&
+         std::vector<uint8_t>(f.begin() + 14 + 24, f.begin() + 14 + 28) == target;
+}
+
+bool is_neighbor_solicitation_for(const std::vector<uint8_t>& f, const char* target) {
+  return f.size() >= 14 + 64 && f[12] == 0x86 && f[13] == 0xdd && f[14 + 6] == 58 && f[14 + 40] == 135 &&
+         std::string(reinterpret_cast<const char*>(f.data()) + 14 + 48, 16) == bytes(target);
+}
+
 }  // namespace
 
 TEST_CASE("routed Inject: IPv4 to a known neighbour, to an unresolved one (ARP, held), via a gateway") {
@@ -123,11 +133,8 @@ TEST_CASE("routed Inject: IPv4 to a known neighbour, to an unresolved one (ARP, 
   REQUIRE(rig.inject(udp("192.0.2.1", "192.0.2.3", 500, 500, std::string(40, '\x33'))).ok());
   rig.settle();
   out = sent(rig.outside.tx);
-  REQUIRE(out.size() == 1);
-  CHECK((out[0][12] == 0x08 && out[0][13] == 0x06));  // ARP
-  CHECK(out[0][14 + 7] == 1);                          // request
-  CHECK(std::vector<uint8_t>(out[0].begin() + 14 + 24, out[0].begin() + 14 + 28) ==
-        std::vector<uint8_t>{192, 0, 2, 3});
+  REQUIRE(!out.empty());  // one request; a second only if this machine stalled the test for 1 s
+  for (const auto& f : out) CHECK(is_arp_request_for(f, {192, 0, 2, 3}));
   receive(rig.pool, rig.outside.rx, garp(0xc0000203, 0x03));
   rig.settle();
   out = sent(rig.outside.tx);
@@ -158,11 +165,8 @@ TEST_CASE("routed Inject: IPv6 asks for the neighbour (ND); refusals name the fi
   REQUIRE(rig.inject(udp("2001:db8:2::1", "2001:db8:2::7", 500, 500, std::string(40, '\x55'))).ok());
   rig.settle();
   auto out = sent(rig.outside.tx);
-  REQUIRE(out.size() == 1);
-  CHECK((out[0][12] == 0x86 && out[0][13] == 0xdd));
-  CHECK(out[0][14 + 6] == 58);        // ICMPv6
-  CHECK(out[0][14 + 40] == 135);      // neighbour solicitation
-  CHECK(std::string(reinterpret_cast<const char*>(out[0].data()) + 14 + 48, 16) == bytes("2001:db8:2::7"));
+  REQUIRE(!out.empty());
+  for (const auto& f : out) CHECK(is_neighbor_solicitation_for(f, "2001:db8:2::7"));
 
   auto refused = [&](const v1::InjectRequest& r, grpc::StatusCode code, const std::string& text) {
     const grpc::Status s = rig.inject(r);
@@ -180,7 +184,8 @@ TEST_CASE("routed Inject: IPv6 asks for the neighbour (ND); refusals name the fi
   both.set_port("outside");
   refused(both, grpc::StatusCode::INVALID_ARGUMENT, "either port and frame, or udp");
   rig.settle();
-  CHECK(sent(rig.outside.tx).empty());
+  // Nothing refused left; the dataplane may only have asked for ::7 again (once a second).
+  for (const auto& f : sent(rig.outside.tx)) CHECK(is_neighbor_solicitation_for(f, "2001:db8:2::7"));
 }
 
 TEST_CASE("build_udp_packet: IPv6 UDP checksum over the pseudo-header; an odd payload") {
