@@ -34,6 +34,14 @@ if(TARGET dpvpn_ctl)
   add_test(NAME dpvpnctl_controld COMMAND test_dpvpnctl_controld)
 endif()
 
+# The kernel UDP sockets the parent makes for its instances: SO_REUSEPORT groups whose BPF program
+# must steer every source address exactly as shard_of() does.
+if(TARGET dpvpn_controld)
+  dpvpn_plain_test(test_controld_shard_sockets unit/test_controld_shard_sockets.cpp)
+  target_link_libraries(test_controld_shard_sockets PRIVATE dpvpn_controld)
+  add_test(NAME controld_shard_sockets COMMAND test_controld_shard_sockets)
+endif()
+
 # The real daemon (--no-dataplane on 127.0.0.21): an instance killed with -9 is restarted, the
 # others keep their state; the Management API throughout; reload; SIGTERM.
 if(TARGET dpvpn-controld AND TARGET dpvpnctl)

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <vector>
 
 #include "daemon/controld.hpp"
 #include "instance/instance.hpp"
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   DaemonOptions options;
   bool foreground = true;
   int instance = -1, ipc_fd = -1;
+  std::vector<int> udp_fds;
   app.add_option("--config", options.config_file, "the config file (YAML)")->capture_default_str();
   app.add_flag("--no-dataplane", options.no_dataplane,
                "IKE over kernel UDP sockets on controld.listen; child SAs are only logged");
@@ -27,6 +29,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--instance", instance, "internal: run iked instance N")->group("");
   app.add_option("--ipc-fd", ipc_fd, "internal: the instance's socketpair")->group("");
+  app.add_option("--udp-fd", udp_fds, "internal: one of the instance's UDP sockets (--no-dataplane)")->group("");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -47,6 +50,7 @@ int main(int argc, char** argv) {
       io.index = static_cast<uint32_t>(instance);
       io.fd = ipc_fd;
       io.no_dataplane = options.no_dataplane;
+      io.udp_fds = udp_fds;
       io.level = *level;
       return run_instance(io);
     }

@@ -3,7 +3,8 @@
 500/4500 of its own address, with a PSK connection to each other. A initiates (start_action:
 start); `dpvpnctl tu tlist --json` on both shows the IKE SA ESTABLISHED with the same IKE SPIs and
 the child SA's SPIs crossed (A's inbound = B's outbound and back). Then `tu delete` on A takes the
-tunnel down on both sides, and `tu up` brings it back.
+tunnel down on both sides, and `tu up` brings it back; once more after B's instance for A was
+killed and restarted (it gets the same sockets back).
 
 usage: test_two_gateways.py DPVPN_CONTROLD DPVPNCTL"""
 import os
@@ -83,6 +84,20 @@ def main():
         tb2 = b.wait("B: tunnel back", lambda: established(b))
         assert ta2["ike_initiator_spi"] != ta["ike_initiator_spi"]
         assert ta2["children"][0]["spi_in"] == tb2["children"][0]["spi_out"]
+
+        # B's instance for A dies. Restarted, it is handed the same UDP sockets (the kernel steers
+        # A's datagrams to them by A's address), so it negotiates again.
+        owner = tb2["ike_instance"]
+        victim = [i for i in b.instances() if i["index"] == owner][0]["pid"]
+        os.kill(victim, 9)
+        b.wait("B: instance restarted", lambda: any(i["index"] == owner and i["up"] and i.get("restarts") == 1
+                                                   and i["pid"] != victim for i in b.instances()))
+        a.ctl("tu", "delete", "127.0.0.2")
+        a.wait("A: no tunnel", lambda: not a.json("tu", "tlist").get("tunnels"))
+        a.ctl("tu", "up", "to-b", "net")
+        ta3 = a.wait("A: tunnel after B's restart", lambda: established(a))
+        tb3 = b.wait("B: tunnel after its restart", lambda: established(b))
+        assert tb3["ike_instance"] == owner and ta3["ike_initiator_spi"] == tb3["ike_initiator_spi"], (ta3, tb3)
         ok = True
     finally:
         if not ok:

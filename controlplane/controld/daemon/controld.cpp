@@ -18,7 +18,7 @@
 #include "daemon/dataplane_transport.hpp"
 #include "daemon/management_service.hpp"
 #include "daemon/supervisor.hpp"
-#include "daemon/udp_transport.hpp"
+#include "daemon/shard_sockets.hpp"
 #include "instance/instance.hpp"
 #include "instance/instance_log.hpp"
 
@@ -94,13 +94,13 @@ int run_daemon(const DaemonOptions& options) {
   };
 
   std::shared_ptr<v1::Dataplane::StubInterface> dataplane;
+  ShardSockets udp_sockets;  // --no-dataplane: the instances' own sockets, held open here
   if (options.no_dataplane) {
-    std::unique_ptr<UdpTransport> udp;
-    if (Status s = UdpTransport::open(settings.listen, events, log, &udp); !s) {
+    if (Status s = ShardSockets::open(settings.listen, n, &udp_sockets); !s) {
       log->error("{}", s.message());
       return 1;
     }
-    transport = std::move(udp);
+    for (const IpAddr& addr : settings.listen) log->info("listening on {} UDP 500 and 4500", addr.to_string());
   } else {
     auto channel = grpc::CreateChannel("unix:" + settings.dataplane, grpc::InsecureChannelCredentials());
     dataplane = v1::Dataplane::NewStub(channel);
@@ -112,6 +112,7 @@ int run_daemon(const DaemonOptions& options) {
   sup_options.instances = n;
   sup_options.log_level = options.log_level;
   sup_options.no_dataplane = options.no_dataplane;
+  for (uint32_t i = 0; i < n && options.no_dataplane; ++i) sup_options.udp_fds.push_back(udp_sockets.of(i));
   supervisor = std::make_unique<Supervisor>(
       sup_options,
       [&](uint32_t instance, const ipc::Frame& frame) {
@@ -120,7 +121,7 @@ int run_daemon(const DaemonOptions& options) {
           log->warn("iked {}: unexpected message type {}", instance, static_cast<int>(frame.type));
           return;
         }
-        transport->send(d);
+        if (transport) transport->send(d);  // (with --no-dataplane, instances send on their own sockets)
       },
       log);
   supervisor->set_config({loaded.file, loaded.text, n});

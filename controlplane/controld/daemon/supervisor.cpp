@@ -56,6 +56,11 @@ Status Supervisor::spawn(uint32_t index) {
   std::vector<std::string> args = {options_.exe, "--instance", index_text, "--ipc-fd", fd_text,
                                    "--log-level", options_.log_level};
   if (options_.no_dataplane) args.push_back("--no-dataplane");
+  const std::vector<int> udp_fds = index < options_.udp_fds.size() ? options_.udp_fds[index] : std::vector<int>{};
+  for (int fd : udp_fds) {
+    args.push_back("--udp-fd");
+    args.push_back(std::to_string(fd));
+  }
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -76,6 +81,7 @@ Status Supervisor::spawn(uint32_t index) {
     } else if (dup2(fds[1], kChildFd) < 0) {  // dup2's copy is not close-on-exec
       _exit(127);
     }
+    for (int fd : udp_fds) fcntl(fd, F_SETFD, 0);  // this instance's sockets survive the exec
     execv(argv[0], argv.data());
     _exit(127);
   }

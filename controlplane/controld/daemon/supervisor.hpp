@@ -32,6 +32,8 @@ struct SupervisorOptions {
   uint32_t instances = 1;
   std::string log_level = "info";  // the instances' starting level
   bool no_dataplane = false;
+  // --no-dataplane: each instance's UDP sockets (ShardSockets::of), passed on at every (re)start.
+  std::vector<std::vector<int>> udp_fds;
 };
 
 class Supervisor {

@@ -1,7 +1,9 @@
 #pragma once
-// --no-dataplane: IKE over kernel UDP sockets, 500 and 4500 bound on each listen address (binding
-// the address itself, not the wildcard, lets two daemons share a host on different addresses).
-// Port 4500: the non-ESP marker is stripped on receive and added on send; keepalives and ESP dropped.
+// --no-dataplane: IKE over kernel UDP sockets, in the iked instance that owns the peers (the
+// parent opens them: shard_sockets.hpp). Port 4500: the non-ESP marker is stripped on receive and
+// added on send; keepalives and ESP are dropped. Reads are batched (recvmmsg) until the sockets
+// are drained, so a busy instance makes one poll() per batch, not per datagram.
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -16,8 +18,10 @@ namespace dpvpn::controld {
 
 class UdpTransport final : public Transport {
  public:
-  static Status open(const std::vector<IpAddr>& listen, TransportEvents events, std::shared_ptr<spdlog::logger> log,
-                     std::unique_ptr<UdpTransport>* out);
+  // Takes over bound UDP sockets (closed with the transport); their local addresses come from
+  // getsockname().
+  static Status adopt(const std::vector<int>& fds, TransportEvents events, std::shared_ptr<spdlog::logger> log,
+                      std::unique_ptr<UdpTransport>* out);
   ~UdpTransport() override;
 
   void send(const ike::Datagram& datagram) override;
@@ -29,12 +33,12 @@ class UdpTransport final : public Transport {
     int fd;
     ike::Endpoint local;
   };
-  UdpTransport(TransportEvents events, std::shared_ptr<spdlog::logger> log)
-      : events_(std::move(events)), log_(std::move(log)) {}
+  UdpTransport(TransportEvents events, std::shared_ptr<spdlog::logger> log);
 
   TransportEvents events_;
   std::shared_ptr<spdlog::logger> log_;
   std::vector<Socket> sockets_;
+  std::unique_ptr<uint8_t[]> buffers_;  // kBatch datagrams of up to 64 KiB, untouched until used
 };
 
 }  // namespace dpvpn::controld

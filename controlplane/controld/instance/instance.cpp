@@ -13,6 +13,7 @@
 #include "core/recording_sa_installer.hpp"
 #include "core/shard.hpp"
 #include "core/tunnel_convert.hpp"
+#include "daemon/udp_transport.hpp"
 #include "dpvpn/v1/management.pb.h"
 #include "instance/instance_log.hpp"
 
@@ -32,22 +33,44 @@ uint64_t monotonic_ms() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
 }
 
-// Datagrams the engine sends go to the parent, which owns the sockets / the dataplane.
+// Datagrams the engine sends leave on our own sockets (--no-dataplane) or go to the parent, which
+// hands them to the dataplane.
 class Instance::Sender final : public ike::PacketSender {
  public:
-  Sender(int fd, spdlog::logger& log) : fd_(fd), log_(log) {}
+  Sender(int fd, const std::unique_ptr<Transport>& udp, spdlog::logger& log) : fd_(fd), udp_(udp), log_(log) {}
   void send(const ike::Datagram& datagram) override {
+    if (udp_) return udp_->send(datagram);
     const Status s = ipc::send_frame(fd_, {ipc::Type::kDatagram, 0, ipc::encode_datagram(datagram)}, kSendTimeoutMs);
     if (!s) log_.debug("datagram to {} dropped: {}", datagram.remote.address.to_string(), s.message());
   }
 
  private:
   int fd_;
+  const std::unique_ptr<Transport>& udp_;
   spdlog::logger& log_;
 };
 
 Instance::Instance(const InstanceOptions& options, std::shared_ptr<spdlog::logger> log)
-    : options_(options), log_(std::move(log)), sender_(std::make_unique<Sender>(options.fd, *log_)) {}
+    : options_(options), log_(std::move(log)), sender_(std::make_unique<Sender>(options.fd, udp_, *log_)) {
+  if (options_.udp_fds.empty()) return;
+  TransportEvents events;
+  events.datagram = [this](const ike::Datagram& d) {
+    if (engine_ != nullptr) engine_->receive(d, now_ms_);
+  };
+  std::unique_ptr<UdpTransport> udp;
+  if (Status s = UdpTransport::adopt(options_.udp_fds, std::move(events), log_, &udp); !s) {
+    log_->error("{}", s.message());  // the parent's sockets should always be usable: run without them
+    return;
+  }
+  udp_ = std::move(udp);
+}
+
+std::vector<int> Instance::udp_fds() const { return udp_ ? udp_->fds() : std::vector<int>{}; }
+
+void Instance::on_udp_readable(int fd, uint64_t now_ms) {
+  now_ms_ = now_ms;
+  if (udp_) udp_->on_readable(fd);
+}
 
 Instance::~Instance() = default;
 
@@ -196,16 +219,17 @@ int run_instance(const InstanceOptions& options) {
   auto log = make_instance_logger(options.index, options.level);
   ipc::set_nonblocking(options.fd);
   Instance instance(options, log);
+  std::vector<pollfd> fds{{options.fd, POLLIN, 0}};
+  for (int fd : instance.udp_fds()) fds.push_back({fd, POLLIN, 0});
   for (;;) {
     uint64_t now = monotonic_ms();
     const uint64_t next = instance.next_timer_ms();
     const int timeout = next <= now ? 0 : static_cast<int>(std::min<uint64_t>(next - now, kMaxPollMs));
-    pollfd p{options.fd, POLLIN, 0};
-    if (poll(&p, 1, timeout) < 0 && errno != EINTR) {
+    if (poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) {
       log->error("poll: {}", strerror(errno));
       return 1;
     }
-    for (;;) {
+    while (fds[0].revents != 0) {
       ipc::Frame frame;
       const ipc::ReadResult r = ipc::read_frame(options.fd, &frame);
       if (r == ipc::ReadResult::kNone) break;
@@ -223,6 +247,11 @@ int run_instance(const InstanceOptions& options) {
       if (has_reply) {
         if (Status s = ipc::send_frame(options.fd, reply, kReplyTimeoutMs); !s) log->warn("reply lost: {}", s.message());
       }
+    }
+    // After the parent's messages: a restarted instance has its config before the datagrams that
+    // waited in its sockets.
+    for (size_t i = 1; i < fds.size(); ++i) {
+      if (fds[i].revents != 0) instance.on_udp_readable(fds[i].fd, monotonic_ms());
     }
     now = monotonic_ms();
     if (instance.next_timer_ms() <= now) instance.tick(now);

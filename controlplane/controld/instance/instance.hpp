@@ -8,9 +8,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "controld_config.hpp"
 #include "core/ipc_message.hpp"
+#include "daemon/transport.hpp"
 #include "engine/ike_engine.hpp"
 
 namespace dpvpn::controld {
@@ -19,6 +21,7 @@ struct InstanceOptions {
   uint32_t index = 0;
   int fd = -1;                  // our end of the socketpair
   bool no_dataplane = false;    // SAs are only recorded and logged
+  std::vector<int> udp_fds;     // --no-dataplane: our own sockets (the parent's ShardSockets)
   spdlog::level::level_enum level = spdlog::level::info;
 };
 
@@ -40,6 +43,9 @@ class Instance {
   void tick(uint64_t now_ms);
   uint64_t next_timer_ms() const;
   bool configured() const { return engine_ != nullptr; }
+  // The UDP sockets the loop polls, and what to do when one is readable (datagrams to the engine).
+  std::vector<int> udp_fds() const;
+  void on_udp_readable(int fd, uint64_t now_ms);
 
  private:
   class Sender;
@@ -47,6 +53,8 @@ class Instance {
 
   InstanceOptions options_;
   std::shared_ptr<spdlog::logger> log_;
+  std::unique_ptr<Transport> udp_;  // null: datagrams go through the parent
+  uint64_t now_ms_ = 0;              // the time datagrams from udp_ are handed over with
   std::unique_ptr<Sender> sender_;
   std::unique_ptr<ike::SaInstaller> installer_;
   std::unique_ptr<ike::IkeEngine> engine_;
