@@ -1,6 +1,9 @@
 // NAT detection hashes and cookies against gen_vectors.py; cookie rotation; random SPIs.
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <memory>
 #include <set>
 #include <string>
@@ -107,6 +110,35 @@ TEST_CASE("Random bytes and IKE SPIs") {
   REQUIRE(random_bytes(b).is_ok());
   CHECK(a != b);
   CHECK(random_bytes(std::span<uint8_t>()).is_ok());
+}
+
+TEST_CASE("Random bytes: the per-thread pool refills, and a forked child never repeats its parent") {
+  // Far more than one pool (4 KiB) of 32-byte draws, and some larger than the pool serves: all distinct.
+  std::set<std::vector<uint8_t>> seen;
+  for (int i = 0; i < 1000; ++i) {
+    std::vector<uint8_t> v(i % 10 == 0 ? 1000 : 32);
+    REQUIRE(random_bytes(v).is_ok());
+    seen.insert(v);
+  }
+  CHECK(seen.size() == 1000);
+  // The parent has a half-used pool; the child's first draw must not be the parent's next one.
+  int pipe_fds[2];
+  REQUIRE(pipe(pipe_fds) == 0);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    std::vector<uint8_t> v(32);
+    const bool ok = random_bytes(v).is_ok();
+    _exit(ok && write(pipe_fds[1], v.data(), v.size()) == 32 ? 0 : 1);
+  }
+  std::vector<uint8_t> from_child(32), ours(32);
+  REQUIRE(read(pipe_fds[0], from_child.data(), 32) == 32);
+  int status = 0;
+  waitpid(child, &status, 0);
+  close(pipe_fds[0]);
+  close(pipe_fds[1]);
+  REQUIRE(random_bytes(ours).is_ok());
+  CHECK(from_child != ours);
 }
 
 }  // namespace

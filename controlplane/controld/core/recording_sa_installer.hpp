@@ -1,10 +1,11 @@
 #pragma once
 // --no-dataplane: an SaInstaller that only records and logs what would be installed (SPIs,
 // algorithms, selectors; never keys). SPIs are random, >= 256, and never equal a recorded one.
-#include <map>
 #include <memory>
 #include <random>
-#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "engine/engine_io.hpp"
 
@@ -29,8 +30,8 @@ class RecordingSaInstaller final : public ike::SaInstaller {
  private:
   std::shared_ptr<spdlog::logger> log_;
   std::mt19937 random_;
-  std::set<uint32_t> spis_;               // allocated or installed inbound SPIs
-  std::map<uint32_t, std::string> pairs_;  // inbound SPI -> connection/child
+  std::unordered_set<uint32_t> spis_;               // allocated or installed inbound SPIs
+  std::unordered_map<uint32_t, std::string> pairs_;  // inbound SPI -> connection/child
 };
 
 }  // namespace dpvpn::controld

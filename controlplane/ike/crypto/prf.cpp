@@ -23,61 +23,70 @@ std::optional<Prf> Prf::from_id(uint16_t prf_id) {
 }
 
 namespace {
-// An HMAC context with its digest set, per digest, made once: fetching HMAC and the digest by name
-// costs more than the MAC of an IKE message, and a setup computes a dozen PRFs. Each computation
-// works on a copy (EVP_MAC_CTX_dup), so this is safe from any thread.
-EVP_MAC_CTX* hmac_template(const char* digest) {
-  struct Template {
+// HMAC contexts with their digest set, one per digest and thread, made once and re-keyed for each
+// computation: fetching HMAC and the digest by name, or even copying a context, costs more than
+// the MAC of an IKE message, and a setup computes a dozen PRFs.
+EVP_MAC_CTX* hmac_context(const char* digest) {
+  struct Context {
     const char* digest;
-    EVP_MAC_CTX* ctx;
+    EvpMacCtxPtr ctx;
   };
-  static const std::array<Template, 4> templates = [] {
-    std::array<Template, 4> t{{{"SHA1", nullptr}, {"SHA256", nullptr}, {"SHA384", nullptr}, {"SHA512", nullptr}}};
+  thread_local std::array<Context, 4> contexts = [] {
+    std::array<Context, 4> c{{{"SHA1", nullptr}, {"SHA256", nullptr}, {"SHA384", nullptr}, {"SHA512", nullptr}}};
     EvpMacPtr mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
-    for (Template& one : t) {
+    for (Context& one : c) {
       EvpMacCtxPtr ctx(mac ? EVP_MAC_CTX_new(mac.get()) : nullptr);
       const OSSL_PARAM params[] = {
           OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(one.digest), 0),
           OSSL_PARAM_construct_end(),
       };
-      if (ctx && EVP_MAC_CTX_set_params(ctx.get(), params) == 1) one.ctx = ctx.release();  // lives as long as the process
+      if (ctx && EVP_MAC_CTX_set_params(ctx.get(), params) == 1) one.ctx = std::move(ctx);
     }
-    return t;
+    return c;
   }();
-  for (const Template& t : templates) {
-    if (std::strcmp(t.digest, digest) == 0) return t.ctx;
+  for (const Context& c : contexts) {
+    if (std::strcmp(c.digest, digest) == 0) return c.ctx.get();
   }
   return nullptr;
 }
-}  // namespace
 
-Status Prf::compute(ByteView key, std::initializer_list<ByteView> data, SecureBytes* out) const {
-  if (key.empty()) return Status(StatusCode::kInvalidArgument, "prf: empty key");
-  EVP_MAC_CTX* proto = hmac_template(digest_);
-  if (proto == nullptr) return openssl_error("HMAC template");
-  EvpMacCtxPtr ctx(EVP_MAC_CTX_dup(proto));
-  if (!ctx) return openssl_error("EVP_MAC_CTX_dup");
-  if (EVP_MAC_init(ctx.get(), key.data(), key.size(), nullptr) != 1) return openssl_error("EVP_MAC_init");
-  for (ByteView part : data) {
-    if (EVP_MAC_update(ctx.get(), part.data(), part.size()) != 1) return openssl_error("EVP_MAC_update");
+// One MAC on `ctx`: keyed with `key`, or with the key it already has when `key` is empty (HMAC
+// then reuses its padded-key state: prf+ keys once for all its blocks).
+Status mac(EVP_MAC_CTX* ctx, ByteView key, std::initializer_list<ByteView> data, size_t size, SecureBytes* out) {
+  if (EVP_MAC_init(ctx, key.empty() ? nullptr : key.data(), key.size(), nullptr) != 1) {
+    return openssl_error("EVP_MAC_init");
   }
-  SecureBytes result(size_);
+  for (ByteView part : data) {
+    if (EVP_MAC_update(ctx, part.data(), part.size()) != 1) return openssl_error("EVP_MAC_update");
+  }
+  SecureBytes result(size);
   size_t written = 0;
-  if (EVP_MAC_final(ctx.get(), result.data(), &written, result.size()) != 1 || written != size_) {
+  if (EVP_MAC_final(ctx, result.data(), &written, result.size()) != 1 || written != size) {
     return openssl_error("EVP_MAC_final");
   }
   *out = std::move(result);
   return Status::ok();
 }
+}  // namespace
+
+Status Prf::compute(ByteView key, std::initializer_list<ByteView> data, SecureBytes* out) const {
+  if (key.empty()) return Status(StatusCode::kInvalidArgument, "prf: empty key");
+  EVP_MAC_CTX* ctx = hmac_context(digest_);
+  if (ctx == nullptr) return openssl_error("HMAC context");
+  return mac(ctx, key, data, size_, out);
+}
 
 Status Prf::plus(ByteView key, ByteView seed, size_t length, SecureBytes* out) const {
   if (length > 255 * size_) return Status(StatusCode::kInvalidArgument, "prf+: more than 255 blocks requested");
+  if (key.empty()) return Status(StatusCode::kInvalidArgument, "prf: empty key");
+  EVP_MAC_CTX* ctx = hmac_context(digest_);
+  if (ctx == nullptr) return openssl_error("HMAC context");
   SecureBytes result;
   result.reserve(length + size_);
   SecureBytes block;  // T(n-1); empty before T1
   for (uint8_t counter = 1; result.size() < length; ++counter) {
     const uint8_t n[1] = {counter};
-    if (Status st = compute(key, {block, seed, n}, &block); !st) return st;
+    if (Status st = mac(ctx, counter == 1 ? key : ByteView{}, {block, seed, n}, size_, &block); !st) return st;
     result.insert(result.end(), block.begin(), block.end());
   }
   result.resize(length);

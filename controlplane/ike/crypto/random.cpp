@@ -1,7 +1,10 @@
 #include "ike/crypto/random.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <unistd.h>
 
+#include <array>
 #include <climits>
 #include <cstring>
 
@@ -9,21 +12,46 @@
 
 namespace dpvpn::ike {
 
+namespace {
+
+// Small requests (nonces, SPIs) come out of a per-thread pool refilled 4 KiB at a time: one
+// RAND_bytes call costs about as much as a nonce's worth of DRBG output times a hundred. The pool
+// belongs to the process that filled it: a forked child refills before it draws.
+struct RandomPool {
+  static constexpr size_t kSize = 4096;
+  std::array<uint8_t, kSize> bytes{};
+  size_t used = kSize;
+  pid_t owner = 0;
+};
+
+}  // namespace
+
 Status random_bytes(std::span<uint8_t> out) {
   // RAND_bytes takes an int length; IKE never asks for more than a few hundred bytes at once.
   if (out.size() > static_cast<size_t>(INT_MAX)) {
     return Status(StatusCode::kInvalidArgument, "random_bytes: request too large");
   }
-  if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) return openssl_error("RAND_bytes");
+  thread_local RandomPool pool;
+  if (out.size() > RandomPool::kSize / 8) {
+    if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) return openssl_error("RAND_bytes");
+    return Status::ok();
+  }
+  const pid_t pid = getpid();
+  if (pool.used + out.size() > RandomPool::kSize || pool.owner != pid) {
+    if (RAND_bytes(pool.bytes.data(), static_cast<int>(pool.bytes.size())) != 1) return openssl_error("RAND_bytes");
+    pool.used = 0;
+    pool.owner = pid;
+  }
+  std::memcpy(out.data(), pool.bytes.data() + pool.used, out.size());
+  OPENSSL_cleanse(pool.bytes.data() + pool.used, out.size());  // handed out once, kept nowhere else
+  pool.used += out.size();
   return Status::ok();
 }
 
 Status random_ike_spi(uint64_t* out) {
   uint64_t spi = 0;
   while (spi == 0) {
-    uint8_t bytes[8];
-    if (Status st = random_bytes(bytes); !st) return st;
-    std::memcpy(&spi, bytes, sizeof(spi));
+    if (Status st = random_bytes({reinterpret_cast<uint8_t*>(&spi), sizeof spi}); !st) return st;
   }
   *out = spi;
   return Status::ok();

@@ -1,5 +1,6 @@
 #pragma once
-// Random bytes from OpenSSL's CSPRNG (RAND_bytes) for nonces, SPIs and IVs.
+// Random bytes from OpenSSL's CSPRNG (RAND_bytes) for nonces, SPIs and IVs; small requests are served
+// from a per-thread pool of its output (random.cpp).
 #include <cstdint>
 #include <span>
 
