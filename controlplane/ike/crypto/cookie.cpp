@@ -42,9 +42,10 @@ Status CookieGenerator::hash(const Secret& secret, ByteView ni, const IpAddr& in
   const auto ip = ip_octets(initiator);
   std::vector<uint8_t> out(kCookieSize);
   out[0] = secret.version;
-  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  thread_local EvpMdCtxPtr ctx(EVP_MD_CTX_new());  // reset by each init
+  const EVP_MD* sha256 = fetched_digest("SHA256");
   unsigned int len = 0;
-  if (!ctx || EVP_DigestInit_ex2(ctx.get(), EVP_sha256(), nullptr) != 1 ||
+  if (!ctx || sha256 == nullptr || EVP_DigestInit_ex2(ctx.get(), sha256, nullptr) != 1 ||
       EVP_DigestUpdate(ctx.get(), ni.data(), ni.size()) != 1 || EVP_DigestUpdate(ctx.get(), ip.data(), ip.size()) != 1 ||
       EVP_DigestUpdate(ctx.get(), spi.data(), spi.size()) != 1 ||
       EVP_DigestUpdate(ctx.get(), secret.bytes.data(), secret.bytes.size()) != 1 ||

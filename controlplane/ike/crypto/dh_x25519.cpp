@@ -1,4 +1,6 @@
 // Curve25519 for IKEv2 (RFC 8031): public values and g^ir are the 32 octets of X25519 (RFC 7748).
+#include <openssl/core_names.h>
+
 #include "ike/crypto/dh_family.hpp"
 #include "ike/crypto/transforms.hpp"
 
@@ -43,8 +45,23 @@ class X25519Family final : public DhFamily {
   }
 
   Status peer_key(ByteView peer_public, EvpPkeyPtr* peer) const override {
-    peer->reset(EVP_PKEY_new_raw_public_key_ex(nullptr, "X25519", nullptr, peer_public.data(), peer_public.size()));
-    return *peer ? Status::ok() : openssl_error("X25519 peer value", StatusCode::kInvalidArgument);
+    if (peer_public.size() != kSize) return Status(StatusCode::kInvalidArgument, "X25519 peer value is 32 octets");
+    // As for generate(): the import context is made once per thread, not per key.
+    thread_local EvpPkeyCtxPtr ctx = [] {
+      EvpPkeyCtxPtr c(EVP_PKEY_CTX_new_from_name(nullptr, "X25519", nullptr));
+      if (c && EVP_PKEY_fromdata_init(c.get()) != 1) c.reset();
+      return c;
+    }();
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, const_cast<uint8_t*>(peer_public.data()), kSize),
+        OSSL_PARAM_construct_end(),
+    };
+    EVP_PKEY* imported = nullptr;
+    if (!ctx || EVP_PKEY_fromdata(ctx.get(), &imported, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+      return openssl_error("X25519 peer value", StatusCode::kInvalidArgument);
+    }
+    peer->reset(imported);
+    return Status::ok();
   }
 };
 

@@ -13,9 +13,10 @@ Status nat_detection_hash(uint64_t spi_i, uint64_t spi_r, const IpAddr& addr, ui
   const auto spi_r_octets = spi_octets(spi_r);
   const uint8_t port_octets[2] = {static_cast<uint8_t>(port >> 8), static_cast<uint8_t>(port)};
   const auto ip = ip_octets(addr);
-  EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  thread_local EvpMdCtxPtr ctx(EVP_MD_CTX_new());  // reset by each init
+  const EVP_MD* sha1 = fetched_digest("SHA1");
   unsigned int len = 0;
-  if (!ctx || EVP_DigestInit_ex2(ctx.get(), EVP_sha1(), nullptr) != 1 ||
+  if (!ctx || sha1 == nullptr || EVP_DigestInit_ex2(ctx.get(), sha1, nullptr) != 1 ||
       EVP_DigestUpdate(ctx.get(), spi_i_octets.data(), spi_i_octets.size()) != 1 ||
       EVP_DigestUpdate(ctx.get(), spi_r_octets.data(), spi_r_octets.size()) != 1 ||
       EVP_DigestUpdate(ctx.get(), ip.data(), ip.size()) != 1 ||

@@ -24,6 +24,7 @@ using EvpPkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, OsslDeleter<EVP_PKEY_CTX_fre
 using EvpCipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, OsslDeleter<EVP_CIPHER_CTX_free>>;
 using EvpCipherPtr = std::unique_ptr<EVP_CIPHER, OsslDeleter<EVP_CIPHER_free>>;
 using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, OsslDeleter<EVP_MD_CTX_free>>;
+using EvpMdPtr = std::unique_ptr<EVP_MD, OsslDeleter<EVP_MD_free>>;
 using EvpMacPtr = std::unique_ptr<EVP_MAC, OsslDeleter<EVP_MAC_free>>;
 using EvpMacCtxPtr = std::unique_ptr<EVP_MAC_CTX, OsslDeleter<EVP_MAC_CTX_free>>;
 using BignumPtr = std::unique_ptr<BIGNUM, OsslDeleter<BN_clear_free>>;  // may hold private exponents
@@ -33,5 +34,11 @@ using X509Ptr = std::unique_ptr<X509, OsslDeleter<X509_free>>;
 // `what` and the oldest queued OpenSSL error as a Status (kInternal unless the caller knows the
 // failure comes from bad input); clears the queue so later calls start clean.
 Status openssl_error(std::string_view what, StatusCode code = StatusCode::kInternal);
+
+// A digest or cipher fetched by name once per thread and kept: an implicit fetch (EVP_sha1(),
+// EVP_CIPHER_fetch per use) is a locked name lookup that costs more than hashing or encrypting a
+// short IKE message. nullptr when the provider lacks it.
+const EVP_MD* fetched_digest(const char* name);
+const EVP_CIPHER* fetched_cipher(const char* name);
 
 }  // namespace dpvpn::ike

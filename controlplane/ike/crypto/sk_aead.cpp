@@ -84,14 +84,14 @@ class SkAead final : public SkCipher {
  private:
   // A context keyed with nonce = salt | iv that has taken the associated data.
   Status start(ByteView iv, bool encrypt, ByteView aad, EvpCipherCtxPtr* out) const {
-    EvpCipherPtr cipher(EVP_CIPHER_fetch(nullptr, cipher_name_, nullptr));
+    const EVP_CIPHER* cipher = fetched_cipher(cipher_name_);
     EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
     if (!cipher || !ctx) return openssl_error("SK payload cipher");
     std::array<uint8_t, kSaltSize + kIvSize> nonce;
     std::memcpy(nonce.data(), salt_.data(), kSaltSize);
     std::memcpy(nonce.data() + kSaltSize, iv.data(), kIvSize);
     int len = 0;
-    if (EVP_CipherInit_ex2(ctx.get(), cipher.get(), key_.data(), nonce.data(), encrypt ? 1 : 0, nullptr) != 1 ||
+    if (EVP_CipherInit_ex2(ctx.get(), cipher, key_.data(), nonce.data(), encrypt ? 1 : 0, nullptr) != 1 ||
         EVP_CipherUpdate(ctx.get(), nullptr, &len, aad.data(), static_cast<int>(aad.size())) != 1) {
       return openssl_error("SK payload cipher setup");
     }

@@ -75,12 +75,12 @@ class SkCbcHmac final : public SkCipher {
   }
 
   Status cbc(bool encrypt, const uint8_t* iv, const uint8_t* in, size_t len, uint8_t* out) const {
-    EvpCipherPtr cipher(EVP_CIPHER_fetch(nullptr, cipher_name_, nullptr));
+    const EVP_CIPHER* cipher = fetched_cipher(cipher_name_);
     EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
     int n = 0;
     int final_n = 0;
     if (!cipher || !ctx ||
-        EVP_CipherInit_ex2(ctx.get(), cipher.get(), encr_key_.data(), iv, encrypt ? 1 : 0, nullptr) != 1 ||
+        EVP_CipherInit_ex2(ctx.get(), cipher, encr_key_.data(), iv, encrypt ? 1 : 0, nullptr) != 1 ||
         EVP_CIPHER_CTX_set_padding(ctx.get(), 0) != 1 ||  // IKE's own padding is already in place
         EVP_CipherUpdate(ctx.get(), out, &n, in, static_cast<int>(len)) != 1 ||
         EVP_CipherFinal_ex(ctx.get(), out + n, &final_n) != 1 || static_cast<size_t>(n + final_n) != len) {
