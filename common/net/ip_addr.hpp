@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,5 +54,14 @@ struct IpAddr {
 };
 static_assert(sizeof(IpAddr) == 16);
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "IpAddr's inline accessors assume a little-endian host");
+
+// For unordered containers on the control plane (the dataplane hashes with rte_hash).
+struct IpAddrHash {
+  size_t operator()(const IpAddr& a) const {
+    uint64_t w[2];
+    std::memcpy(w, a.bytes.data(), 16);
+    return std::hash<uint64_t>{}(w[0] * 0x9e3779b97f4a7c15ull ^ w[1]);
+  }
+};
 
 }  // namespace dpvpn

@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "controld_config.hpp"
@@ -216,13 +217,24 @@ class EngineState {
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<CookieGenerator> cookies_;
   uint64_t cookie_rotated_ms_ = 0;
-  std::map<uint64_t, std::unique_ptr<IkeSa>> sas_;  // by our SPI
-  // Lookups that stay O(log n) with 10 000s of peers: connections by their addresses and name,
-  // responder SAs by the initiator's address and SPI (IKE_SA_INIT retransmissions).
-  std::map<std::pair<IpAddr, IpAddr>, size_t> connection_by_addresses_;
-  std::map<std::string, size_t> connection_by_name_;
-  std::map<std::pair<IpAddr, uint64_t>, uint64_t> responder_by_initiator_;
-  std::multimap<std::string, uint64_t> sas_by_connection_;
+  // Hashed lookups that stay O(1) with 10 000s of peers: SAs by our SPI, connections by their
+  // addresses and name, responder SAs by the initiator's address and SPI (IKE_SA_INIT
+  // retransmissions), SAs by connection. (Nothing depends on their iteration order.)
+  struct AddressPairHash {
+    size_t operator()(const std::pair<IpAddr, IpAddr>& p) const {
+      return IpAddrHash{}(p.first) * 31 + IpAddrHash{}(p.second);
+    }
+  };
+  struct AddressSpiHash {
+    size_t operator()(const std::pair<IpAddr, uint64_t>& p) const {
+      return IpAddrHash{}(p.first) ^ std::hash<uint64_t>{}(p.second);
+    }
+  };
+  std::unordered_map<uint64_t, std::unique_ptr<IkeSa>> sas_;
+  std::unordered_map<std::pair<IpAddr, IpAddr>, size_t, AddressPairHash> connection_by_addresses_;
+  std::unordered_map<std::string, size_t> connection_by_name_;
+  std::unordered_map<std::pair<IpAddr, uint64_t>, uint64_t, AddressSpiHash> responder_by_initiator_;
+  std::unordered_multimap<std::string, uint64_t> sas_by_connection_;
   // The timers: each SA's earliest deadline, ordered, so tick() and next_timer() cost O(log n) per
   // SA that is due, not O(n). reschedule() after anything that may move an SA's deadlines.
   std::set<std::pair<uint64_t, uint64_t>> timers_;  // (deadline, our SPI)

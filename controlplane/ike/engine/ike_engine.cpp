@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "ike/engine/engine_state.hpp"
 #include "ike/engine/wire_convert.hpp"
@@ -378,6 +379,10 @@ std::vector<TunnelStatus> EngineState::tunnels() const {
     }
     out.push_back(std::move(t));
   }
+  // sas_ is hashed: list in a stable order (by connection, then initiator SPI).
+  std::sort(out.begin(), out.end(), [](const TunnelStatus& a, const TunnelStatus& b) {
+    return std::tie(a.connection, a.spi_i) < std::tie(b.connection, b.spi_i);
+  });
   return out;
 }
 
