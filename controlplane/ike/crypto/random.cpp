@@ -31,6 +31,7 @@ Status random_bytes(std::span<uint8_t> out) {
   if (out.size() > static_cast<size_t>(INT_MAX)) {
     return Status(StatusCode::kInvalidArgument, "random_bytes: request too large");
   }
+  if (out.empty()) return Status::ok();
   thread_local RandomPool pool;
   if (out.size() > RandomPool::kSize / 8) {
     if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) return openssl_error("RAND_bytes");
