@@ -58,8 +58,7 @@ class Instance {
   std::unique_ptr<Sender> sender_;
   std::unique_ptr<ike::SaInstaller> installer_;
   std::unique_ptr<ike::IkeEngine> engine_;
-  ControldConfig config_;
-  std::vector<ConnectionConfig> mine_;
+  std::vector<ConnectionConfig> mine_;  // our shard of the config (only: 10 000s of connections add up)
   std::string log_file_;
 };
 
