@@ -3,11 +3,13 @@
 // most --in-flight setups outstanding, over one kernel UDP socket per port that sends from any
 // address of an AnyIP range (`ip route add local 10.100.0.0/16 dev lo`, IP_FREEBIND + IP_PKTINFO).
 // Child SAs are only counted (nothing is installed). Prints one line:
-//   ike-load: tunnels=N established=E seconds=S setups_per_s=R retransmits=...
+//   ike-load: tunnels=N established=E seconds=S setups_per_s=R send_errors=X
+// and with --hold-s, after that many seconds of answering the responder (its DPD checks):
+//   ike-load-hold: seconds=S held=H            (H: tunnels still ESTABLISHED)
 //
 //   dpvpn-ike-load --responder 192.0.2.2 --first 10.100.0.1 --tunnels 1000 [--in-flight 128]
 //                  [--psk TEXT] [--proposal P] [--esp P] [--child-net 172.16.0.0] [--remote-ts 10.2.0.0/24]
-//                  [--timeout-s 120]
+//                  [--timeout-s 120] [--hold-s 0]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -150,7 +153,7 @@ int main(int argc, char** argv) {
   CLI::App app{"dpvpn-ike-load: brings up N IKEv2 tunnels against a responder"};
   std::string responder_text, first_text = "10.100.0.1", psk = "bench-ike-secret", proposal = "aes128gcm16-prfsha256-x25519",
               esp = "aes128gcm16", child_net = "172.16.0.0", remote_ts = "10.2.0.0/24";
-  uint32_t tunnels = 1000, in_flight = 128, timeout_s = 120;
+  uint32_t tunnels = 1000, in_flight = 128, timeout_s = 120, hold_s = 0;
   app.add_option("--responder", responder_text, "the responder's IPv4 address")->required();
   app.add_option("--first", first_text, "the first initiator address (an AnyIP range)");
   app.add_option("--tunnels", tunnels, "how many tunnels");
@@ -161,6 +164,7 @@ int main(int argc, char** argv) {
   app.add_option("--child-net", child_net, "tunnel i's inner address is this + i (/32)");
   app.add_option("--remote-ts", remote_ts, "the responder's inner network");
   app.add_option("--timeout-s", timeout_s, "give up after");
+  app.add_option("--hold-s", hold_s, "then keep the tunnels this long, answering the responder (DPD)");
   CLI11_PARSE(app, argc, argv);
 
   const std::optional<IpAddr> responder = IpAddr::parse(responder_text), first = IpAddr::parse(first_text),
@@ -216,5 +220,21 @@ int main(int argc, char** argv) {
   std::printf("ike-load: tunnels=%u established=%zu seconds=%.2f setups_per_s=%.0f send_errors=%lu\n", tunnels,
               installer.up.size(), seconds, static_cast<double>(installer.up.size()) / seconds,
               static_cast<unsigned long>(sockets.send_errors));
+  std::fflush(stdout);  // the bench measures the responder now, before the hold
+  if (hold_s > 0) {
+    // Holding: the engine keeps answering the responder (its DPD checks) and ticking.
+    const uint64_t hold_end = now_ms() + hold_s * 1000ull;
+    while (now_ms() < hold_end) {
+      std::vector<pollfd> fds;
+      for (int fd : sockets.fds()) fds.push_back({fd, POLLIN, 0});
+      const uint64_t t = now_ms(), due = std::min(engine.next_timer_ms(), hold_end);
+      poll(fds.data(), fds.size(), static_cast<int>(due > t ? std::min<uint64_t>(due - t, 50) : 0));
+      sockets.receive_all(engine);
+      engine.tick(now_ms());
+    }
+    size_t held = 0;
+    for (const ike::TunnelStatus& t : engine.tunnels()) held += t.state == "ESTABLISHED" ? 1 : 0;
+    std::printf("ike-load-hold: seconds=%u held=%zu\n", hold_s, held);
+  }
   return installer.up.size() == tunnels ? 0 : 1;
 }

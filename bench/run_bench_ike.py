@@ -23,7 +23,11 @@ dpvpn's cost over both.
 Memory: the responder's RSS (all its processes) after N tunnels minus before (config loaded, no
 tunnel), per tunnel; and its whole RSS per tunnel (with the N configured connections).
 
-usage: run_bench_ike.py BUILD_DIR [--tunnels 1000,10000] [--strongswan-tunnels 1000] [--out DIR]
+Holding: the largest dpvpn N is then kept for --hold-s seconds (default 25) with DPD every 10 s
+(the generator answers); the responder's CPU over the hold, its RSS, and both sides' count of
+tunnels still up are printed as `bench-ike-hold: ...`.
+
+usage: run_bench_ike.py BUILD_DIR [--tunnels 1000,10000] [--strongswan-tunnels 1000] [--hold-s 25] [--out DIR]
 """
 import argparse
 import json
@@ -141,33 +145,60 @@ def crypto_floor_ms(busy_other_cpu=False):
     return sum(parts.values()), parts
 
 
-def generate_load(topo, build, tunnels):
+def fields_of(line):
+    return dict(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv)
+
+
+def generate_load(topo, build, tunnels, hold_s=0, after_setup=None):
+    """N setups from the generator; then, with hold_s, it keeps the tunnels that long (answering the
+    responder's DPD). after_setup() runs between the two. Returns (seconds, established, held)."""
     topo.run("left", ["ip", "route", "replace", "local", "10.100.0.0/16", "dev", "lo"])
     topo.run("right", ["ip", "route", "replace", "10.100.0.0/16", "via", LEFT.wan])
-    r = subprocess.run(["ip", "netns", "exec", topo.left, os.path.join(build, "bench", "dpvpn-ike-load"),
-                        "--responder", RIGHT.wan, "--tunnels", str(tunnels), "--psk", PSK, "--proposal", PROPOSAL,
-                        "--esp", ESP, "--timeout-s", "300"], capture_output=True, text=True)
-    line = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else r.stderr
-    fields = dict(kv.split("=") for kv in line.split()[1:] if "=" in kv)
+    p = subprocess.Popen(["ip", "netns", "exec", topo.left, os.path.join(build, "bench", "dpvpn-ike-load"),
+                          "--responder", RIGHT.wan, "--tunnels", str(tunnels), "--psk", PSK, "--proposal", PROPOSAL,
+                          "--esp", ESP, "--timeout-s", "300", "--hold-s", str(hold_s)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = p.stdout.readline().strip()
+    fields = fields_of(line)
+    if after_setup and "established" in fields:
+        after_setup()
+    rest, err = p.communicate()
     if "established" not in fields or int(fields["established"]) == 0:
-        raise RuntimeError(f"load generator: {line}")
+        raise RuntimeError(f"load generator: {line} {err}")
     if int(fields["established"]) < tunnels:  # the responder gave some up: report what it did
         print(f"  note: only {fields['established']} of {tunnels} tunnels came up in {fields['seconds']} s", flush=True)
-    return float(fields["seconds"]), int(fields["established"])
+    held = fields_of(rest.strip().splitlines()[-1]).get("held") if hold_s and rest.strip() else None
+    return float(fields["seconds"]), int(fields["established"]), int(held) if held is not None else None
 
 
-def measure(topo, build, responder_pid, tunnels):
-    """The responder's CPU time and RSS (all its processes) around N setups from the generator."""
+def measure(topo, build, responder_pid, tunnels, hold_s=0, responder_count=None):
+    """The responder's CPU time and RSS (all its processes) around N setups from the generator; with
+    hold_s, also over the hold that follows (DPD), and how many tunnels both sides still have."""
     pids = wait_idle(responder_pid)  # start-up done: config parsed, every instance has its connections
     cpu0, rss0 = cpu_seconds(pids), rss_bytes(pids)
-    seconds, up = generate_load(topo, build, tunnels)
-    pids = tree(responder_pid)
-    cpu1, rss1 = cpu_seconds(pids), rss_bytes(pids)
-    return {"cpu_ms_per_tunnel": (cpu1 - cpu0) * 1000 / up, "setups_per_s": up / seconds,
-            "rss_per_tunnel": (rss1 - rss0) / up, "rss_total_per_tunnel": rss1 / up, "processes": len(pids)}
+    after = {}
+
+    def after_setup():
+        ps = tree(responder_pid)
+        after.update(cpu=cpu_seconds(ps), rss=rss_bytes(ps), pids=ps)
+
+    seconds, up, held = generate_load(topo, build, tunnels, hold_s, after_setup)
+    if not after:
+        after_setup()
+    cpu1, rss1, pids = after["cpu"], after["rss"], after["pids"]
+    result = {"cpu_ms_per_tunnel": (cpu1 - cpu0) * 1000 / up, "setups_per_s": up / seconds,
+              "rss_per_tunnel": (rss1 - rss0) / up, "rss_total_per_tunnel": rss1 / up, "processes": len(pids)}
+    if hold_s:
+        pids = tree(responder_pid)
+        cpu2, rss2 = cpu_seconds(pids), rss_bytes(pids)
+        result.update(hold_s=hold_s, held_by_generator=held,
+                      held_by_responder=responder_count() if responder_count else None,
+                      hold_cpu_ms_per_tunnel_per_min=(cpu2 - cpu1) * 1000 / up * 60 / hold_s,
+                      hold_rss_total_per_tunnel=rss2 / up)
+    return result
 
 
-def run_dpvpn(build, tunnels, workdir):
+def run_dpvpn(build, tunnels, workdir, hold_s=0):
     with Topology(hosts=False) as topo:
         d = os.path.join(topo.workdir, "controld")
         os.makedirs(d)
@@ -176,7 +207,7 @@ def run_dpvpn(build, tunnels, workdir):
             a = 0x0A640001 + i
             peer = f"{a >> 24}.{(a >> 16) & 255}.{(a >> 8) & 255}.{a & 255}"
             conns.append(f"  - name: t{i}\n    local: {RIGHT.wan}\n    remote: {peer}\n    auth: psk\n"
-                         f"    psk: {PSK}\n    proposals: [{PROPOSAL}]\n    dpd_delay: 30s\n    children:\n"
+                         f"    psk: {PSK}\n    proposals: [{PROPOSAL}]\n    dpd_delay: 10s\n    children:\n"
                          f"      - name: net\n        local_ts: [10.2.0.0/24]\n        remote_ts: [172.16.0.0/16]\n"
                          f"        esp_proposals: [{ESP}]\n")
         with open(os.path.join(d, "c.yaml"), "w") as f:
@@ -188,7 +219,14 @@ def run_dpvpn(build, tunnels, workdir):
         deadline = time.time() + 120
         while not os.path.exists(os.path.join(d, "c.sock")) and time.time() < deadline:
             time.sleep(0.1)
-        return measure(topo, build, proc.pid, tunnels)
+
+        def ike_sas():
+            out = subprocess.run([os.path.join(build, "controlplane", "dpvpnctl"), "--controld-socket",
+                                  os.path.join(d, "c.sock"), "--json", "ike", "instances"],
+                                 capture_output=True, text=True).stdout
+            return sum(int(i.get("ike_sas", 0)) for i in json.loads(out).get("instances", []))
+
+        return measure(topo, build, proc.pid, tunnels, hold_s, ike_sas)
 
 
 def run_strongswan(build, tunnels):
@@ -212,6 +250,8 @@ def main():
     ap.add_argument("build")
     ap.add_argument("--tunnels", default="1000,10000")
     ap.add_argument("--strongswan-tunnels", default="1000")
+    ap.add_argument("--hold-s", type=int, default=25,
+                    help="after the largest dpvpn N is up, hold it this long (DPD every 10 s) and measure again")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench-results"))
     args = ap.parse_args()
     floor, parts = crypto_floor_ms()
@@ -224,7 +264,8 @@ def main():
     sw_counts = [int(n) for n in args.strongswan_tunnels.split(",") if n]
     for n in sorted({int(x) for x in args.tunnels.split(",")} | set(sw_counts)):
         if n in [int(x) for x in args.tunnels.split(",")]:
-            results["dpvpn"][n] = run_dpvpn(args.build, n, args.out)
+            largest = n == max(int(x) for x in args.tunnels.split(","))
+            results["dpvpn"][n] = run_dpvpn(args.build, n, args.out, args.hold_s if largest else 0)
             print(f"dpvpn      N={n:6d}: {results['dpvpn'][n]}", flush=True)
         if n in sw_counts:
             results["strongswan"][n] = run_strongswan(args.build, n)
@@ -247,6 +288,13 @@ def main():
               f"dpvpn_setups_per_s={d['setups_per_s']:.0f} "
               f"strongswan_setups_per_s={s['setups_per_s'] if s else float('nan'):.0f} "
               f"floor_ratio={d['cpu_ms_per_tunnel'] / floor:.2f} busy_floor_ratio={d['cpu_ms_per_tunnel'] / busy_floor:.2f}")
+    for n, d in results["dpvpn"].items():
+        if d.get("hold_s"):
+            print(f"bench-ike-hold: tunnels={n} hold_s={d['hold_s']} dpd_delay_s=10 "
+                  f"held_by_responder={d['held_by_responder']} held_by_generator={d['held_by_generator']} "
+                  f"controld_kib_per_tunnel={d['hold_rss_total_per_tunnel'] / 1024:.1f} "
+                  f"controld_kib_per_tunnel_marginal={d['rss_per_tunnel'] / 1024:.1f} "
+                  f"hold_cpu_ms_per_tunnel_per_min={d['hold_cpu_ms_per_tunnel_per_min']:.3f}")
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, time.strftime("bench-ike-%Y%m%d-%H%M%S.json"))
     with open(path, "w") as f:
