@@ -74,26 +74,23 @@ uint32_t inner_total_length(const uint8_t* ip, uint32_t len, uint8_t next_header
   return total <= len ? total : 0;
 }
 
-// An address as a 128-bit big-endian number (hi, lo), to compare against selector bounds in two
-// steps instead of a byte loop.
-struct Addr128 {
-  uint64_t hi, lo;
-};
+// An address in the packet as a 128-bit number in host order (SelectorRange's form).
 inline Addr128 addr128(const uint8_t* a) {
   uint64_t hi, lo;
   std::memcpy(&hi, a, 8);
   std::memcpy(&lo, a + 8, 8);
-  return {__builtin_bswap64(hi), __builtin_bswap64(lo)};
+  return Addr128{__builtin_bswap64(hi)} << 64 | __builtin_bswap64(lo);
 }
-inline bool le128(const Addr128& a, const Addr128& b) { return a.hi < b.hi || (a.hi == b.hi && a.lo <= b.lo); }
+// ::ffff:a.b.c.d from the 4 address bytes at a, as IpAddr stores IPv4.
+inline Addr128 addr128_v4(const uint8_t* a) { return Addr128{0xffff00000000ull | load32(a)}; }
 
-// TrafficSelector::contains, inline: start <= addr <= end as 128-bit numbers, protocol, port range.
-bool ts_match(const std::vector<TrafficSelector>& list, const Addr128& addr, uint8_t proto, uint16_t port) {
+// TrafficSelector::contains on the precomputed ranges: start <= addr <= end, protocol, port range.
+bool ts_match(const std::vector<SelectorRange>& list, Addr128 addr, uint8_t proto, uint16_t port) {
   if (list.empty()) return true;
-  for (const TrafficSelector& ts : list) {
+  for (const SelectorRange& ts : list) {
     if (ts.protocol != 0 && proto != ts.protocol) continue;
     if (port < ts.port_lo || port > ts.port_hi) continue;
-    if (le128(addr128(ts.start.bytes.data()), addr) && le128(addr, addr128(ts.end.bytes.data()))) return true;
+    if (ts.start <= addr && addr <= ts.end) return true;
   }
   return false;
 }
@@ -104,9 +101,8 @@ bool inner_matches_selectors(const EspSa& sa, const uint8_t* ip, uint32_t len) {
   uint32_t l4;
   bool first_fragment = true;
   if ((ip[0] >> 4) == 4) {
-    // IPv4-mapped (::ffff:a.b.c.d), as IpAddr stores it.
-    src = {0, 0xffff00000000ull | load32(ip + 12)};
-    dst = {0, 0xffff00000000ull | load32(ip + 16)};
+    src = addr128_v4(ip + 12);
+    dst = addr128_v4(ip + 16);
     proto = ip[9];
     l4 = (ip[0] & 0x0fu) * 4;
     first_fragment = (load16(ip + 6) & 0x1fff) == 0;
@@ -122,7 +118,27 @@ bool inner_matches_selectors(const EspSa& sa, const uint8_t* ip, uint32_t len) {
     dport = load16(ip + l4 + 2);
   }
   const EspSaSelectors& sel = sa.selectors();  // one load of the published pair
-  return ts_match(sel.remote, src, proto, sport) && ts_match(sel.local, dst, proto, dport);
+  return ts_match(sel.remote_ranges, src, proto, sport) && ts_match(sel.local_ranges, dst, proto, dport);
+}
+
+// RFC 4303 2.4: the padding bytes are 1, 2, 3, ... The usual AEAD padding (at most 3 bytes, at most
+// 8 here) is checked with one 8-byte load and a mask instead of a byte loop. `end` is the end of
+// the padding; the 8 bytes before it are inside the packet (ESP header and IV precede the payload).
+bool padding_ok(const uint8_t* end, uint32_t pad_len) {
+  if (pad_len == 0) return true;
+  if (pad_len <= 8) {
+    // Byte 8 - pad_len + j of the word (little-endian) must be j + 1.
+    static constexpr uint64_t kPattern = 0x0807060504030201ull;  // bytes 1..8
+    uint64_t word;
+    std::memcpy(&word, end - 8, 8);
+    const unsigned shift = 8 * (8 - pad_len);
+    return (word >> shift) == (kPattern & (~0ull >> shift));
+  }
+  const uint8_t* pad = end - pad_len;
+  for (uint32_t j = 0; j < pad_len; ++j) {
+    if (pad[j] != static_cast<uint8_t>(j + 1)) return false;
+  }
+  return true;
 }
 
 void inbound_chunk(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sas, uint32_t n,
@@ -238,17 +254,7 @@ void inbound_chunk(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sa
       const uint8_t* end = plain + p.cipher_len;
       const uint8_t next_header = end[-1];
       const uint32_t pad_len = end[-2];
-      if (pad_len + 2 > p.cipher_len) {
-        r = EspResult::kBadPadding;
-      } else {
-        const uint8_t* pad = end - 2 - pad_len;
-        for (uint32_t j = 0; j < pad_len; ++j) {
-          if (pad[j] != static_cast<uint8_t>(j + 1)) {
-            r = EspResult::kBadPadding;
-            break;
-          }
-        }
-      }
+      if (pad_len + 2 > p.cipher_len || !padding_ok(end - 2, pad_len)) r = EspResult::kBadPadding;
       uint32_t inner_len = 0;
       if (r == EspResult::kOk) {
         const uint32_t payload_len = p.cipher_len - 2 - pad_len;

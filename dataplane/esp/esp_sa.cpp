@@ -25,6 +25,19 @@ void put16(uint8_t* p, uint16_t v) {
 }
 
 // Outer IP (+ UDP) header with every per-packet field (lengths, id, checksums) zero.
+Addr128 addr128(const IpAddr& a) {
+  Addr128 v = 0;
+  for (uint8_t b : a.bytes) v = v << 8 | b;
+  return v;
+}
+
+std::vector<SelectorRange> selector_ranges(const std::vector<TrafficSelector>& list) {
+  std::vector<SelectorRange> out;
+  out.reserve(list.size());
+  for (const TrafficSelector& ts : list) out.push_back({addr128(ts.start), addr128(ts.end), ts.port_lo, ts.port_hi, ts.protocol});
+  return out;
+}
+
 uint8_t build_outer_template(const SaParams& p, uint8_t* t) {
   const bool v6 = !p.local.is_v4();
   const uint8_t proto = p.natt ? 17 : 50;
@@ -153,8 +166,10 @@ Status create_esp_sa(const SaParams& params, const CryptoEngine& engine, const E
 Status EspSa::update(const SaLifetime& lt, std::vector<TrafficSelector> local_ts,
                      std::vector<TrafficSelector> remote_ts, std::unique_ptr<const EspSaSelectors>* retired) {
   if (Status s = validate_lifetime(lt); !s) return s;
-  std::unique_ptr<EspSaSelectors> next(new (std::nothrow) EspSaSelectors{local_ts, remote_ts});
+  std::unique_ptr<EspSaSelectors> next(new (std::nothrow) EspSaSelectors{local_ts, remote_ts, {}, {}});
   if (!next) return {StatusCode::kResourceExhausted, "esp sa: out of memory"};
+  next->local_ranges = selector_ranges(local_ts);
+  next->remote_ranges = selector_ranges(remote_ts);
   limits_.soft_packets.store(lt.soft_packets, std::memory_order_relaxed);
   limits_.hard_packets.store(lt.hard_packets, std::memory_order_relaxed);
   limits_.soft_bytes.store(lt.soft_bytes, std::memory_order_relaxed);

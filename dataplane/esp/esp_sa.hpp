@@ -90,11 +90,22 @@ struct alignas(64) EspSaLimits {
   std::atomic<uint64_t> soft_bytes{0}, hard_bytes{0};
 };
 
+// One traffic selector as the data path compares it: the address bounds as 128-bit numbers in host
+// order (IPv4 as ::ffff:a.b.c.d, like IpAddr), so a packet's address is checked with two integer
+// compares instead of byte-swapping both bounds for every packet.
+__extension__ typedef unsigned __int128 Addr128;
+struct SelectorRange {
+  Addr128 start, end;  // inclusive
+  uint16_t port_lo, port_hi;
+  uint8_t protocol;    // 0 = any
+};
+
 // Inner-address selectors of an inbound SA. Immutable once published: UpdateSa swaps in a new
 // object and the caller frees the old one after an RCU grace period (workers may still read it).
 struct EspSaSelectors {
   std::vector<TrafficSelector> local;   // inner addresses on our side
   std::vector<TrafficSelector> remote;  // inner addresses on the peer's side
+  std::vector<SelectorRange> local_ranges, remote_ranges;  // the same, as the data path reads them
 };
 
 struct alignas(64) EspSaDropCounters {

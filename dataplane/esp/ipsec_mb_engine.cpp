@@ -1,5 +1,6 @@
 #include "esp/ipsec_mb_engine.hpp"
 
+#include <emmintrin.h>
 #include <intel-ipsec-mb.h>
 #include <openssl/rand.h>
 
@@ -179,8 +180,13 @@ void IpsecMbEngine::process_burst(CryptoOp* ops, uint32_t n) {
       } else {
         std::memcpy(&iv_be, op.iv, 8);
       }
-      std::memcpy(nonce, k->salt, 4);
-      std::memcpy(nonce + 4, &iv_be, 8);
+      // salt || IV as one 16-byte store: ipsec-mb reads the nonce as 8 + 4 bytes, and a load that
+      // spans two separate stores cannot be forwarded from them (a stall per packet).
+      uint32_t salt;
+      std::memcpy(&salt, k->salt, 4);
+      _mm_store_si128(reinterpret_cast<__m128i*>(nonce),
+                      _mm_set_epi64x(static_cast<long long>(iv_be >> 32),
+                                     static_cast<long long>(uint64_t{salt} | (iv_be << 32))));
       const bool g128 = op.algorithm == EspAlgorithm::kAesGcm128;
       if (encrypt) {
         if (g128) {

@@ -135,7 +135,17 @@ Worker::Worker(uint32_t index, const DataplaneView& view, std::vector<RxQueueRef
       vpn_routing_(view.tables->vpn_routing()),
       rx_(std::move(rx)),
       inject_(inject),
-      esp_(esp) {}
+      esp_(esp) {
+  for (const PortInfo& p : *view_.ports) {
+    for (const PortAddress& a : p.addresses) {
+      if (n_own_ == kMaxOwn) {
+        n_own_ = kOwnFallback;
+        return;
+      }
+      std::memcpy(own_[n_own_++], a.addr.bytes.data(), 16);
+    }
+  }
+}
 
 Worker::~Worker() {
   for (rte_eth_dev_tx_buffer* b : tx_buffers_) rte_free(b);
@@ -423,6 +433,12 @@ uint16_t Worker::handle_too_big(rte_mbuf* m, uint16_t limit, uint16_t in_port, r
 
 bool Worker::handle_local(uint16_t port_index, rte_mbuf* m, const PacketView& v, uint32_t* spi) {
   const uint8_t* l4 = rte_pktmbuf_mtod_offset(m, const uint8_t*, v.l2_len + v.l3_len);
+  if (v.proto == IPPROTO_ESP) {  // the common case first: nothing to answer or punt
+    uint32_t spi_be;
+    std::memcpy(&spi_be, l4, 4);
+    *spi = rte_be_to_cpu_32(spi_be);
+    return false;
+  }
   if (answer_echo(m, v)) {
     bump(counters_.local_replies);
     send(port_index, m);
@@ -456,6 +472,20 @@ bool Worker::handle_local(uint16_t port_index, rte_mbuf* m, const PacketView& v,
   return false;  // ESP: the caller batches it for decryption
 }
 
+bool Worker::is_own(const IpAddr& addr) const {
+  if (n_own_ == kOwnFallback) {
+    bool ours = false;
+    for (const PortInfo& p : *view_.ports) ours = ours || p.owns(addr);
+    return ours;
+  }
+  uint64_t a[2];
+  std::memcpy(a, addr.bytes.data(), 16);
+  for (uint32_t i = 0; i < n_own_; ++i) {
+    if (((own_[i][0] ^ a[0]) | (own_[i][1] ^ a[1])) == 0) return true;
+  }
+  return false;
+}
+
 void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
   const PortInfo& port = (*view_.ports)[port_index];
   rte_mbuf* esp_in[kBurst];
@@ -469,11 +499,15 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
   uint16_t n_out = 0;
   memo_ = BurstMemo{};
 
+  // Port counters once per burst (the bytes summed in a register).
+  uint64_t rx_bytes = 0;
+  for (uint16_t i = 0; i < n; ++i) rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
+  bump(counters_.rx_packets[port_index], n);
+  bump(counters_.rx_bytes[port_index], rx_bytes);
+
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     if (i + 2 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], const void*));
-    bump(counters_.rx_packets[port_index]);
-    bump(counters_.rx_bytes[port_index], rte_pktmbuf_pkt_len(m));
     PacketView v;
     if (const DropReason r = parse_packet(m, &v); r != DropReason::kNone) {
       drop(m, r);
@@ -510,9 +544,7 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
         continue;
       }
     }
-    bool ours = false;
-    for (const PortInfo& p : *view_.ports) ours = ours || p.owns(dst);
-    if (ours) {
+    if (is_own(dst)) {
       uint32_t spi = 0;
       if (!handle_local(port_index, m, v, &spi)) {
         strip_to_ip(m, v);

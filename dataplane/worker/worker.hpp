@@ -62,6 +62,8 @@ class Worker {
   void process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n);
   // Answers or punts traffic to our own addresses; false (with the SPI) when it is ESP to decrypt.
   bool handle_local(uint16_t port_index, rte_mbuf* m, const struct PacketView& v, uint32_t* spi);
+  // Is addr one of the ports' own addresses? (A flat copy of them: no vector walk per packet.)
+  bool is_own(const IpAddr& addr) const;
   // in_port: where m came in (the source of an ICMP error); kFromTunnel: decrypted, no ICMP error.
   static constexpr uint16_t kFromTunnel = UINT16_MAX;
   // True when m (or its fragments) went on towards its next hop (sent, or held for its MAC).
@@ -135,6 +137,11 @@ class Worker {
     uint64_t second = UINT64_MAX;
   };
   ConfirmedFlow confirmed_[1u << kConfirmedBits];
+  // The ports' own addresses as 16-byte words (they do not change while workers run); more than
+  // kMaxOwn: kOwnFallback, and is_own() walks the ports.
+  static constexpr uint32_t kMaxOwn = 16, kOwnFallback = UINT32_MAX;
+  uint64_t own_[kMaxOwn][2] = {};
+  uint32_t n_own_ = 0;
   const std::vector<RxQueueRef> rx_;
   rte_ring* inject_;
   EspStage& esp_;

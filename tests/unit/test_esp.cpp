@@ -446,6 +446,26 @@ TEST_CASE("inbound accepts OpenSSL-made packets and rejects bad ones with the ex
     // The ICV was good, so the window moved (RFC 4303: update after integrity, before the rest).
     CHECK(sa->replay_window()->top() == 2);
   }
+  SECTION("padding of any length up to 255 (the short ones are checked as one word): good and one bad byte") {
+    uint32_t seq = 10;
+    for (uint32_t pad_len : {0u, 1u, 2u, 3u, 5u, 7u, 8u, 9u, 12u, 16u, 255u}) {
+      // Inner size so that inner + padding + 2 is a multiple of 4 (AEAD block size).
+      const Bytes body = inner_v4((4 - (28 + pad_len + 2) % 4) % 4 + 4);
+      Bytes plain = body;
+      for (uint32_t j = 0; j < pad_len; ++j) plain.push_back(static_cast<uint8_t>(j + 1));
+      plain.push_back(static_cast<uint8_t>(pad_len));
+      plain.push_back(4);
+      INFO("pad_len " << pad_len);
+      CHECK(in(openssl_seal_gcm(p, ++seq, plain)).first == EspResult::kOk);
+      for (uint32_t wrong : {0u, pad_len / 2, pad_len - 1}) {
+        if (pad_len == 0) break;
+        Bytes bad = plain;
+        bad[body.size() + wrong] ^= 0x10;
+        INFO("wrong byte " << wrong);
+        CHECK(in(openssl_seal_gcm(p, ++seq, bad)).first == EspResult::kBadPadding);
+      }
+    }
+  }
   SECTION("bad next header") {
     CHECK(in(openssl_seal_gcm(p, 1, with_trailer(inner, 17))).first == EspResult::kBadNextHeader);
     CHECK(in(openssl_seal_gcm(p, 2, with_trailer(inner, 41))).first == EspResult::kBadNextHeader);
