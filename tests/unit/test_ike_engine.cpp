@@ -349,6 +349,37 @@ TEST_CASE("deleting from either side removes everything on both") {
   }
 }
 
+TEST_CASE("a delete while our DPD is unanswered follows the answer: the peer is told, not left to find out") {
+  Pair p([](Pair& pr) { pr.conn_a.dpd_delay = 10; });
+  p.up();
+  check_tunnel(p);
+  p.net.filter = [](Datagram& d) { return d.remote.address != kA; };  // B's answers are lost for now
+  p.net.advance(10'200);                                               // A's DPD is out, unanswered
+  REQUIRE(p.a->delete_peer(kB, p.net.now).is_ok());
+  CHECK(p.a->tunnels().size() == 1);  // still there: its window holds the DPD
+  p.net.filter = {};
+  p.net.advance(3000);  // A retransmits the DPD, gets the answer, then sends the delete
+  CHECK(p.a->tunnels().empty());
+  CHECK(p.b->tunnels().empty());  // B (no DPD of its own) learnt it from A's delete
+  CHECK(p.inst_a.live().empty());
+  CHECK(p.inst_b.live().empty());
+}
+
+TEST_CASE("a delete while our IKE rekey is in flight takes the new IKE SA down too") {
+  Pair p([](Pair& pr) { pr.conn_a.rekey_time = 60; });
+  p.up();
+  check_tunnel(p);
+  p.net.filter = [](Datagram& d) { return d.remote.address != kA; };
+  p.net.advance(60'200);  // A's CREATE_CHILD_SA for the IKE SA is out; B's answer lost
+  REQUIRE(p.a->delete_peer(kB, p.net.now).is_ok());
+  p.net.filter = {};
+  p.net.advance(3000);
+  CHECK(p.a->tunnels().empty());
+  CHECK(p.b->tunnels().empty());
+  CHECK(p.inst_a.live().empty());
+  CHECK(p.inst_b.live().empty());
+}
+
 TEST_CASE("DPD: a silent peer is declared dead after the retransmissions") {
   Pair p([](Pair& pr) { pr.conn_a.dpd_delay = 10; });
   p.up();

@@ -110,6 +110,7 @@ struct IkeSa {
   uint32_t next_request_id = 0;           // ours
   std::optional<PendingRequest> pending;  // window size 1 (RFC 7296 §2.3)
   std::deque<std::function<void(uint64_t)>> queued;  // exchanges waiting for the window
+  bool delete_requested = false;  // deleted while an exchange of ours was in flight: follows its answer
   uint32_t next_peer_request_id = 0;      // the peer's next request
   std::optional<uint32_t> last_response_id;
   std::vector<std::vector<uint8_t>> last_response;  // resent when the peer repeats that request

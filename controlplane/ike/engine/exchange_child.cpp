@@ -330,8 +330,11 @@ void EngineState::on_create_child_response(IkeSa& sa, const std::vector<Payload>
       return;
     }
     IKE_LOG(log_, info, "{} IKE SA '{}' rekeyed: now {}", spi_hex(sa.our_spi()), sa.conn.name, spi_hex(ctx.new_ike_spi));
-    report(add_sa(std::move(next)), false);
+    IkeSa& fresh = add_sa(std::move(next));
+    report(fresh, false);
+    const bool doomed = sa.delete_requested;  // deleted while this rekey was in flight
     delete_ike(sa, now);  // the initiator of the rekey deletes the old SA
+    if (doomed) delete_ike(fresh, now);
     return;
   }
 

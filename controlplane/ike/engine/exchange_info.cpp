@@ -61,6 +61,13 @@ void EngineState::delete_child(IkeSa& sa, uint32_t inbound_spi, uint64_t now) {
 void EngineState::delete_ike(IkeSa& sa, uint64_t now) {
   if (sa.state == IkeState::kDead) return;
   sa.queued.clear();
+  if (sa.state == IkeState::kEstablished && sa.cipher_out && sa.pending) {
+    // Our window (one request) holds an exchange: the delete goes once it is answered
+    // (window_freed) or given up, so the peer is told rather than left to find out by DPD.
+    sa.delete_requested = true;
+    return;
+  }
+  sa.delete_requested = false;
   if (sa.pending || !sa.cipher_out || (sa.state != IkeState::kEstablished && sa.state != IkeState::kDeleting)) {
     return forget(sa, "deleted locally");
   }

@@ -172,6 +172,7 @@ void EngineState::when_window_free(IkeSa& sa, std::function<void(uint64_t)> exch
 }
 
 void EngineState::window_freed(IkeSa& sa, uint64_t now) {
+  if (sa.delete_requested && !sa.pending && sa.state == IkeState::kEstablished) return delete_ike(sa, now);
   while (!sa.pending && !sa.queued.empty() && sa.state == IkeState::kEstablished) {
     auto next = std::move(sa.queued.front());
     sa.queued.pop_front();
