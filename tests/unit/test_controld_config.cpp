@@ -61,6 +61,7 @@ TEST_CASE("the example config parses into what it says") {
   CHECK(cfg.controld.ike_instances == 2);
   CHECK(cfg.controld.listen == std::vector<IpAddr>{*IpAddr::parse("192.0.2.1")});
   CHECK(cfg.controld.cookie_threshold == 64);
+  CHECK(cfg.controld.nat_keepalive == 20);
   REQUIRE(cfg.connections.size() == 1);
   const ConnectionConfig& c = cfg.connections[0];
   CHECK(c.name == "site-b");
@@ -85,6 +86,7 @@ TEST_CASE("defaults: identities are the addresses; one instance; 4 h IKE and 1 h
   REQUIRE(parse_controld_config(kMinimal, "c.yaml", toy_check, &cfg).is_ok());
   CHECK(cfg.controld.ike_instances == 1);
   CHECK(cfg.controld.dataplane == "/run/dpvpn/dataplane.sock");
+  CHECK(cfg.controld.nat_keepalive == 20);  // strongSwan's keep_alive
   const ConnectionConfig& c = cfg.connections.at(0);
   CHECK(c.local_id.value == "192.0.2.1");
   CHECK(c.remote_id.address == *IpAddr::parse("192.0.2.2"));
@@ -146,6 +148,8 @@ TEST_CASE("each mistake is reported as file:line: what is wrong") {
       {"    auth: psk\n", "    auth: pubkey\n", "c.yaml:2: connections[0]: missing required key 'cert' (auth: pubkey)"},
       {"connections:\n", "controld:\n  ike_instances: 0\nconnections:\n",
        "c.yaml:2: controld.ike_instances: 0 is out of range 1..64"},
+      {"connections:\n", "controld:\n  nat_keepalive: 2h\nconnections:\n",
+       "c.yaml:2: controld.nat_keepalive: 2h is out of range 0s..3600s"},
   };
   for (const Bad& b : cases) {
     INFO(b.expected);

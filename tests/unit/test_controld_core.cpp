@@ -188,6 +188,7 @@ TEST_CASE("IKE over UDP: 500 as is; 4500 behind the non-ESP marker; keepalives a
   CHECK(std::vector<uint8_t>(natt.begin(), natt.begin() + 4) == std::vector<uint8_t>(4, 0));
   CHECK(ike_from_udp(4500, natt) == m);
   CHECK_FALSE(ike_from_udp(4500, std::vector<uint8_t>{0xff}));  // NAT-T keepalive
+  CHECK(udp_for_ike(4500, std::vector<uint8_t>{ike::kNatKeepalive}) == std::vector<uint8_t>{0xff});  // sent as is
   std::vector<uint8_t> esp = m;
   esp.insert(esp.begin(), {0, 0, 0x10, 0x01});  // a non-zero SPI where the marker would be
   CHECK_FALSE(ike_from_udp(4500, esp));

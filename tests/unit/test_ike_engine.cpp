@@ -478,4 +478,21 @@ TEST_CASE("NAT detection: a rewritten source port makes both sides float to 4500
   CHECK(lb[0].outbound.natt);
   CHECK(lb[0].outbound.remote_port == 44500);
   CHECK(p.b->tunnels()[0].remote.port == 44500);
+
+  // A, behind the NAT, keeps its mapping alive: a keepalive to B's 4500 every 20 s; B sends none.
+  int from_a = 0, from_b = 0;
+  p.net.filter = [&](Datagram& d) {
+    const bool keepalive = d.bytes == std::vector<uint8_t>{kNatKeepalive};
+    if (keepalive && d.local.address == kA) {
+      ++from_a;
+      CHECK(d.local.port == 4500);
+      CHECK(d.remote == Endpoint{kB, 4500});
+    }
+    if (keepalive && d.local.address == kB) ++from_b;
+    return !keepalive;  // (a kernel transport drops them before the engine)
+  };
+  p.net.advance(45'000, 500);
+  CHECK(from_a == 2);
+  CHECK(from_b == 0);
+  check_tunnel(p);
 }

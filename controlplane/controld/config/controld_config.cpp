@@ -65,7 +65,7 @@ std::vector<IpPrefix> read_selectors(const Field& list) {
 
 void read_settings(const Field& section, ControldSettings* s) {
   const MapFields map(section, {"ike_instances", "dataplane", "management_socket", "listen", "cookie_threshold",
-                                "retransmit_tries", "retransmit_timeout_ms", "log_dir"});
+                                "retransmit_tries", "retransmit_timeout_ms", "nat_keepalive", "log_dir"});
   if (auto f = map.get("ike_instances")) s->ike_instances = static_cast<uint32_t>(integer(*f, 1, 64));
   if (auto f = map.get("dataplane")) s->dataplane = f->node.IsNull() ? std::string() : scalar(*f);
   if (auto f = map.get("management_socket")) s->management_socket = scalar(*f);
@@ -77,6 +77,7 @@ void read_settings(const Field& section, ControldSettings* s) {
   if (auto f = map.get("retransmit_timeout_ms")) {
     s->retransmit_timeout_ms = static_cast<uint32_t>(integer(*f, 100, 60000));
   }
+  if (auto f = map.get("nat_keepalive")) s->nat_keepalive = duration_seconds(*f, 0, 3600);
   if (auto f = map.get("log_dir")) s->log_dir = scalar(*f);
 }
 

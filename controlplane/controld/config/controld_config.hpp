@@ -66,6 +66,7 @@ struct ControldSettings {
   uint32_t cookie_threshold = 64;                      // half-open IKE SAs before cookies are required
   uint32_t retransmit_tries = 5;                       // then the peer is given up
   uint32_t retransmit_timeout_ms = 1000;               // first timeout; doubles each try
+  uint64_t nat_keepalive = 20;                         // seconds between NAT-T keepalives behind a NAT; 0 = off
   std::string log_dir = "/var/log/dpvpn";              // per-instance trace files (ike debug)
 };
 

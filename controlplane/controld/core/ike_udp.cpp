@@ -25,6 +25,7 @@ std::optional<std::vector<uint8_t>> ike_from_udp(uint16_t local_port, std::span<
 }
 
 std::vector<uint8_t> udp_for_ike(uint16_t local_port, std::span<const uint8_t> message) {
+  if (message.size() == 1 && message[0] == ike::kNatKeepalive) return {ike::kNatKeepalive};
   // Sized once and copied into (GCC 12 -O3 misreads insert-after-insert as out of bounds).
   const size_t marker = local_port != kIkePort ? 4 : 0;
   std::vector<uint8_t> out(marker + message.size(), 0);

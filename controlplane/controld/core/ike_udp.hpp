@@ -20,7 +20,8 @@ inline constexpr uint16_t kNatTPort = 4500;
 std::optional<std::vector<uint8_t>> ike_from_udp(uint16_t local_port, std::span<const uint8_t> payload);
 
 // The UDP payload for an IKE message sent from our `local_port`: the marker is added when that is
-// not 500 (the peer's socket for this exchange is then its NAT-T one too).
+// not 500 (the peer's socket for this exchange is then its NAT-T one too). A NAT-T keepalive
+// (ike::kNatKeepalive) goes as is.
 std::vector<uint8_t> udp_for_ike(uint16_t local_port, std::span<const uint8_t> message);
 
 // An Ethernet frame as the dataplane punts it (optionally 802.1Q tagged; IPv4 without fragments or

@@ -95,6 +95,7 @@ Status Instance::configure(const ipc::ConfigBody& body, std::string* summary) {
     engine_options.cookie_threshold = config.controld.cookie_threshold;
     engine_options.retransmit_tries = config.controld.retransmit_tries;
     engine_options.retransmit_timeout_ms = config.controld.retransmit_timeout_ms;
+    engine_options.nat_keepalive_ms = static_cast<uint32_t>(config.controld.nat_keepalive * 1000);
     engine_ = std::make_unique<ike::IkeEngine>(engine_options, mine, *sender_, *installer_, log_);
     // Children with start_action: start come up now, as a reload brings up new ones.
     for (const ConnectionConfig& c : mine) {

@@ -26,6 +26,11 @@ struct Datagram {
   std::vector<uint8_t> bytes;
 };
 
+// A Datagram whose bytes are exactly this one octet is a NAT-T keepalive (RFC 3948 §2.3), not an
+// IKE message (which is never shorter than its 28-octet header): transports send it as is, without
+// the non-ESP marker.
+inline constexpr uint8_t kNatKeepalive = 0xff;
+
 class PacketSender {
  public:
   virtual ~PacketSender() = default;

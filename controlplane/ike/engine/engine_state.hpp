@@ -110,7 +110,8 @@ struct IkeSa {
   uint32_t next_request_id = 0;           // ours
   std::optional<PendingRequest> pending;  // window size 1 (RFC 7296 §2.3)
   std::deque<std::function<void(uint64_t)>> queued;  // exchanges waiting for the window
-  bool delete_requested = false;  // deleted while an exchange of ours was in flight: follows its answer
+  bool delete_requested = false;
+  uint64_t last_keepalive_ms = 0;  // NAT-T keepalives (behind a NAT) follow this or established_ms  // deleted while an exchange of ours was in flight: follows its answer
   uint32_t next_peer_request_id = 0;      // the peer's next request
   std::optional<uint32_t> last_response_id;
   std::vector<std::vector<uint8_t>> last_response;  // resent when the peer repeats that request
@@ -210,6 +211,7 @@ class EngineState {
   std::vector<Proposal> esp_proposals_of(const ChildConfig& child) const;
   const ChildConfig* child_config(const ConnectionConfig& conn, const std::string& name) const;
   Endpoint ike_endpoint(const IkeSa& sa, bool local) const;
+  uint64_t keepalive_due(const IkeSa& sa) const;
 
   EngineOptions options_;
   std::vector<ConnectionConfig> connections_;

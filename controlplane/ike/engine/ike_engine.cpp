@@ -166,7 +166,17 @@ void EngineState::tick(uint64_t now) {
   }
 }
 
+// Behind a NAT, the mapping must not expire between our packets (RFC 3948 §4); 0 = none due.
+uint64_t EngineState::keepalive_due(const IkeSa& sa) const {
+  if (options_.nat_keepalive_ms == 0 || !sa.nat_here || sa.state != IkeState::kEstablished) return 0;
+  return std::max(sa.established_ms, sa.last_keepalive_ms) + options_.nat_keepalive_ms;
+}
+
 void EngineState::run_timers(IkeSa& sa, uint64_t now) {
+  if (const uint64_t due = keepalive_due(sa); due != 0 && now >= due) {
+    sender_.send({sa.local, sa.remote, {kNatKeepalive}});
+    sa.last_keepalive_ms = now;
+  }
   retransmit_due(sa, now);
   if (sa.state == IkeState::kHalfOpen && now >= sa.created_ms + kHalfOpenTimeoutMs) forget(sa, "half-open too long");
   if (sa.delete_at_ms != 0 && now >= sa.delete_at_ms) forget(sa, "deletion timed out");
@@ -210,6 +220,7 @@ uint64_t EngineState::deadline_of(const IkeSa& sa) const {
   if (sa.state == IkeState::kHalfOpen) consider(sa.created_ms + kHalfOpenTimeoutMs);
   consider(sa.delete_at_ms);
   if (sa.state == IkeState::kEstablished) {
+    consider(keepalive_due(sa));
     consider(sa.rekey_at_ms);
     if (sa.conn.dpd_delay != 0) consider(sa.last_heard_ms + sa.conn.dpd_delay * 1000);
     for (const ChildSa& c : sa.children) {

@@ -22,6 +22,7 @@ struct EngineOptions {
   uint32_t cookie_threshold = 64;      // half-open IKE SAs before COOKIEs are demanded
   uint32_t retransmit_tries = 5;
   uint32_t retransmit_timeout_ms = 1000;  // doubles on each try
+  uint32_t nat_keepalive_ms = 20000;      // behind a NAT (RFC 3948 §4): a keepalive this often; 0 = off
 };
 
 struct ChildStatus {
