@@ -166,6 +166,14 @@ void check_tunnel(Pair& p, size_t key_size = 20) {
   CHECK(la[0].inbound.keys.encr_key.size() == key_size);  // AES key + 4-byte salt
 }
 
+// Neither side has an IKE SA or an installed child SA left.
+void check_no_tunnel(Pair& p) {
+  CHECK(p.a->tunnels().empty());
+  CHECK(p.b->tunnels().empty());
+  CHECK(p.inst_a.live().empty());
+  CHECK(p.inst_b.live().empty());
+}
+
 }  // namespace
 
 TEST_CASE("IKE_SA_INIT + IKE_AUTH with a PSK bring up an IKE SA and a child SA whose keys mirror") {
@@ -339,10 +347,7 @@ TEST_CASE("deleting from either side removes everything on both") {
     p.up();
     REQUIRE((from_a ? p.a : p.b)->delete_peer(from_a ? kB : kA, p.net.now).is_ok());
     p.net.advance(1000);
-    CHECK(p.a->tunnels().empty());
-    CHECK(p.b->tunnels().empty());
-    CHECK(p.inst_a.live().empty());
-    CHECK(p.inst_b.live().empty());
+    check_no_tunnel(p);
     REQUIRE(p.inst_a.ike_sas.size() == 2);  // established, then gone
     CHECK(p.inst_a.ike_sas[1].gone);
     CHECK(p.inst_b.ike_sas.back().gone);
@@ -359,10 +364,7 @@ TEST_CASE("a delete while our DPD is unanswered follows the answer: the peer is 
   CHECK(p.a->tunnels().size() == 1);  // still there: its window holds the DPD
   p.net.filter = {};
   p.net.advance(3000);  // A retransmits the DPD, gets the answer, then sends the delete
-  CHECK(p.a->tunnels().empty());
-  CHECK(p.b->tunnels().empty());  // B (no DPD of its own) learnt it from A's delete
-  CHECK(p.inst_a.live().empty());
-  CHECK(p.inst_b.live().empty());
+  check_no_tunnel(p);   // B (no DPD of its own) learnt it from A's delete
 }
 
 TEST_CASE("a delete while our IKE rekey is in flight takes the new IKE SA down too") {
@@ -374,10 +376,7 @@ TEST_CASE("a delete while our IKE rekey is in flight takes the new IKE SA down t
   REQUIRE(p.a->delete_peer(kB, p.net.now).is_ok());
   p.net.filter = {};
   p.net.advance(3000);
-  CHECK(p.a->tunnels().empty());
-  CHECK(p.b->tunnels().empty());
-  CHECK(p.inst_a.live().empty());
-  CHECK(p.inst_b.live().empty());
+  check_no_tunnel(p);
 }
 
 TEST_CASE("DPD: a silent peer is declared dead after the retransmissions") {
