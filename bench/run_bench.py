@@ -80,24 +80,50 @@ class Telemetry:
             raise RuntimeError(f"telemetry: no stats for port {port} (the process is stopping: run too short?)")
         return t, st
 
-    def sample_rate(self, out_port, in_port, warmup, window, timeout=20.0):
-        """Waits for output, warms up, then returns (Mpps out, Mpps in, in_packets at the end)."""
+    def sample_rate(self, out_port, in_port, warmup, window, worker, timeout=20.0):
+        """Waits for output, warms up, then returns (Mpps out, Mpps in, in_packets at the end, on-CPU share of
+        the worker thread in the window); worker: the thread's /proc/<pid>/task/<tid> directory."""
         deadline = time.monotonic() + timeout
         while self.port_stats(out_port)[1]["opackets"] == 0:
             if time.monotonic() > deadline:
                 raise RuntimeError("no output packets")
             time.sleep(0.001)
         time.sleep(warmup)
+        c0 = on_cpu_ns(worker)
         t0, o0 = self.port_stats(out_port)
         _, i0 = self.port_stats(in_port)
         time.sleep(window)
         t1, o1 = self.port_stats(out_port)
         _, i1 = self.port_stats(in_port)
+        c1 = on_cpu_ns(worker)
         dt = t1 - t0
-        return (o1["opackets"] - o0["opackets"]) / dt / 1e6, (i1["ipackets"] - i0["ipackets"]) / dt / 1e6, i1["ipackets"]
+        return ((o1["opackets"] - o0["opackets"]) / dt / 1e6, (i1["ipackets"] - i0["ipackets"]) / dt / 1e6,
+                i1["ipackets"], min(1.0, (c1 - c0) / 1e9 / dt))
 
     def close(self):
         self.s.close()
+
+
+def on_cpu_ns(task):
+    """Time the thread has run on a CPU (ns): the first field of its schedstat."""
+    with open(os.path.join(task, "schedstat")) as f:
+        return int(f.read().split()[0])
+
+
+def worker_task(pid, comm=None):
+    """The /proc task directory of the process's worker thread: the thread named `comm` (dpvpn's EAL worker
+    lcore), or the main thread (ipsec-secgw's worker is its main lcore)."""
+    for _ in range(1000):
+        for tid in os.listdir(f"/proc/{pid}/task") if comm else [str(pid)]:
+            task = f"/proc/{pid}/task/{tid}"
+            try:
+                with open(os.path.join(task, "comm")) as f:
+                    if comm is None or f.read().strip() == comm:
+                        return task
+            except OSError:
+                pass
+        time.sleep(0.01)
+    raise RuntimeError(f"no thread {comm} in process {pid}")
 
 
 class Bench:
@@ -164,7 +190,7 @@ class Bench:
             if sample:
                 tel = Telemetry(prefix, proc)
                 out_port, in_port = (1, 0) if direction == "outbound" else (0, 1)
-                sampled = tel.sample_rate(out_port, in_port, *sample)
+                sampled = tel.sample_rate(out_port, in_port, *sample, worker_task(proc.pid, "rte-worker-1"))
                 tel.close()
             proc.wait(timeout=300)
         finally:
@@ -199,7 +225,8 @@ class Bench:
         if abs(sampled[0] - sampled[1]) > 0.05 * sampled[1]:  # the two reads are not atomic
             raise RuntimeError(f"dpvpn: output {sampled[0]:.3f} Mpps != input {sampled[1]:.3f} Mpps (drops?)")
         diff = (s2[key] - s1[key]) / ((d2 - d1) / 1000) / 1e6
-        return {"mpps": sampled[0], "in_mpps": sampled[1], "stats_json_diff_mpps": diff, "counter": key,
+        return {"mpps": sampled[0], "in_mpps": sampled[1], "cpu_share": sampled[3], "stats_json_diff_mpps": diff,
+                "counter": key,
                 "d1_ms": d1, "d2_ms": d2, "count_d1": s1[key], "count_d2": s2[key], "tx_d2": lc["tx"],
                 "drops_d2": s2["drops"], "sa_d2": [x for x in s2["sas"] if x["packets"]]}
 
@@ -223,7 +250,7 @@ class Bench:
             tel = Telemetry(prefix, proc)
             out_port, in_port = (1, 0) if direction == "outbound" else (0, 1)
             if sample:
-                sampled = tel.sample_rate(out_port, in_port, *sample)
+                sampled = tel.sample_rate(out_port, in_port, *sample, worker_task(proc.pid))
             else:
                 time.sleep(run_s)
             final = tel.port_stats(out_port)[1]
@@ -237,28 +264,28 @@ class Bench:
         return sampled, final
 
     def secgw_rate(self, direction, size, traffic, count, garp):
-        (out_mpps, in_mpps, in_total), _ = self.run_secgw(direction, traffic, garp, direction == "outbound",
+        (out_mpps, in_mpps, in_total, share), _ = self.run_secgw(direction, traffic, garp, direction == "outbound",
                                                           sample=self.a.window(direction, size))
         if direction == "inbound" and in_total >= count:
             raise RuntimeError("secgw: the pcap ran dry during the window: use a larger inbound pcap")
         if abs(out_mpps - in_mpps) > 0.05 * in_mpps:  # the two reads are not atomic
             raise RuntimeError(f"secgw: output {out_mpps:.3f} Mpps != input {in_mpps:.3f} Mpps (drops?)")
-        return {"mpps": out_mpps, "in_mpps": in_mpps}
+        return {"mpps": out_mpps, "in_mpps": in_mpps, "cpu_share": share}
 
     # ---- forward-only baseline (outbound pcap, clear) ------------------------------------------
     def forward_rate(self, size, traffic, garp):
         """Both gateways forwarding the outbound pcap in clear: what RX (net_pcap's copy), routing and TX
-        cost each of them before any IPsec. Returns (dpvpn Mpps, secgw Mpps)."""
+        cost each of them before any IPsec. Returns (dpvpn Mpps, secgw Mpps, dpvpn worker on-CPU share, secgw's)."""
         window = self.a.window("outbound", size)
-        s, (d_out, d_in, _) = self.run_dpvpn("outbound", traffic, garp, True, duration_ms=900, sample=window,
-                                             forward_only=True)
+        s, (d_out, d_in, _, d_share) = self.run_dpvpn("outbound", traffic, garp, True, duration_ms=900,
+                                                      sample=window, forward_only=True)
         if s["forwarded_clear"] == 0 or s["encrypted"] != 0 or abs(d_out - d_in) > 0.05 * d_in:
             raise RuntimeError(f"dpvpn forward-only: {d_out:.3f} Mpps out, {d_in:.3f} in, "
                                f"forwarded_clear {s['forwarded_clear']}")
-        (g_out, g_in, _), _ = self.run_secgw("outbound", traffic, garp, True, sample=window, forward_only=True)
+        (g_out, g_in, _, g_share), _ = self.run_secgw("outbound", traffic, garp, True, sample=window, forward_only=True)
         if abs(g_out - g_in) > 0.05 * g_in:
             raise RuntimeError(f"secgw forward-only: {g_out:.3f} Mpps out, {g_in:.3f} in")
-        return d_out, g_out
+        return d_out, g_out, d_share, g_share
 
     # ---- correctness gate ----------------------------------------------------------------------
     def gate(self, direction, size, gate_pcap, garp):
@@ -349,6 +376,13 @@ class PinnedFile:
         self.libc.munmap(self.addr, self.size)
 
 
+def on_cpu_cycles(tsc_hz, run):
+    """Cycles/packet counting only the time the worker thread was on a CPU: the wall-clock figure includes the
+    time slices other processes take from the worker's core on a shared machine (the gateways are measured one
+    after the other, so load that comes and goes hits one more than the other). Same for both gateways."""
+    return tsc_hz / (run["mpps"] * 1e6) * run["cpu_share"]
+
+
 def retry(measure):
     """One retry: on a loaded machine a run can start so late that the sampling outlives it."""
     try:
@@ -432,9 +466,13 @@ def main():
                 b.pinned = None
             if direction == "outbound":  # the forward-only baseline (see forward_rate)
                 fw = [retry(lambda: b.forward_rate(size, traffic, garp)) for _ in range(min(a.runs, 3))]
-                case["forward_runs"] = [{"dpvpn_mpps": d, "secgw_mpps": g} for d, g in fw]
-                case["dpvpn_forward_mpps"] = statistics.median(d for d, _ in fw)
-                case["secgw_forward_mpps"] = statistics.median(g for _, g in fw)
+                case["forward_runs"] = [{"dpvpn_mpps": d, "secgw_mpps": g, "dpvpn_cpu_share": ds, "secgw_cpu_share": gs}
+                                        for d, g, ds, gs in fw]
+                case["dpvpn_forward_mpps"] = statistics.median(x[0] for x in fw)
+                case["secgw_forward_mpps"] = statistics.median(x[1] for x in fw)
+                # On-CPU cycles/packet (see on_cpu_cycles): the baseline without time lost to other processes.
+                case["dpvpn_forward_oncpu_cycles"] = statistics.median(tsc_hz / (x[0] * 1e6) * x[2] for x in fw)
+                case["secgw_forward_oncpu_cycles"] = statistics.median(tsc_hz / (x[1] * 1e6) * x[3] for x in fw)
                 print(f"  forward-only baseline: dpvpn {case['dpvpn_forward_mpps']:.3f} Mpps  "
                       f"secgw {case['secgw_forward_mpps']:.3f} Mpps", flush=True)
             dm = statistics.median(x["mpps"] for x in case["dpvpn_runs"])
@@ -451,7 +489,10 @@ def main():
                                                          zip(case["dpvpn_runs"], case["secgw_runs"])),
                 "dpvpn_mpps_min_max": [min(x["mpps"] for x in case["dpvpn_runs"]), max(x["mpps"] for x in case["dpvpn_runs"])],
                 "secgw_mpps_min_max": [min(x["mpps"] for x in case["secgw_runs"]), max(x["mpps"] for x in case["secgw_runs"])],
+                "dpvpn_oncpu_cycles_per_packet": statistics.median(on_cpu_cycles(tsc_hz, x) for x in case["dpvpn_runs"]),
+                "secgw_oncpu_cycles_per_packet": statistics.median(on_cpu_cycles(tsc_hz, x) for x in case["secgw_runs"]),
             })
+            case["oncpu_ratio"] = case["secgw_oncpu_cycles_per_packet"] / case["dpvpn_oncpu_cycles_per_packet"]
             results["cases"].append(case)
 
     results["loadavg_end"] = os.getloadavg()
@@ -474,25 +515,39 @@ def main():
               f"   (paired ratio {c['paired_ratio_median']:.2f}; runs: dpvpn {c['dpvpn_mpps_min_max'][0]:.2f}.."
               f"{c['dpvpn_mpps_min_max'][1]:.2f}, "
               f"secgw {c['secgw_mpps_min_max'][0]:.2f}..{c['secgw_mpps_min_max'][1]:.2f})")
+    print("\non-CPU view (worker thread's CPU time instead of wall time: no time slices lost to other processes; "
+          "ratio = secgw/dpvpn on-CPU cycles)")
+    print(f"{'dir':<9}{'size':>5} {'dpvpn on-CPU cyc/p':>18} {'secgw on-CPU cyc/p':>18} {'ratio':>6}  worker CPU share "
+          f"dpvpn / secgw (medians)")
+    for c in results["cases"]:
+        print(f"{c['dir']:<9}{c['size']:>5} {c['dpvpn_oncpu_cycles_per_packet']:>18.0f} "
+              f"{c['secgw_oncpu_cycles_per_packet']:>18.0f} {c['oncpu_ratio']:>6.2f}  "
+              f"{statistics.median(x['cpu_share'] for x in c['dpvpn_runs']):.2f} / "
+              f"{statistics.median(x['cpu_share'] for x in c['secgw_runs']):.2f}")
     fwd = [c for c in results["cases"] if "dpvpn_forward_mpps" in c]
     if fwd:
         print("\nforward-only baseline (same pcap and ports, clear forwarding, no IPsec): what the harness's RX/TX and "
               "routing cost each gateway;\nIPsec cycles/packet = gateway cycles/packet - its forward-only cycles/packet")
         print(f"{'dir':<9}{'size':>5} {'dpvpn fwd Mpps':>14} {'secgw fwd Mpps':>14} {'dpvpn IPsec cyc/p':>17} "
-              f"{'secgw IPsec cyc/p':>17} {'secgw/dpvpn':>11}")
+              f"{'secgw IPsec cyc/p':>17} {'secgw/dpvpn':>11}   on-CPU: fwd cyc/p dpvpn, secgw; IPsec cyc/p dpvpn, "
+              f"secgw, secgw/dpvpn")
         for c in fwd:
             di = c["dpvpn_cycles_per_packet"] - tsc_hz / (c["dpvpn_forward_mpps"] * 1e6)
             si = c["secgw_cycles_per_packet"] - tsc_hz / (c["secgw_forward_mpps"] * 1e6)
             c["dpvpn_ipsec_cycles_per_packet"], c["secgw_ipsec_cycles_per_packet"] = di, si
+            dio = c["dpvpn_oncpu_cycles_per_packet"] - c["dpvpn_forward_oncpu_cycles"]
+            sio = c["secgw_oncpu_cycles_per_packet"] - c["secgw_forward_oncpu_cycles"]
             print(f"{c['dir']:<9}{c['size']:>5} {c['dpvpn_forward_mpps']:>14.3f} {c['secgw_forward_mpps']:>14.3f} "
-                  f"{di:>17.0f} {si:>17.0f} {si / di if di > 0 else float('nan'):>11.2f}")
+                  f"{di:>17.0f} {si:>17.0f} {si / di if di > 0 else float('nan'):>11.2f}   "
+                  f"{c['dpvpn_forward_oncpu_cycles']:.0f}, {c['secgw_forward_oncpu_cycles']:.0f}; "
+                  f"{dio:.0f}, {sio:.0f}, {sio / dio if dio > 0 else float('nan'):.2f}")
         with open(json_path, "w") as f:
             json.dump(results, f, indent=2)
     print()
     for c in results["cases"]:
         print(f"bench: dir={c['dir']} alg={c['alg']} size={c['size']} sas={c['sas']} lcores={c['lcores']} "
               f"dpvpn_mpps={c['dpvpn_mpps']:.3f} secgw_mpps={c['secgw_mpps']:.3f} ratio={c['ratio']:.2f} "
-              f"efficiency={c['efficiency']:.2f}")
+              f"efficiency={c['efficiency']:.2f} oncpu_ratio={c['oncpu_ratio']:.2f}")
     print(f"\nJSON: {json_path}")
     try:
         import matplotlib

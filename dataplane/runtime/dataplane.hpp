@@ -49,7 +49,7 @@ class Dataplane {
   Status start();                         // launches the workers
   void run_main_loop(const RunLimits& limits, const std::atomic<bool>& interrupted);
   void stop();                            // stops and joins the workers
-  void housekeeping_once();               // one pass of the main thread's work
+  bool housekeeping_once();               // one pass of the main thread's work; true if it had any
   // SA time lifetimes, and soft/hard expiry events to the control channel (once a second).
   void check_sa_lifetimes();
   // Tests without worker lcores: one poll of every worker, on the calling thread.
