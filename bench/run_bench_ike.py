@@ -18,8 +18,7 @@ each AUTH, 2 blocks for the child keys; 12 of them on <= 64 octets, 2 on ~256) a
 operations on ~256 octets (the IKE_AUTH request and response), all timed with `openssl speed` in the
 same run (its HMAC reuses the key schedule, its GCM skips key setup: a floor, not an estimate). It is
 measured twice: alone, and pinned to CPU 0 while CPU 1 computes X25519 as the generator does during
-the run (the two vCPUs share a core's resources here: X25519 runs ~20 % slower then); the table shows
-dpvpn's cost over both.
+the run (vCPUs that share a core slow each other's X25519); the table shows dpvpn's cost over both.
 Memory: the responder's RSS (all its processes) after N tunnels minus before (config loaded, no
 tunnel), per tunnel; and its whole RSS per tunnel (with the N configured connections).
 
@@ -107,8 +106,9 @@ def wait_idle(pid, timeout=120):
 
 def openssl_speed(args, label, busy_other_cpu=False):
     """One `openssl speed` row. busy_other_cpu: pinned to CPU 0 while CPU 1 computes X25519 too,
-    as the load generator does beside the responder during the run (on this VM's vCPUs that costs
-    the responder ~20 % of its X25519 rate: they share a physical core's resources)."""
+    as the load generator does beside the responder during the run (if the vCPUs share a physical
+    core, that slows the responder's X25519; on a quiet machine here the two floors came out equal,
+    with another load on the machine up to 20 % apart)."""
     cmd = ["openssl", "speed", "-seconds", "1"] + args
     busy = None
     if busy_other_cpu and os.cpu_count() >= 2:
