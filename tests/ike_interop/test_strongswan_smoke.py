@@ -22,17 +22,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from strongswan import (LEFT, RIGHT, WAN_IF, Capture, HarnessError, Pinger, Psk, Topology,  # noqa: E402
                         check_installed, make_certs, ping, tcp_transfer)
-
-T0 = time.monotonic()
-
-
-def step(msg):
-    print(f"[{time.monotonic() - T0:6.2f}s] {msg}", flush=True)
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
+from suites import check, step  # noqa: E402
 
 
 def established_pair(left, right, child="net"):
