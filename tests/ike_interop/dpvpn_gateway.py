@@ -93,6 +93,12 @@ class DpvpnControld:
             time.sleep(0.2)
         raise HarnessError(f"timed out waiting for {what}\n{self.log()}")
 
+    def delete_tunnel(self, peer, sw):
+        """`dpvpnctl tu delete PEER`; then neither strongSwan `sw` nor we may keep an SA."""
+        self.ctl("tu", "delete", peer)
+        sw.wait_no_sas(timeout=10)
+        self.wait("dpvpn to forget the tunnel", lambda: self.tunnels() == [])
+
     def log(self, lines=60):
         text = ""
         for name in sorted(os.listdir(self.dir)):

@@ -75,9 +75,7 @@ def suite_dpvpn_initiates(topo):
     dp.wait("dpvpn's IKE rekey", lambda: sw.ike_sa() is not None and sw.ike_sa().spis != old_ike, timeout=15)
     agree(dp, sw)
     step("  dpvpn rekeyed the IKE SA")
-    dp.ctl("tu", "delete", RIGHT.wan)
-    sw.wait_no_sas(timeout=10)
-    dp.wait("dpvpn to forget the tunnel", lambda: dp.tunnels() == [])
+    dp.delete_tunnel(RIGHT.wan, sw)
     step("  dpvpnctl tu delete: strongSwan has no SA")
 
 

@@ -100,9 +100,7 @@ def suite_dpvpn_initiates(topo):
     old_ike = sw.ike_sa().spis
     no_loss_during(topo, "dpvpn's IKE rekey",
                    lambda: dp.wait("dpvpn's IKE rekey", lambda: sw.ike_sa() is not None and sw.ike_sa().spis != old_ike, 15))
-    dp.ctl("tu", "delete", RIGHT.wan)
-    sw.wait_no_sas(timeout=10)
-    dp.wait("dpvpn to forget the tunnel", lambda: dp.tunnels() == [])
+    dp.delete_tunnel(RIGHT.wan, sw)
     step("  dpvpnctl tu delete: no SA on either side")
 
 
