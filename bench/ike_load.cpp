@@ -201,6 +201,16 @@ int main(int argc, char** argv) {
   auto log = std::make_shared<spdlog::logger>("load", std::make_shared<spdlog::sinks::null_sink_mt>());
   ike::IkeEngine engine(ike::EngineOptions{0, 1u << 30, 6, 1000}, connections, sockets, installer, log);
 
+  // One pass of the engine: wait (at most 50 ms, the next timer or `until`) for datagrams, hand
+  // them over, run the timers.
+  std::vector<pollfd> fds;
+  for (int fd : sockets.fds()) fds.push_back({fd, POLLIN, 0});
+  const auto run_once = [&](uint64_t until) {
+    const uint64_t t = now_ms(), due = std::min(engine.next_timer_ms(), until);
+    poll(fds.data(), fds.size(), static_cast<int>(due > t ? std::min<uint64_t>(due - t, 50) : 0));
+    sockets.receive_all(engine);
+    engine.tick(now_ms());
+  };
   const uint64_t start = now_ms();
   uint32_t next = 0;
   while (installer.up.size() < tunnels && now_ms() < start + timeout_s * 1000ull) {
@@ -209,12 +219,7 @@ int main(int argc, char** argv) {
       (void)engine.initiate(connections[next].name, "", now_ms());
       ++next;
     }
-    std::vector<pollfd> fds;
-    for (int fd : sockets.fds()) fds.push_back({fd, POLLIN, 0});
-    const uint64_t t = now_ms(), due = engine.next_timer_ms();
-    poll(fds.data(), fds.size(), static_cast<int>(due > t ? std::min<uint64_t>(due - t, 50) : 0));
-    sockets.receive_all(engine);
-    engine.tick(now_ms());
+    run_once(UINT64_MAX);
   }
   const double seconds = static_cast<double>(now_ms() - start) / 1000.0;
   std::printf("ike-load: tunnels=%u established=%zu seconds=%.2f setups_per_s=%.0f send_errors=%lu\n", tunnels,
@@ -224,14 +229,7 @@ int main(int argc, char** argv) {
   if (hold_s > 0) {
     // Holding: the engine keeps answering the responder (its DPD checks) and ticking.
     const uint64_t hold_end = now_ms() + hold_s * 1000ull;
-    while (now_ms() < hold_end) {
-      std::vector<pollfd> fds;
-      for (int fd : sockets.fds()) fds.push_back({fd, POLLIN, 0});
-      const uint64_t t = now_ms(), due = std::min(engine.next_timer_ms(), hold_end);
-      poll(fds.data(), fds.size(), static_cast<int>(due > t ? std::min<uint64_t>(due - t, 50) : 0));
-      sockets.receive_all(engine);
-      engine.tick(now_ms());
-    }
+    while (now_ms() < hold_end) run_once(hold_end);
     size_t held = 0;
     for (const ike::TunnelStatus& t : engine.tunnels()) held += t.state == "ESTABLISHED" ? 1 : 0;
     std::printf("ike-load-hold: seconds=%u held=%zu\n", hold_s, held);
