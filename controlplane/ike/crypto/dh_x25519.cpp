@@ -10,20 +10,26 @@ namespace {
 
 constexpr size_t kSize = 32;
 
+// An X25519 context initialised for one operation (key generation, import), made once per thread:
+// creating one fetches the key manager by name, a tenth of the cost of the key itself.
+template <int (*Init)(EVP_PKEY_CTX*)>
+EVP_PKEY_CTX* x25519_context() {
+  thread_local EvpPkeyCtxPtr ctx = [] {
+    EvpPkeyCtxPtr c(EVP_PKEY_CTX_new_from_name(nullptr, "X25519", nullptr));
+    if (c && Init(c.get()) != 1) c.reset();
+    return c;
+  }();
+  return ctx.get();
+}
+
 class X25519Family final : public DhFamily {
  public:
   size_t public_size() const override { return kSize; }
 
   Status generate(EvpPkeyPtr* key) const override {
-    // A key generation context made once per thread: creating one fetches the key manager by name,
-    // a tenth of the cost of the key itself.
-    thread_local EvpPkeyCtxPtr ctx = [] {
-      EvpPkeyCtxPtr c(EVP_PKEY_CTX_new_from_name(nullptr, "X25519", nullptr));
-      if (c && EVP_PKEY_keygen_init(c.get()) != 1) c.reset();
-      return c;
-    }();
+    EVP_PKEY_CTX* ctx = x25519_context<EVP_PKEY_keygen_init>();
     EVP_PKEY* generated = nullptr;
-    if (!ctx || EVP_PKEY_generate(ctx.get(), &generated) != 1) return openssl_error("X25519 key generation");
+    if (ctx == nullptr || EVP_PKEY_generate(ctx, &generated) != 1) return openssl_error("X25519 key generation");
     key->reset(generated);
     return *key ? Status::ok() : openssl_error("X25519 key generation");
   }
@@ -46,18 +52,13 @@ class X25519Family final : public DhFamily {
 
   Status peer_key(ByteView peer_public, EvpPkeyPtr* peer) const override {
     if (peer_public.size() != kSize) return Status(StatusCode::kInvalidArgument, "X25519 peer value is 32 octets");
-    // As for generate(): the import context is made once per thread, not per key.
-    thread_local EvpPkeyCtxPtr ctx = [] {
-      EvpPkeyCtxPtr c(EVP_PKEY_CTX_new_from_name(nullptr, "X25519", nullptr));
-      if (c && EVP_PKEY_fromdata_init(c.get()) != 1) c.reset();
-      return c;
-    }();
+    EVP_PKEY_CTX* ctx = x25519_context<EVP_PKEY_fromdata_init>();
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, const_cast<uint8_t*>(peer_public.data()), kSize),
         OSSL_PARAM_construct_end(),
     };
     EVP_PKEY* imported = nullptr;
-    if (!ctx || EVP_PKEY_fromdata(ctx.get(), &imported, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+    if (ctx == nullptr || EVP_PKEY_fromdata(ctx, &imported, EVP_PKEY_PUBLIC_KEY, params) != 1) {
       return openssl_error("X25519 peer value", StatusCode::kInvalidArgument);
     }
     peer->reset(imported);
