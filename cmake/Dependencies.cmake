@@ -37,6 +37,10 @@ set_target_properties(IPSecMB::IPSecMB PROPERTIES
   INTERFACE_INCLUDE_DIRECTORIES ${IPSEC_MB_INCLUDE_DIR})
 
 find_package(OpenSSL REQUIRED)
+pkg_check_modules(SODIUM IMPORTED_TARGET libsodium)
+if(NOT SODIUM_FOUND)
+  message(FATAL_ERROR "libsodium not found through pkg-config: install Debian's libsodium-dev (scripts/setup.sh does).")
+endif()
 find_package(Protobuf REQUIRED)
 find_package(gRPC CONFIG REQUIRED)
 find_package(Threads REQUIRED)

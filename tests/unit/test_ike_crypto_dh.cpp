@@ -1,11 +1,14 @@
 // Diffie-Hellman groups against RFC 7748 (X25519), RFC 5903 (ECP) and MODP values computed by
 // gen_vectors.py from the RFC 3526 primes; rejection of invalid peer values.
 #include <catch2/catch.hpp>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include <memory>
 #include <vector>
 
 #include "ike/crypto/dh_group.hpp"
+#include "ike/crypto/openssl_util.hpp"
 #include "ike/crypto/transforms.hpp"
 #include "ike_crypto/vector_file.hpp"
 
@@ -65,8 +68,47 @@ TEST_CASE("X25519: agreement, and low-order or short peer values are rejected") 
   std::vector<uint8_t> one(32, 0);
   one[0] = 1;
   CHECK(k->compute_shared(one).code() == StatusCode::kInvalidArgument);
+  // A point of order 8 (from the list of low-order points libsodium and others reject).
+  CHECK(k->compute_shared(from_hex("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800")).code() ==
+        StatusCode::kInvalidArgument);
   CHECK(k->compute_shared(std::vector<uint8_t>(31, 9)).code() == StatusCode::kInvalidArgument);
   CHECK(k->shared_secret().empty());
+}
+
+// X25519 is computed with libsodium (dh_x25519.cpp): OpenSSL's X25519 is the independent check.
+TEST_CASE("X25519: public values and shared secrets agree with OpenSSL's on random keys") {
+  for (int i = 0; i < 64; ++i) {
+    std::vector<uint8_t> ours_private(32);
+    REQUIRE(RAND_bytes(ours_private.data(), 32) == 1);
+    if (i == 0) ours_private.assign(32, 0xff);  // every bit set: clamping must agree too
+    const auto ours = with_private(dh::kCurve25519, to_hex(ours_private));
+    EvpPkeyPtr ours_in_openssl(
+        EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, ours_private.data(), ours_private.size()));
+    REQUIRE(ours_in_openssl);
+    std::vector<uint8_t> expected_public(32);
+    size_t len = expected_public.size();
+    REQUIRE(EVP_PKEY_get_raw_public_key(ours_in_openssl.get(), expected_public.data(), &len) == 1);
+    CHECK(ours->public_value() == expected_public);
+
+    EVP_PKEY* raw_theirs = nullptr;
+    EvpPkeyCtxPtr gen(EVP_PKEY_CTX_new_id(EVP_PKEY_X25519, nullptr));
+    REQUIRE((gen && EVP_PKEY_keygen_init(gen.get()) == 1 && EVP_PKEY_keygen(gen.get(), &raw_theirs) == 1));
+    EvpPkeyPtr theirs(raw_theirs);
+    std::vector<uint8_t> theirs_public(32);
+    len = theirs_public.size();
+    REQUIRE(EVP_PKEY_get_raw_public_key(theirs.get(), theirs_public.data(), &len) == 1);
+    REQUIRE(ours->compute_shared(theirs_public).is_ok());
+
+    EvpPkeyPtr ours_public_in_openssl(
+        EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr, ours->public_value().data(), 32));
+    EvpPkeyCtxPtr derive(EVP_PKEY_CTX_new(theirs.get(), nullptr));
+    std::vector<uint8_t> expected_shared(32);
+    len = expected_shared.size();
+    REQUIRE((derive && EVP_PKEY_derive_init(derive.get()) == 1 &&
+             EVP_PKEY_derive_set_peer(derive.get(), ours_public_in_openssl.get()) == 1 &&
+             EVP_PKEY_derive(derive.get(), expected_shared.data(), &len) == 1));
+    CHECK(to_hex(ours->shared_secret()) == to_hex(expected_shared));
+  }
 }
 
 TEST_CASE("ECP-256: RFC 5903 section 8.1") {

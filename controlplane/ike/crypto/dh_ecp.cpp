@@ -20,18 +20,18 @@ using EcPointPtr = std::unique_ptr<EC_POINT, OsslDeleter<EC_POINT_free>>;
 using ParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, OsslDeleter<OSSL_PARAM_BLD_free>>;
 using ParamsPtr = std::unique_ptr<OSSL_PARAM, OsslDeleter<OSSL_PARAM_free>>;
 
-class EcpFamily final : public DhFamily {
+class EcpFamily final : public EvpDhFamily {
  public:
   EcpFamily(const char* curve, int nid, size_t field_size) : curve_(curve), nid_(nid), field_size_(field_size) {}
 
   size_t public_size() const override { return 2 * field_size_; }
 
-  Status generate(EvpPkeyPtr* key) const override {
+  Status generate_pkey(EvpPkeyPtr* key) const override {
     key->reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", curve_));
     return *key ? Status::ok() : openssl_error(std::string(curve_) + " key generation");
   }
 
-  Status from_private(ByteView private_key, EvpPkeyPtr* key) const override {
+  Status pkey_from_private(ByteView private_key, EvpPkeyPtr* key) const override {
     // OpenSSL imports an EC key pair only with its public point, so compute it: Q = d * G.
     EcGroupPtr group(EC_GROUP_new_by_curve_name(nid_));
     BnCtxPtr bn_ctx(BN_CTX_new());

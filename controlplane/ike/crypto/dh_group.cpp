@@ -25,58 +25,44 @@ Status DhGroup::create(uint16_t group_id, std::unique_ptr<DhGroup>* out) {
   return Status::ok();
 }
 
-DhGroup::~DhGroup() { EVP_PKEY_free(key_); }
+DhGroup::DhGroup(uint16_t id, const DhFamily& family) : id_(id), family_(family) {}
+DhGroup::~DhGroup() = default;
 
 size_t DhGroup::public_size() const { return family_.public_size(); }
 
-Status DhGroup::set_key(EVP_PKEY* key) {
-  EvpPkeyPtr owned(key);
-  std::vector<uint8_t> pub;
-  if (Status st = family_.public_value(key, &pub); !st) return st;
-  EVP_PKEY_free(key_);
-  key_ = owned.release();
-  public_ = std::move(pub);
+const std::vector<uint8_t>& DhGroup::public_value() const {
+  static const std::vector<uint8_t> kNone;
+  return key_ ? key_->public_value() : kNone;
+}
+
+Status DhGroup::set_key(Status made, std::unique_ptr<DhKey> key) {
+  if (!made) return made;
+  key_ = std::move(key);
   shared_.clear();
   return Status::ok();
 }
 
 Status DhGroup::generate() {
-  EvpPkeyPtr key;
-  if (Status st = family_.generate(&key); !st) return st;
-  return set_key(key.release());
+  std::unique_ptr<DhKey> key;
+  Status made = family_.generate(&key);
+  return set_key(std::move(made), std::move(key));
 }
 
 Status DhGroup::use_private_key(ByteView private_key) {
-  EvpPkeyPtr key;
-  if (Status st = family_.from_private(private_key, &key); !st) return st;
-  return set_key(key.release());
+  std::unique_ptr<DhKey> key;
+  Status made = family_.from_private(private_key, &key);
+  return set_key(std::move(made), std::move(key));
 }
 
 Status DhGroup::compute_shared(ByteView peer_public) {
-  if (key_ == nullptr) return Status(StatusCode::kInternal, "DH group " + std::to_string(id_) + ": no key yet");
+  const std::string group = "DH group " + std::to_string(id_);
+  if (!key_) return Status(StatusCode::kInternal, group + ": no key yet");
   if (peer_public.size() != public_size()) {
-    return Status(StatusCode::kInvalidArgument, "DH group " + std::to_string(id_) + ": peer value has " +
-                                                    std::to_string(peer_public.size()) + " octets, expected " +
-                                                    std::to_string(public_size()));
+    return Status(StatusCode::kInvalidArgument, group + ": peer value has " + std::to_string(peer_public.size()) +
+                                                    " octets, expected " + std::to_string(public_size()));
   }
-  EvpPkeyPtr peer;
-  if (Status st = family_.peer_key(peer_public, &peer); !st) return st;
-  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key_, nullptr));
-  if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1) return openssl_error("EVP_PKEY_derive_init");
-  if (Status st = family_.prepare_derive(ctx.get()); !st) return st;
-  // validate_peer = 1: OpenSSL's full public-key check on top of the family's own.
-  if (EVP_PKEY_derive_set_peer_ex(ctx.get(), peer.get(), 1) != 1) {
-    return openssl_error("DH group " + std::to_string(id_) + ": peer value rejected", StatusCode::kInvalidArgument);
-  }
-  size_t len = 0;
-  if (EVP_PKEY_derive(ctx.get(), nullptr, &len) != 1) return openssl_error("EVP_PKEY_derive (size)");
-  SecureBytes shared(len);
-  // X25519 fails here on a low-order peer point (all-zero result, RFC 7748 6.1).
-  if (EVP_PKEY_derive(ctx.get(), shared.data(), &len) != 1) {
-    return openssl_error("DH group " + std::to_string(id_) + ": no shared secret with the peer value",
-                         StatusCode::kInvalidArgument);
-  }
-  shared.resize(len);
+  SecureBytes shared;
+  if (Status st = key_->derive(peer_public, &shared); !st) return Status(st.code(), group + ": " + st.message());
   shared_ = std::move(shared);
   return Status::ok();
 }

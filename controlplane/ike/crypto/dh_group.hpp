@@ -5,8 +5,6 @@
 // ECP public values are x | y without a point-format octet and g^ir is the x coordinate only;
 // X25519 values are the 32 octets of RFC 7748. A peer value that is not a valid group element
 // (MODP 0, 1, p-1 or >= p; a point off the curve; an X25519 low-order point) is kInvalidArgument.
-#include <openssl/types.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -18,6 +16,7 @@
 namespace dpvpn::ike {
 
 class DhFamily;
+class DhKey;
 
 bool is_supported_dh_group(uint16_t group_id);
 
@@ -38,20 +37,20 @@ class DhGroup {
   // the 32 octets of an X25519 private key. For known-answer tests against published vectors.
   Status use_private_key(ByteView private_key);
 
-  const std::vector<uint8_t>& public_value() const { return public_; }
+  // Empty before generate() / use_private_key().
+  const std::vector<uint8_t>& public_value() const;
 
   // Validates the peer's Key Exchange Data and computes g^ir into shared_secret().
   Status compute_shared(ByteView peer_public);
   const SecureBytes& shared_secret() const { return shared_; }
 
  private:
-  DhGroup(uint16_t id, const DhFamily& family) : id_(id), family_(family) {}
-  Status set_key(EVP_PKEY* key);
+  DhGroup(uint16_t id, const DhFamily& family);
+  Status set_key(Status made, std::unique_ptr<DhKey> key);
 
   uint16_t id_;
   const DhFamily& family_;
-  EVP_PKEY* key_ = nullptr;  // owned; freeing it wipes the private part
-  std::vector<uint8_t> public_;
+  std::unique_ptr<DhKey> key_;  // destroying it wipes the private part
   SecureBytes shared_;
 };
 

@@ -16,13 +16,13 @@ namespace {
 using ParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, OsslDeleter<OSSL_PARAM_BLD_free>>;
 using ParamsPtr = std::unique_ptr<OSSL_PARAM, OsslDeleter<OSSL_PARAM_free>>;
 
-class ModpFamily final : public DhFamily {
+class ModpFamily final : public EvpDhFamily {
  public:
   ModpFamily(const char* group, size_t prime_size) : group_(group), prime_size_(prime_size) {}
 
   size_t public_size() const override { return prime_size_; }
 
-  Status generate(EvpPkeyPtr* key) const override {
+  Status generate_pkey(EvpPkeyPtr* key) const override {
     EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "DH", nullptr));
     const OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(group_), 0),
@@ -37,7 +37,7 @@ class ModpFamily final : public DhFamily {
     return Status::ok();
   }
 
-  Status from_private(ByteView private_key, EvpPkeyPtr* key) const override {
+  Status pkey_from_private(ByteView private_key, EvpPkeyPtr* key) const override {
     BignumPtr p, g;
     if (Status st = domain(&p, &g); !st) return st;
     BignumPtr x(BN_bin2bn(private_key.data(), static_cast<int>(private_key.size()), nullptr));
