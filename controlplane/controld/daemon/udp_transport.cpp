@@ -54,6 +54,14 @@ void UdpTransport::on_readable(int fd) {
     if (s.fd == fd) socket = &s;
   }
   if (socket == nullptr) return;
+  batching_ = true;
+  struct Flush {
+    UdpTransport* t;
+    ~Flush() {
+      t->batching_ = false;
+      t->flush();
+    }
+  } flush_when_done{this};
   mmsghdr messages[kBatch];
   iovec iov[kBatch];
   sockaddr_storage from[kBatch];
@@ -88,16 +96,43 @@ void UdpTransport::on_readable(int fd) {
 void UdpTransport::send(const ike::Datagram& d) {
   for (const Socket& s : sockets_) {
     if (!(s.local == d.local)) continue;
-    const std::vector<uint8_t> payload = udp_for_ike(d.local.port, d.bytes);
-    sockaddr_storage to;
-    const socklen_t len = to_sockaddr(d.remote, &to);
-    if (sendto(s.fd, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to), len) < 0) {
-      log_->warn("send to {}:{}: {}", d.remote.address.to_string(), d.remote.port, strerror(errno));
-    }
+    outbox_.push_back({s.fd, d.remote, udp_for_ike(d.local.port, d.bytes)});
+    if (!batching_) flush();
     return;
   }
   log_->warn("no socket on {}:{} to send to {} from", d.local.address.to_string(), d.local.port,
              d.remote.address.to_string());
+}
+
+void UdpTransport::flush() {
+  while (!outbox_.empty()) {
+    // One sendmmsg per run of datagrams on the same socket, at most kBatch at a time.
+    mmsghdr messages[kBatch];
+    iovec iov[kBatch];
+    sockaddr_storage to[kBatch];
+    const int fd = outbox_.front().fd;
+    unsigned n = 0;
+    while (n < kBatch && n < outbox_.size() && outbox_[n].fd == fd) {
+      iov[n] = {outbox_[n].payload.data(), outbox_[n].payload.size()};
+      messages[n] = {};
+      messages[n].msg_hdr.msg_iov = &iov[n];
+      messages[n].msg_hdr.msg_iovlen = 1;
+      messages[n].msg_hdr.msg_name = &to[n];
+      messages[n].msg_hdr.msg_namelen = to_sockaddr(outbox_[n].remote, &to[n]);
+      ++n;
+    }
+    const int sent = sendmmsg(fd, messages, n, 0);
+    if (sent > 0) {  // a failure after the first is reported when the rest is tried again
+      outbox_.erase(outbox_.begin(), outbox_.begin() + sent);
+      continue;
+    }
+    if (errno == EINTR) continue;
+    // A datagram the kernel refuses (unreachable, no buffer) is lost like one lost on the wire: the
+    // exchange's retransmission covers it. Skip it and go on with the rest.
+    log_->warn("send to {}:{}: {}", outbox_.front().remote.address.to_string(), outbox_.front().remote.port,
+               strerror(errno));
+    outbox_.erase(outbox_.begin());
+  }
 }
 
 }  // namespace dpvpn::controld

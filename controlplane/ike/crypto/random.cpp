@@ -2,9 +2,10 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <unistd.h>
+#include <pthread.h>
 
 #include <array>
+#include <atomic>
 #include <climits>
 #include <cstring>
 
@@ -16,13 +17,21 @@ namespace {
 
 // Small requests (nonces, SPIs) come out of a per-thread pool refilled 4 KiB at a time: one
 // RAND_bytes call costs about as much as a nonce's worth of DRBG output times a hundred. The pool
-// belongs to the process that filled it: a forked child refills before it draws.
+// belongs to the process that filled it: a forked child refills before it draws. Forks are counted
+// by a pthread_atfork handler (asking getpid() on every draw was five syscalls per IKE setup).
 struct RandomPool {
   static constexpr size_t kSize = 4096;
   std::array<uint8_t, kSize> bytes{};
   size_t used = kSize;
-  pid_t owner = 0;
+  unsigned generation = 0;
 };
+
+std::atomic<unsigned> fork_generation{1};
+
+unsigned current_generation() {
+  static const bool counting = pthread_atfork(nullptr, nullptr, [] { fork_generation.fetch_add(1); }) == 0;
+  return counting ? fork_generation.load(std::memory_order_relaxed) : 0;  // 0: not counting, refill every time
+}
 
 }  // namespace
 
@@ -37,11 +46,11 @@ Status random_bytes(std::span<uint8_t> out) {
     if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) return openssl_error("RAND_bytes");
     return Status::ok();
   }
-  const pid_t pid = getpid();
-  if (pool.used + out.size() > RandomPool::kSize || pool.owner != pid) {
+  const unsigned generation = current_generation();
+  if (pool.used + out.size() > RandomPool::kSize || pool.generation != generation || generation == 0) {
     if (RAND_bytes(pool.bytes.data(), static_cast<int>(pool.bytes.size())) != 1) return openssl_error("RAND_bytes");
     pool.used = 0;
-    pool.owner = pid;
+    pool.generation = generation;
   }
   std::memcpy(out.data(), pool.bytes.data() + pool.used, out.size());
   OPENSSL_cleanse(pool.bytes.data() + pool.used, out.size());  // handed out once, kept nowhere else
