@@ -10,6 +10,9 @@
 //   dpvpn-ike-load --responder 192.0.2.2 --first 10.100.0.1 --tunnels 1000 [--in-flight 128]
 //                  [--psk TEXT] [--proposal P] [--esp P] [--child-net 172.16.0.0] [--remote-ts 10.2.0.0/24]
 //                  [--timeout-s 120] [--hold-s 0]
+//   dpvpn-ike-load --x25519-speed SECONDS: times what a responder's X25519 costs per setup through
+//   dpvpn's own DhGroup (key generation + shared secret) and prints
+//   x25519-speed: setups=N us_per_setup=U
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -27,6 +30,8 @@
 #include <set>
 
 #include "core/ike_udp.hpp"
+#include "ike/crypto/dh_group.hpp"
+#include "ike/crypto/transforms.hpp"
 #include "ike/engine/ike_engine.hpp"
 
 using namespace dpvpn;
@@ -37,6 +42,13 @@ uint64_t now_ms() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1'000'000;
+}
+
+// CPU time of this process, as `openssl speed` counts by default: time slices other processes take do not count.
+uint64_t cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(ts.tv_nsec);
 }
 
 IpAddr nth(const IpAddr& first, uint32_t i) { return IpAddr::v4(first.v4_host_order() + i); }
@@ -147,6 +159,26 @@ class CountingInstaller final : public ike::SaInstaller {
   uint32_t next_ = 0x10000000;
 };
 
+// One responder's X25519 per setup, as the engine does it: a fresh key pair, then g^ir with the peer's.
+int x25519_speed(double seconds) {
+  std::unique_ptr<ike::DhGroup> peer;
+  if (!ike::DhGroup::create(ike::dh::kCurve25519, &peer) || !peer->generate()) return 1;
+  const uint64_t start = cpu_ns();
+  uint64_t setups = 0;
+  while (cpu_ns() - start < seconds * 1e9) {
+    for (int i = 0; i < 100; ++i, ++setups) {
+      std::unique_ptr<ike::DhGroup> ours;
+      if (!ike::DhGroup::create(ike::dh::kCurve25519, &ours) || !ours->generate() ||
+          !ours->compute_shared(peer->public_value())) {
+        return 1;
+      }
+    }
+  }
+  std::printf("x25519-speed: setups=%llu us_per_setup=%.2f\n", static_cast<unsigned long long>(setups),
+              (cpu_ns() - start) / 1e3 / setups);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -154,7 +186,9 @@ int main(int argc, char** argv) {
   std::string responder_text, first_text = "10.100.0.1", psk = "bench-ike-secret", proposal = "aes128gcm16-prfsha256-x25519",
               esp = "aes128gcm16", child_net = "172.16.0.0", remote_ts = "10.2.0.0/24";
   uint32_t tunnels = 1000, in_flight = 128, timeout_s = 120, hold_s = 0;
-  app.add_option("--responder", responder_text, "the responder's IPv4 address")->required();
+  double x25519_seconds = 0;
+  app.add_option("--responder", responder_text, "the responder's IPv4 address (required for a load run)");
+  app.add_option("--x25519-speed", x25519_seconds, "only time X25519 per setup (keygen + derive) for this long");
   app.add_option("--first", first_text, "the first initiator address (an AnyIP range)");
   app.add_option("--tunnels", tunnels, "how many tunnels");
   app.add_option("--in-flight", in_flight, "setups outstanding at most");
@@ -166,6 +200,7 @@ int main(int argc, char** argv) {
   app.add_option("--timeout-s", timeout_s, "give up after");
   app.add_option("--hold-s", hold_s, "then keep the tunnels this long, answering the responder (DPD)");
   CLI11_PARSE(app, argc, argv);
+  if (x25519_seconds > 0) return x25519_speed(x25519_seconds);
 
   const std::optional<IpAddr> responder = IpAddr::parse(responder_text), first = IpAddr::parse(first_text),
                               inner = IpAddr::parse(child_net);

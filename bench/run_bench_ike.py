@@ -19,6 +19,9 @@ operations on ~256 octets (the IKE_AUTH request and response), all timed with `o
 same run (its HMAC reuses the key schedule, its GCM skips key setup: a floor, not an estimate). It is
 measured twice: alone, and pinned to CPU 0 while CPU 1 computes X25519 as the generator does during
 the run (vCPUs that share a core slow each other's X25519); the table shows dpvpn's cost over both.
+dpvpn computes X25519 with libsodium (faster than OpenSSL 3.0's key generation), so its own floor is
+printed too: its DhGroup's keygen + shared secret, timed by `dpvpn-ike-load --x25519-speed` (process
+CPU time, like `openssl speed`), plus the same PRF and AEAD work (own_floor_ratio).
 Memory: the responder's RSS (all its processes) after N tunnels minus before (config loaded, no
 tunnel), per tunnel; and its whole RSS per tunnel (with the N configured connections).
 
@@ -145,6 +148,13 @@ def crypto_floor_ms(busy_other_cpu=False):
     return sum(parts.values()), parts
 
 
+def own_x25519_ms(build):
+    """X25519 per setup (keygen + shared secret) through dpvpn's DhGroup, in ms of CPU time."""
+    out = subprocess.run([os.path.join(build, "bench", "dpvpn-ike-load"), "--x25519-speed", "3"],
+                         capture_output=True, text=True, check=True).stdout
+    return float(fields_of(out.strip())["us_per_setup"]) / 1000
+
+
 def fields_of(line):
     return dict(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv)
 
@@ -259,8 +269,12 @@ def main():
     print(f"crypto floor (openssl speed): {floor:.3f} ms per setup = 2 x X25519 {parts['x25519_ms']:.3f} + "
           f"PRF {parts['prf_ms']:.4f} + AEAD {parts['aead_ms']:.4f}; with the other CPU busy "
           f"(as during the run): {busy_floor:.3f}", flush=True)
+    own_x25519 = own_x25519_ms(args.build)
+    own_floor = own_x25519 + parts["prf_ms"] + parts["aead_ms"]
+    print(f"dpvpn's own X25519 per setup (libsodium keygen + shared secret): {own_x25519:.3f} ms; "
+          f"own floor {own_floor:.3f} ms", flush=True)
     results = {"floor_ms": floor, "floor_parts": parts, "busy_floor_ms": busy_floor, "busy_floor_parts": busy_parts,
-               "dpvpn": {}, "strongswan": {}}
+               "own_floor_ms": own_floor, "own_x25519_ms": own_x25519, "dpvpn": {}, "strongswan": {}}
     sw_counts = [int(n) for n in args.strongswan_tunnels.split(",") if n]
     for n in sorted({int(x) for x in args.tunnels.split(",")} | set(sw_counts)):
         if n in [int(x) for x in args.tunnels.split(",")]:
@@ -287,7 +301,8 @@ def main():
               f"ratio={(s['cpu_ms_per_tunnel'] / d['cpu_ms_per_tunnel']) if s else float('nan'):.2f} "
               f"dpvpn_setups_per_s={d['setups_per_s']:.0f} "
               f"strongswan_setups_per_s={s['setups_per_s'] if s else float('nan'):.0f} "
-              f"floor_ratio={d['cpu_ms_per_tunnel'] / floor:.2f} busy_floor_ratio={d['cpu_ms_per_tunnel'] / busy_floor:.2f}")
+              f"floor_ratio={d['cpu_ms_per_tunnel'] / floor:.2f} busy_floor_ratio={d['cpu_ms_per_tunnel'] / busy_floor:.2f} "
+              f"own_floor_ratio={d['cpu_ms_per_tunnel'] / own_floor:.2f}")
     for n, d in results["dpvpn"].items():
         if d.get("hold_s"):
             print(f"bench-ike-hold: tunnels={n} hold_s={d['hold_s']} dpd_delay_s=10 "

@@ -1,7 +1,6 @@
 #include "daemon/controld.hpp"
 
 #include <grpcpp/grpcpp.h>
-#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -14,6 +13,7 @@
 #include <memory>
 #include <thread>
 
+#include "core/release_free_memory.hpp"
 #include "core/shard.hpp"
 #include "daemon/controld_management.hpp"
 #include "daemon/dataplane_transport.hpp"
@@ -130,7 +130,7 @@ int run_daemon(const DaemonOptions& options) {
     log->error("{}", s.message());
     return 1;
   }
-  malloc_trim(0);  // the parsed YAML of a large config is garbage now: keep RSS to what we hold
+  release_free_memory();  // the parsed YAML of a large config is garbage now: keep RSS to what we hold
   if (dataplane) transport = std::make_unique<DataplaneTransport>(dataplane, events, log);
 
   ControldManagement management(*supervisor, loaded, dataplane, log);

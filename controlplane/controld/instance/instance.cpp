@@ -1,7 +1,6 @@
 #include "instance/instance.hpp"
 
 #include <grpcpp/grpcpp.h>
-#include <malloc.h>
 #include <poll.h>
 #include <time.h>
 
@@ -12,6 +11,7 @@
 #include "core/ipc_channel.hpp"
 #include "core/proposal_check.hpp"
 #include "core/recording_sa_installer.hpp"
+#include "core/release_free_memory.hpp"
 #include "core/shard.hpp"
 #include "core/tunnel_convert.hpp"
 #include "daemon/udp_transport.hpp"
@@ -158,7 +158,7 @@ void Instance::handle(const ipc::Frame& frame, uint64_t now, ipc::Frame* reply, 
       if (!s) log_->error("config: {}", s.message());
       // Parsing a config of 10 000s of connections leaves tens of MB of freed YAML nodes and
       // connections of other instances in the heap: give them back, so RSS is what we hold.
-      malloc_trim(0);
+      release_free_memory();
       if (frame.type == ipc::Type::kReload) result(s.is_ok() ? Status(StatusCode::kOk, summary) : s);
       return;
     }
