@@ -13,7 +13,9 @@ is excluded by construction, and noise from other processes can only lower a sam
   cross-check (`stats_json_diff_mpps`); it is not used for the ratio because on a shared machine the
   two runs' start-ups differ and the difference can even overshoot the real rate.
 - ipsec-secgw: has no final counters; its input port's ipackets must advance like its opackets.
-- crypto-only: dpvpn-bench-crypto (intel-ipsec-mb job API, bursts of 32), TSC cycles per packet.
+- crypto-only: dpvpn-bench-crypto: dpvpn's own crypto call (IpsecMbEngine::process_burst, intel-ipsec-mb's
+  direct GCM API) on bursts of 32 ESP-shaped ops, TSC cycles per packet. (Until 2026-11 it timed the JOB API one
+  job at a time, ~75 cycles/packet slower than the call dpvpn makes, which overstated efficiency.)
 - cycles/packet of a gateway = TSC Hz / its packet rate (the worker lcore polls at 100 %).
 - Gbps = inner IP packet bytes x rate (the protected traffic, before ESP).
 
