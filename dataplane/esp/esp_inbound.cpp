@@ -17,7 +17,6 @@ struct InboundPacket {
   uint32_t group;
   uint32_t esp_offset;  // from the outer IP header to the ESP header
   uint32_t cipher_len;
-  uint32_t seq_low;
   uint64_t seq_full;
 };
 
@@ -179,8 +178,7 @@ void inbound_chunk(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sa
         r = EspResult::kSaExpired;
       } else {
         p.cipher_len = esp_len - overhead;
-        p.seq_low = load32(esp + 4);
-        switch (hot.replay->check(p.seq_low, &p.seq_full)) {
+        switch (hot.replay->check(load32(esp + 4), &p.seq_full)) {
           case ReplayVerdict::kOk: break;
           case ReplayVerdict::kDuplicate: r = EspResult::kReplayDuplicate; break;
           case ReplayVerdict::kTooOld: r = EspResult::kReplayTooOld; break;
@@ -238,15 +236,12 @@ void inbound_chunk(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sa
     } else if (ops[k].status != CryptoStatus::kOk) {
       r = EspResult::kCryptoError;
     } else {
-      // Re-check: an earlier packet of this chunk may have had the same number or moved the window.
-      uint64_t seq_now;
-      const ReplayVerdict v = hot.replay->check(p.seq_low, &seq_now);
-      if (v == ReplayVerdict::kDuplicate) {
-        r = EspResult::kReplayDuplicate;
-      } else if (v == ReplayVerdict::kTooOld || seq_now != p.seq_full) {
-        r = EspResult::kReplayTooOld;
-      } else {
-        hot.replay->accept(p.seq_full);
+      // Re-check and accept: an earlier packet of this chunk may have had the same number or moved
+      // the window.
+      switch (hot.replay->recheck_accept(p.seq_full)) {
+        case ReplayVerdict::kOk: break;
+        case ReplayVerdict::kDuplicate: r = EspResult::kReplayDuplicate; break;
+        case ReplayVerdict::kTooOld: r = EspResult::kReplayTooOld; break;
       }
     }
     if (r == EspResult::kOk) {

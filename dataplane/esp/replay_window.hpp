@@ -82,6 +82,24 @@ class ReplayWindow {
     bits_[word_index(seq_full)] |= uint64_t{1} << (seq_full & 63);
   }
 
+  // check() again and accept() in one step, for a packet whose check() gave kOk and seq_full
+  // before its ICV was verified (the window may have moved since, by earlier packets of the same
+  // burst): kOk = accepted now; kDuplicate / kTooOld = not accepted, the window unchanged. The
+  // window only moves up, so re-inferring the ESN high half from the current top gives seq_full
+  // again whenever seq_full is still inside or ahead of the window: no second inference is needed.
+  ReplayVerdict recheck_accept(uint64_t seq_full) noexcept {
+    if (seq_full > top_) {
+      accept(seq_full);
+      return ReplayVerdict::kOk;
+    }
+    if (seq_full == 0 || top_ - seq_full >= size_) return ReplayVerdict::kTooOld;
+    uint64_t& word = bits_[word_index(seq_full)];
+    const uint64_t bit = uint64_t{1} << (seq_full & 63);
+    if ((word & bit) != 0) return ReplayVerdict::kDuplicate;
+    word |= bit;
+    return ReplayVerdict::kOk;
+  }
+
   uint64_t top() const noexcept { return top_; }  // highest accepted so far; 0 = none
   uint32_t size() const noexcept { return size_; }
 

@@ -96,6 +96,29 @@ void flow_key_words(const uint8_t* ip, uint32_t len, uint8_t direction, uint64_t
   w[4] = uint64_t{sport} | uint64_t{dport} << 16 | uint64_t{proto} << 32 | uint64_t{direction} << 40;
 }
 
+// The same key from what parse_packet already found (protocol, ports, ICMP id): only the addresses
+// are read from the header at ip. parse_packet guarantees 8 bytes of TCP/UDP/ICMP header.
+void flow_key_words(const uint8_t* ip, const PacketView& v, uint8_t direction, uint64_t w[5]) {
+  if (v.l3 == L3::kIpv4) {
+    uint32_t s4, d4;
+    std::memcpy(&s4, ip + 12, 4);
+    std::memcpy(&d4, ip + 16, 4);
+    w[0] = 0;
+    w[1] = uint64_t{0xffff0000u} | (uint64_t{s4} << 32);
+    w[2] = 0;
+    w[3] = uint64_t{0xffff0000u} | (uint64_t{d4} << 32);
+  } else {
+    std::memcpy(w, ip + 8, 32);
+  }
+  uint64_t ports = 0;
+  if (v.proto == IPPROTO_TCP || v.proto == IPPROTO_UDP) {
+    ports = uint64_t{v.sport} | uint64_t{v.dport} << 16;
+  } else if (v.proto == IPPROTO_ICMP || v.proto == IPPROTO_ICMPV6) {
+    ports = uint64_t{v.dport} << 16;  // the echo id; type/code are not part of the key
+  }
+  w[4] = ports | uint64_t{v.proto} << 32 | uint64_t{direction} << 40;
+}
+
 // Routers never forward these (RFC 1812 4.2.2.11 / 5.3.7, RFC 4291 2.5.6 / 2.7): a link-layer
 // broadcast or multicast frame, multicast or limited broadcast destinations, unspecified,
 // loopback, multicast or link-local sources or destinations.
@@ -260,9 +283,19 @@ uint64_t key_mix(const tables::ConnectionsKey& k) {
 }  // namespace
 
 void Worker::track(const rte_mbuf* m, uint8_t direction, uint32_t sa_index) {
-  if (n_tracked_ == kTrackMax) flush_tracked();
   uint64_t w[5];
   flow_key_words(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), direction, w);
+  track_key(w, direction, sa_index);
+}
+
+void Worker::track(const rte_mbuf* m, const PacketView& v, uint8_t direction, uint32_t sa_index) {
+  uint64_t w[5];
+  flow_key_words(rte_pktmbuf_mtod(m, const uint8_t*), v, direction, w);
+  track_key(w, direction, sa_index);
+}
+
+void Worker::track_key(const uint64_t w[5], uint8_t direction, uint32_t sa_index) {
+  if (n_tracked_ == kTrackMax) flush_tracked();
   // Found (and touched) this second already: nothing to do until the clock moves on.
   const ConfirmedFlow& c = confirmed_[((w[1] ^ w[3] ^ w[4]) * kKeyMixer) >> (64 - kConfirmedBits)];
   if (c.second == now_) {
@@ -270,7 +303,8 @@ void Worker::track(const rte_mbuf* m, uint8_t direction, uint32_t sa_index) {
     std::memcpy(k, &c.key, sizeof k);
     if (((k[0] ^ w[0]) | (k[1] ^ w[1]) | (k[2] ^ w[2]) | (k[3] ^ w[3]) | (k[4] ^ w[4])) == 0) return;
   }
-  std::memcpy(&tracked_keys_[n_tracked_], w, sizeof w);
+  static_assert(sizeof(tables::ConnectionsKey) == 5 * sizeof(uint64_t));
+  std::memcpy(static_cast<void*>(&tracked_keys_[n_tracked_]), w, sizeof(tables::ConnectionsKey));
   tracked_[n_tracked_] = {sa_index, direction};
   ++n_tracked_;
 }
@@ -600,7 +634,7 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
         }
         strip_to_ip(m, v);
         decrement_ttl(m, v6);
-        track(m, tables::kDirOutbound, sa->sa_index);
+        track(m, v, tables::kDirOutbound, sa->sa_index);
         // The inner packet must fit the outer link after ESP (RFC 4459: fragment before encrypting).
         const NextHop* outer_hop = next_hop(slot->remote);
         const uint16_t outer_mtu = outer_hop != nullptr ? (*view_.ports)[outer_hop->port_index].mtu : 1500;
@@ -622,7 +656,7 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
       drop(m, DropReason::kTtlExceeded);
       continue;
     }
-    track(m, port.role == PortRole::kInside ? tables::kDirOutbound : tables::kDirInbound, kNoSa);
+    track(m, v, port.role == PortRole::kInside ? tables::kDirOutbound : tables::kDirInbound, kNoSa);
     if (route_and_send(m, dst, v6, port_index)) bump(counters_.forwarded_clear);
   }
   for (uint16_t done = 0; done < n_out; done += kBurst) {

@@ -72,8 +72,12 @@ class Worker {
   // m (data at IP) is larger than `limit`: IPv4 without DF is fragmented into out[] (returns the
   // count); otherwise the sender gets an ICMP error (rate-limited) and m is dropped (returns 0).
   uint16_t handle_too_big(rte_mbuf* m, uint16_t limit, uint16_t in_port, rte_mbuf** out, uint16_t max_out);
-  // connections: refresh the flow's entry, or ask the writer to create it.
+  // connections: refresh the flow's entry, or ask the writer to create it. The packet's data is
+  // at its IP header; with its PacketView (the packet as parse_packet saw it) the header is not
+  // parsed again.
   void track(const rte_mbuf* m, uint8_t direction, uint32_t sa_index);
+  void track(const rte_mbuf* m, const struct PacketView& v, uint8_t direction, uint32_t sa_index);
+  void track_key(const uint64_t w[5], uint8_t direction, uint32_t sa_index);
   void send(uint16_t port_index, rte_mbuf* m);
   void drop(rte_mbuf* m, DropReason reason);
   void punt(rte_mbuf* m, ControlEventType type, uint16_t port_index);
