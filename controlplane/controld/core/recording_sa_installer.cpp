@@ -18,7 +18,6 @@ Status RecordingSaInstaller::allocate_spi(const IpAddr&, uint32_t* spi) {
 
 Status RecordingSaInstaller::install(const ike::ChildSaPair& pair) {
   spis_.insert(pair.inbound.spi);
-  pairs_[pair.inbound.spi] = pair.connection + "/" + pair.child;
   if (!log_->should_log(spdlog::level::info)) return Status::ok();  // the arguments cost strings
   log_->info("child SA {}/{}: in 0x{:08x} out 0x{:08x} {} -> {}{} (no dataplane: not installed)", pair.connection,
              pair.child, pair.inbound.spi, pair.outbound.spi, pair.outbound.local.to_string(),
@@ -34,7 +33,6 @@ Status RecordingSaInstaller::install_trap(const std::string& connection, const s
 
 Status RecordingSaInstaller::remove(const ike::ChildSaPair& pair) {
   spis_.erase(pair.inbound.spi);
-  pairs_.erase(pair.inbound.spi);
   log_->info("child SA {}/{}: in 0x{:08x} out 0x{:08x} removed", pair.connection, pair.child, pair.inbound.spi,
              pair.outbound.spi);
   return Status::ok();

@@ -4,7 +4,6 @@
 #include <memory>
 #include <random>
 #include <string>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "engine/engine_io.hpp"
@@ -25,13 +24,10 @@ class RecordingSaInstaller final : public ike::SaInstaller {
   Status install_trap(const std::string& connection, const std::string& child, const ike::ChildSaHalf& outbound) override;
   void ike_sa_changed(const ike::IkeSaRecord&) override {}  // no dataplane: no IKE_SA_table
 
-  size_t installed() const { return pairs_.size(); }
-
  private:
   std::shared_ptr<spdlog::logger> log_;
   std::mt19937 random_;
-  std::unordered_set<uint32_t> spis_;               // allocated or installed inbound SPIs
-  std::unordered_map<uint32_t, std::string> pairs_;  // inbound SPI -> connection/child
+  std::unordered_set<uint32_t> spis_;  // allocated or installed inbound SPIs (the log is the record)
 };
 
 }  // namespace dpvpn::controld

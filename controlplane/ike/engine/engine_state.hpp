@@ -51,7 +51,7 @@ enum class IkeState { kInitSent, kAuthSent, kHalfOpen, kEstablished, kDeleting, 
 const char* state_name(IkeState state);
 
 struct ChildSa {
-  ChildConfig config;
+  const ChildConfig* config = nullptr;  // one of its IKE SA's conn->children, kept alive by IkeSa::conn
   ChildSaPair pair;
   std::vector<SelectorRange> local_ts, remote_ts;
   uint64_t established_ms = 0;
@@ -90,7 +90,7 @@ struct Reassembly {
 };
 
 struct IkeSa {
-  ConnectionConfig conn;
+  std::shared_ptr<const ConnectionConfig> conn;  // shared with the engine's config: never copied per SA
   bool initiator = false;  // the original initiator (the I flag), not "who started the current exchange"
   IkeState state = IkeState::kInitSent;
   uint64_t spi_i = 0, spi_r = 0;
@@ -159,7 +159,7 @@ class EngineState {
   void window_freed(IkeSa& sa, uint64_t now);
 
   // exchange_init.cpp
-  Status start_ike_sa(const ConnectionConfig& conn, const std::string& child, uint64_t now);
+  Status start_ike_sa(const std::shared_ptr<const ConnectionConfig>& conn, const std::string& child, uint64_t now);
   void send_init_request(IkeSa& sa, uint64_t now);
   void on_init_request(const Datagram& datagram, const Message& message, uint64_t now);
   void on_init_response(IkeSa& sa, const Datagram& datagram, const Message& message, uint64_t now);
@@ -204,8 +204,8 @@ class EngineState {
   void trap(const ConnectionConfig& conn, const ChildConfig& child);
   void remove_child_sas(IkeSa& sa, ChildSa& child);
 
-  const ConnectionConfig* find_connection(const IpAddr& local, const IpAddr& remote) const;
-  const ConnectionConfig* find_connection(const std::string& name) const;
+  std::shared_ptr<const ConnectionConfig> find_connection(const IpAddr& local, const IpAddr& remote) const;
+  std::shared_ptr<const ConnectionConfig> find_connection(const std::string& name) const;
   IkeSa* find_sa(uint64_t our_spi);
   std::vector<Proposal> proposals_of(const ConnectionConfig& conn) const;
   std::vector<Proposal> esp_proposals_of(const ChildConfig& child) const;
@@ -214,7 +214,7 @@ class EngineState {
   uint64_t keepalive_due(const IkeSa& sa) const;
 
   EngineOptions options_;
-  std::vector<ConnectionConfig> connections_;
+  std::vector<std::shared_ptr<const ConnectionConfig>> connections_;
   PacketSender& sender_;
   SaInstaller& installer_;
   std::shared_ptr<spdlog::logger> log_;

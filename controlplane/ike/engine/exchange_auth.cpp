@@ -40,21 +40,21 @@ const Credentials* EngineState::credentials_for(const ConnectionConfig& conn) {
 }
 
 void EngineState::add_certificate_request(IkeSa& sa, std::vector<Payload>* out) {
-  if (const Credentials* c = credentials_for(sa.conn)) {
+  if (const Credentials* c = credentials_for(*sa.conn)) {
     out->push_back(CertReqPayload{CertEncoding::kX509Signature, c->certreq_authorities});
   }
 }
 
 bool EngineState::add_our_authentication(IkeSa& sa, std::vector<Payload>* out) {
-  const Credentials* creds = credentials_for(sa.conn);
-  if (sa.conn.auth == controld::AuthMethod::kPubkey && creds == nullptr) return false;
-  const IdPayload id = local_id_payload(sa.conn, creds);
+  const Credentials* creds = credentials_for(*sa.conn);
+  if (sa.conn->auth == controld::AuthMethod::kPubkey && creds == nullptr) return false;
+  const IdPayload id = local_id_payload(*sa.conn, creds);
   std::vector<uint8_t> octets;
   if (Status s = signed_octets(sa, sa.initiator, id, &octets); !s) return false;
   AuthPayload auth;
   if (creds == nullptr) {
     auth.method = AuthMethod::kSharedKeyMic;
-    if (Status s = psk_auth_data(*sa.prf, sa.conn.psk, octets, &auth.data); !s) return false;
+    if (Status s = psk_auth_data(*sa.prf, sa.conn->psk, octets, &auth.data); !s) return false;
   } else {
     SignatureScheme scheme;
     auth.method = AuthMethod::kDigitalSignature;
@@ -86,24 +86,24 @@ bool EngineState::peer_authenticated(IkeSa& sa, const std::vector<Payload>& inne
     log_->warn("{} no ID or AUTH from {}", spi_hex(sa.our_spi()), sa.remote.address.to_string());
     return false;
   }
-  if (!peer_id_matches(sa.conn.remote_id, *id)) {
-    log_->warn("{} peer identity {} is not the configured {}", spi_hex(sa.our_spi()), id_to_string(*id), sa.conn.remote_id.value);
+  if (!peer_id_matches(sa.conn->remote_id, *id)) {
+    log_->warn("{} peer identity {} is not the configured {}", spi_hex(sa.our_spi()), id_to_string(*id), sa.conn->remote_id.value);
     return false;
   }
   std::vector<uint8_t> octets;
   if (Status s = signed_octets(sa, !sa.initiator, *id, &octets); !s) return false;
-  if (sa.conn.auth == controld::AuthMethod::kPsk) {
+  if (sa.conn->auth == controld::AuthMethod::kPsk) {
     if (auth->method != AuthMethod::kSharedKeyMic) {
       log_->warn("{} peer authenticates with method {}, PSK configured", spi_hex(sa.our_spi()), static_cast<int>(auth->method));
       return false;
     }
-    if (Status s = verify_psk_auth_data(*sa.prf, sa.conn.psk, octets, auth->data); !s) {
+    if (Status s = verify_psk_auth_data(*sa.prf, sa.conn->psk, octets, auth->data); !s) {
       log_->warn("{} PSK authentication of {} failed", spi_hex(sa.our_spi()), id_to_string(*id));
       return false;
     }
     return true;
   }
-  const Credentials* creds = credentials_for(sa.conn);
+  const Credentials* creds = credentials_for(*sa.conn);
   std::vector<Certificate> certs;
   for (const Payload& p : inner) {
     if (const auto* c = std::get_if<CertPayload>(&p); c && c->encoding == CertEncoding::kX509Signature) {
@@ -132,7 +132,7 @@ bool EngineState::peer_authenticated(IkeSa& sa, const std::vector<Payload>& inne
 
 void EngineState::send_auth_request(IkeSa& sa, uint64_t now) {
   const ChildConfig* child =
-      sa.children_to_create.empty() ? nullptr : child_config(sa.conn, sa.children_to_create.front());
+      sa.children_to_create.empty() ? nullptr : child_config(*sa.conn, sa.children_to_create.front());
   if (child == nullptr) return forget(sa, "no child SA to create");
   sa.children_to_create.erase(sa.children_to_create.begin());
   PendingRequest ctx;
@@ -142,14 +142,14 @@ void EngineState::send_auth_request(IkeSa& sa, uint64_t now) {
     return forget(sa, "SPI allocation failed");
   }
   ctx.offered = without_dh(esp_proposals_of(*child));
-  ctx.local_ts = config_selectors(child->local_ts, sa.conn.local);
-  ctx.remote_ts = config_selectors(child->remote_ts, sa.conn.remote);
+  ctx.local_ts = config_selectors(child->local_ts, sa.conn->local);
+  ctx.remote_ts = config_selectors(child->remote_ts, sa.conn->remote);
 
   std::vector<Payload> inner;
   if (!add_our_authentication(sa, &inner)) return forget(sa, "cannot authenticate ourselves");
   // IDr (what we expect the responder to be) goes right after IDi; CERTREQ before AUTH is not
   // required by the RFC's order, so it goes after the certificates.
-  inner.insert(inner.begin() + 1, IdrPayload{to_id_payload(sa.conn.remote_id)});
+  inner.insert(inner.begin() + 1, IdrPayload{to_id_payload(sa.conn->remote_id)});
   add_certificate_request(sa, &inner);
   inner.push_back(notify(NotifyType::kInitialContact));
   inner.push_back(SaPayload{to_wire(ctx.offered, spi_bytes(ctx.new_inbound_spi))});
@@ -175,12 +175,12 @@ void EngineState::on_auth_request(IkeSa& sa, uint32_t message_id, const std::vec
   sa.state = IkeState::kEstablished;
   --half_open_;
   sa.established_ms = now;
-  sa.rekey_at_ms = sa.conn.rekey_time ? now + sa.conn.rekey_time * 1000 : 0;
-  IKE_LOG(log_, info, "{} IKE SA '{}' established with {} (responder)", spi_hex(sa.spi_r), sa.conn.name, sa.remote.address.to_string());
+  sa.rekey_at_ms = sa.conn->rekey_time ? now + sa.conn->rekey_time * 1000 : 0;
+  IKE_LOG(log_, info, "{} IKE SA '{}' established with {} (responder)", spi_hex(sa.spi_r), sa.conn->name, sa.remote.address.to_string());
   report(sa, false);
   if (find_notify(inner, NotifyType::kInitialContact)) {
     // RFC 7296 §2.4: the peer restarted; its older IKE SAs with us are stale.
-    for (auto [it, end] = sas_by_connection_.equal_range(sa.conn.name); it != end; ++it) {
+    for (auto [it, end] = sas_by_connection_.equal_range(sa.conn->name); it != end; ++it) {
       IkeSa* other = find_sa(it->second);
       if (other != nullptr && other != &sa && other->state == IkeState::kEstablished) forget(*other, "replaced after INITIAL_CONTACT");
     }
@@ -191,10 +191,10 @@ void EngineState::on_auth_request(IkeSa& sa, uint32_t message_id, const std::vec
   const std::vector<SelectorRange> tsi = ranges_of(find_payload<TsiPayload>(inner));
   const std::vector<SelectorRange> tsr = ranges_of(find_payload<TsrPayload>(inner));
   NotifyType child_error = NotifyType::kNoProposalChosen;
-  for (const ChildConfig& child : sa.conn.children) {
+  for (const ChildConfig& child : sa.conn->children) {
     if (sa_payload == nullptr) break;
-    std::vector<SelectorRange> remote = narrow(config_selectors(child.remote_ts, sa.conn.remote), tsi);
-    std::vector<SelectorRange> local = narrow(config_selectors(child.local_ts, sa.conn.local), tsr);
+    std::vector<SelectorRange> remote = narrow(config_selectors(child.remote_ts, sa.conn->remote), tsi);
+    std::vector<SelectorRange> local = narrow(config_selectors(child.local_ts, sa.conn->local), tsr);
     if (remote.empty() || local.empty()) {
       child_error = NotifyType::kTsUnacceptable;
       continue;
@@ -226,7 +226,7 @@ void EngineState::on_auth_request(IkeSa& sa, uint32_t message_id, const std::vec
     send_response(sa, ExchangeType::kIkeAuth, message_id, std::move(reply));
     return;
   }
-  log_->warn("{} no child SA for the IKE_AUTH of '{}': notify {}", spi_hex(sa.spi_r), sa.conn.name, static_cast<int>(child_error));
+  log_->warn("{} no child SA for the IKE_AUTH of '{}': notify {}", spi_hex(sa.spi_r), sa.conn->name, static_cast<int>(child_error));
   reply.push_back(notify(child_error));
   send_response(sa, ExchangeType::kIkeAuth, message_id, std::move(reply));
 }
@@ -241,11 +241,11 @@ void EngineState::on_auth_response(IkeSa& sa, const std::vector<Payload>& inner,
   if (!peer_authenticated(sa, inner)) return forget(sa, "the responder's authentication failed");
   sa.state = IkeState::kEstablished;
   sa.established_ms = now;
-  sa.rekey_at_ms = sa.conn.rekey_time ? now + sa.conn.rekey_time * 1000 : 0;
-  IKE_LOG(log_, info, "{} IKE SA '{}' established with {} (initiator)", spi_hex(sa.spi_i), sa.conn.name, sa.remote.address.to_string());
+  sa.rekey_at_ms = sa.conn->rekey_time ? now + sa.conn->rekey_time * 1000 : 0;
+  IKE_LOG(log_, info, "{} IKE SA '{}' established with {} (initiator)", spi_hex(sa.spi_i), sa.conn->name, sa.remote.address.to_string());
   report(sa, false);
 
-  const ChildConfig* child = child_config(sa.conn, ctx.child);
+  const ChildConfig* child = child_config(*sa.conn, ctx.child);
   const auto* sa_payload = find_payload<SaPayload>(inner);
   if (const NotifyPayload* error = find_error_notify(inner); error != nullptr || sa_payload == nullptr || child == nullptr) {
     log_->warn("{} child '{}' not created: notify {}", spi_hex(sa.spi_i), ctx.child, error ? static_cast<int>(error->type) : 0);

@@ -50,8 +50,8 @@ Status EngineState::install_child(IkeSa& sa, const ChildConfig& config, const Es
       config.life_time ? config.life_time : config.rekey_time == 0 ? 0 : config.rekey_time + std::max<uint64_t>(config.rekey_time / 10, 10);
   half.hard_seconds = life;
   ChildSa child;
-  child.config = config;
-  child.pair.connection = sa.conn.name;
+  child.config = &config;
+  child.pair.connection = sa.conn->name;
   child.pair.policy_later = policy_later;
   child.pair.child = config.name;
   child.pair.inbound = half;
@@ -77,7 +77,7 @@ Status EngineState::install_child(IkeSa& sa, const ChildConfig& config, const Es
 }
 
 void EngineState::create_child(IkeSa& sa, const std::string& name, uint64_t now) {
-  const ChildConfig* config = child_config(sa.conn, name);
+  const ChildConfig* config = child_config(*sa.conn, name);
   if (config == nullptr || sa.state != IkeState::kEstablished) return;
   PendingRequest ctx;
   ctx.child = name;
@@ -87,8 +87,8 @@ void EngineState::create_child(IkeSa& sa, const std::string& name, uint64_t now)
   }
   ctx.offered = esp_proposals_of(*config);
   ctx.nonce = random_nonce();
-  ctx.local_ts = config_selectors(config->local_ts, sa.conn.local);
-  ctx.remote_ts = config_selectors(config->remote_ts, sa.conn.remote);
+  ctx.local_ts = config_selectors(config->local_ts, sa.conn->local);
+  ctx.remote_ts = config_selectors(config->remote_ts, sa.conn->remote);
   std::vector<Payload> inner;
   inner.push_back(SaPayload{to_wire(ctx.offered, spi_bytes(ctx.new_inbound_spi))});
   inner.push_back(NoncePayload{ctx.nonce});
@@ -106,10 +106,10 @@ void EngineState::rekey_child(IkeSa& sa, uint32_t inbound_spi, uint64_t now) {
                          [&](const ChildSa& c) { return c.pair.inbound.spi == inbound_spi && c.delete_at_ms == 0; });
   if (it == sa.children.end() || it->rekeying || sa.state != IkeState::kEstablished) return;
   PendingRequest ctx;
-  ctx.child = it->config.name;
+  ctx.child = it->config->name;
   ctx.rekeyed_inbound_spi = inbound_spi;
   if (Status s = installer_.allocate_spi(sa.local.address, &ctx.new_inbound_spi); !s) return;
-  ctx.offered = esp_proposals_of(it->config);
+  ctx.offered = esp_proposals_of(*it->config);
   ctx.nonce = random_nonce();
   ctx.local_ts = it->local_ts;
   ctx.remote_ts = it->remote_ts;
@@ -124,7 +124,7 @@ void EngineState::rekey_child(IkeSa& sa, uint32_t inbound_spi, uint64_t now) {
   inner.push_back(TsiPayload{{to_wire(ctx.local_ts)}});
   inner.push_back(TsrPayload{{to_wire(ctx.remote_ts)}});
   it->rekeying = true;
-  IKE_LOG(log_, info, "{} rekeying child '{}' ({:08x})", spi_hex(sa.our_spi()), it->config.name, inbound_spi);
+  IKE_LOG(log_, info, "{} rekeying child '{}' ({:08x})", spi_hex(sa.our_spi()), it->config->name, inbound_spi);
   (void)send_request(sa, ExchangeType::kCreateChildSa, RequestKind::kRekeyChild, std::move(inner), std::move(ctx), now);
 }
 
@@ -132,7 +132,7 @@ void EngineState::rekey_ike(IkeSa& sa, uint64_t now) {
   if (sa.state != IkeState::kEstablished) return;
   PendingRequest ctx;
   if (!random_ike_spi(&ctx.new_ike_spi)) return;
-  ctx.offered = proposals_of(sa.conn);
+  ctx.offered = proposals_of(*sa.conn);
   ctx.nonce = random_nonce();
   // Our IKE SA's own group first: the peer accepted it once.
   uint16_t group = sa.suite.dh;
@@ -140,7 +140,7 @@ void EngineState::rekey_ike(IkeSa& sa, uint64_t now) {
   const auto spi = spi_octets(ctx.new_ike_spi);
   std::vector<Payload> inner = {SaPayload{to_wire(ctx.offered, std::vector<uint8_t>(spi.begin(), spi.end()))},
                                 NoncePayload{ctx.nonce}, KePayload{group, ctx.dh->public_value()}};
-  IKE_LOG(log_, info, "{} rekeying IKE SA '{}'", spi_hex(sa.our_spi()), sa.conn.name);
+  IKE_LOG(log_, info, "{} rekeying IKE SA '{}'", spi_hex(sa.our_spi()), sa.conn->name);
   (void)send_request(sa, ExchangeType::kCreateChildSa, RequestKind::kRekeyIke, std::move(inner), std::move(ctx), now);
 }
 
@@ -166,7 +166,7 @@ std::unique_ptr<IkeSa> rekeyed_ike_sa(IkeSa& old, bool we_initiated, const IkeSu
   sa->nr = std::move(nr);
   sa->dh = std::move(dh);
   sa->created_ms = sa->established_ms = sa->last_heard_ms = now;
-  sa->rekey_at_ms = rekey_deadline(now, sa->conn.rekey_time);
+  sa->rekey_at_ms = rekey_deadline(now, sa->conn->rekey_time);
   SecureBytes skeyseed;
   *status = sa->prf ? compute_rekey_skeyseed(*old.prf, old.keys.sk_d, sa->dh->shared_secret(), sa->ni, sa->nr, &skeyseed)
                     : Status{StatusCode::kInvalidArgument, "unsupported PRF"};
@@ -196,7 +196,7 @@ void EngineState::on_create_child_request(IkeSa& sa, uint32_t message_id, const 
   const std::vector<uint8_t> nr = random_nonce();
 
   if (sa_payload->proposals.front().protocol == ProtocolId::kIke) {  // IKE SA rekey
-    const std::optional<ProposalMatch> match = select_proposal(proposals_of(sa.conn), offered);
+    const std::optional<ProposalMatch> match = select_proposal(proposals_of(*sa.conn), offered);
     IkeSuite suite;
     if (!match || !ike_suite_from(match->chosen, &suite)) return respond_error(NotifyType::kNoProposalChosen);
     if (ke == nullptr || ke->group != suite.dh) {
@@ -217,7 +217,7 @@ void EngineState::on_create_child_request(IkeSa& sa, uint32_t message_id, const 
     SaProposal chosen = to_wire({match->chosen}, std::vector<uint8_t>(spi.begin(), spi.end())).front();
     chosen.number = sa_payload->proposals[match->peer_index].number;
     send_response(sa, ExchangeType::kCreateChildSa, message_id, {SaPayload{{chosen}}, NoncePayload{nr}, KePayload{suite.dh, ke_public}});
-    IKE_LOG(log_, info, "{} IKE SA '{}' rekeyed by the peer: now {}", spi_hex(sa.our_spi()), sa.conn.name, spi_hex(spi_r));
+    IKE_LOG(log_, info, "{} IKE SA '{}' rekeyed by the peer: now {}", spi_hex(sa.our_spi()), sa.conn->name, spi_hex(spi_r));
     sa.state = IkeState::kDeleting;  // the peer deletes the old SA
     sa.delete_at_ms = now + 30'000;
     report(add_sa(std::move(next)), false);
@@ -236,10 +236,10 @@ void EngineState::on_create_child_request(IkeSa& sa, uint32_t message_id, const 
   const std::vector<SelectorRange> tsi = ranges_of(find_payload<TsiPayload>(inner));
   const std::vector<SelectorRange> tsr = ranges_of(find_payload<TsrPayload>(inner));
   NotifyType error = NotifyType::kTsUnacceptable;
-  for (const ChildConfig& config : sa.conn.children) {
-    if (old != nullptr && config.name != old->config.name) continue;
-    std::vector<SelectorRange> remote = narrow(config_selectors(config.remote_ts, sa.conn.remote), tsi);
-    std::vector<SelectorRange> local = narrow(config_selectors(config.local_ts, sa.conn.local), tsr);
+  for (const ChildConfig& config : sa.conn->children) {
+    if (old != nullptr && config.name != old->config->name) continue;
+    std::vector<SelectorRange> remote = narrow(config_selectors(config.remote_ts, sa.conn->remote), tsi);
+    std::vector<SelectorRange> local = narrow(config_selectors(config.local_ts, sa.conn->local), tsr);
     if (remote.empty() || local.empty()) continue;
     const std::optional<ProposalMatch> match = select_proposal(esp_proposals_of(config), offered);
     EspSuite suite;
@@ -329,7 +329,7 @@ void EngineState::on_create_child_response(IkeSa& sa, const std::vector<Payload>
       log_->error("{} IKE rekey failed: {}", spi_hex(sa.our_spi()), status.message());
       return;
     }
-    IKE_LOG(log_, info, "{} IKE SA '{}' rekeyed: now {}", spi_hex(sa.our_spi()), sa.conn.name, spi_hex(ctx.new_ike_spi));
+    IKE_LOG(log_, info, "{} IKE SA '{}' rekeyed: now {}", spi_hex(sa.our_spi()), sa.conn->name, spi_hex(ctx.new_ike_spi));
     IkeSa& fresh = add_sa(std::move(next));
     report(fresh, false);
     const bool doomed = sa.delete_requested;  // deleted while this rekey was in flight
@@ -339,7 +339,7 @@ void EngineState::on_create_child_response(IkeSa& sa, const std::vector<Payload>
   }
 
   EspSuite suite;
-  const ChildConfig* config = child_config(sa.conn, ctx.child);
+  const ChildConfig* config = child_config(*sa.conn, ctx.child);
   const std::vector<SelectorRange> tsi = ranges_of(find_payload<TsiPayload>(inner));
   const std::vector<SelectorRange> tsr = ranges_of(find_payload<TsrPayload>(inner));
   if (config == nullptr || !esp_suite_from(*chosen, &suite) || !within(tsi, ctx.local_ts) || !within(tsr, ctx.remote_ts)) {
@@ -360,7 +360,7 @@ void EngineState::on_create_child_response(IkeSa& sa, const std::vector<Payload>
   const ChildSa* theirs = nullptr;
   for (const ChildSa& c : sa.children) {
     const bool other_new = c.pair.inbound.spi != ctx.new_inbound_spi && c.pair.inbound.spi != ctx.rekeyed_inbound_spi;
-    if (other_new && c.config.name == ctx.child && c.delete_at_ms == 0 && c.established_ms > old_established) theirs = &c;
+    if (other_new && c.config->name == ctx.child && c.delete_at_ms == 0 && c.established_ms > old_established) theirs = &c;
   }
   if (theirs != nullptr) {
     const bool ours_redundant = !std::lexicographical_compare(theirs->rekey_nonces_min.begin(), theirs->rekey_nonces_min.end(),

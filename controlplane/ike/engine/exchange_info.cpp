@@ -31,7 +31,7 @@ void EngineState::on_informational_request(IkeSa& sa, uint32_t message_id, const
   }
   if (delete_ike_sa) {
     send_response(sa, ExchangeType::kInformational, message_id, {});
-    IKE_LOG(log_, info, "{} the peer deleted IKE SA '{}'", spi_hex(sa.our_spi()), sa.conn.name);
+    IKE_LOG(log_, info, "{} the peer deleted IKE SA '{}'", spi_hex(sa.our_spi()), sa.conn->name);
     return forget(sa, "deleted by the peer");
   }
   if (!ours.empty()) reply.push_back(DeletePayload{ProtocolId::kEsp, ours});
@@ -53,7 +53,7 @@ void EngineState::delete_child(IkeSa& sa, uint32_t inbound_spi, uint64_t now) {
   it->delete_at_ms = now + kRekeyGraceMs;
   PendingRequest ctx;
   ctx.rekeyed_inbound_spi = inbound_spi;
-  IKE_LOG(log_, info, "{} deleting child '{}' ({:08x})", spi_hex(sa.our_spi()), it->config.name, inbound_spi);
+  IKE_LOG(log_, info, "{} deleting child '{}' ({:08x})", spi_hex(sa.our_spi()), it->config->name, inbound_spi);
   (void)send_request(sa, ExchangeType::kInformational, RequestKind::kDeleteChild,
                      {DeletePayload{ProtocolId::kEsp, {inbound_spi}}}, std::move(ctx), now);
 }
@@ -82,14 +82,14 @@ void EngineState::send_dpd(IkeSa& sa, uint64_t now) {
 
 void EngineState::remove_child_sas(IkeSa& sa, ChildSa& child) {
   if (Status s = installer_.remove(child.pair); !s) {
-    log_->warn("{} child '{}' ({:08x}/{:08x}) not removed: {}", spi_hex(sa.our_spi()), child.config.name,
+    log_->warn("{} child '{}' ({:08x}/{:08x}) not removed: {}", spi_hex(sa.our_spi()), child.config->name,
                child.pair.inbound.spi, child.pair.outbound.spi, s.message());
   }
   // An on-demand child that is gone waits for traffic again (unless a newer SA of it is up).
   const bool replaced = std::any_of(sa.children.begin(), sa.children.end(), [&](const ChildSa& c) {
-    return &c != &child && c.config.name == child.config.name && c.delete_at_ms == 0;
+    return &c != &child && c.config->name == child.config->name && c.delete_at_ms == 0;
   });
-  if (child.config.start_action == controld::StartAction::kOnDemand && !replaced) trap(sa.conn, child.config);
+  if (child.config->start_action == controld::StartAction::kOnDemand && !replaced) trap(*sa.conn, *child.config);
 }
 
 void EngineState::report(const IkeSa& sa, bool gone) {
@@ -101,7 +101,7 @@ void EngineState::report(const IkeSa& sa, bool gone) {
   r.instance = options_.instance;
   r.next_send_msgid = sa.next_request_id;
   r.next_recv_msgid = sa.next_peer_request_id;
-  r.lifetime_seconds = sa.conn.rekey_time ? sa.conn.rekey_time + std::max<uint64_t>(sa.conn.rekey_time / 10, 60) : 0;
+  r.lifetime_seconds = sa.conn->rekey_time ? sa.conn->rekey_time + std::max<uint64_t>(sa.conn->rekey_time / 10, 60) : 0;
   r.gone = gone;
   installer_.ike_sa_changed(r);
 }
@@ -109,7 +109,7 @@ void EngineState::report(const IkeSa& sa, bool gone) {
 void EngineState::forget(IkeSa& sa, const char* why) {
   if (sa.state == IkeState::kDead) return;
   if (sa.established_ms != 0) report(sa, true);
-  IKE_LOG(log_, info, "{} IKE SA '{}' with {} gone: {}", spi_hex(sa.our_spi()), sa.conn.name, sa.remote.address.to_string(), why);
+  IKE_LOG(log_, info, "{} IKE SA '{}' with {} gone: {}", spi_hex(sa.our_spi()), sa.conn->name, sa.remote.address.to_string(), why);
   std::vector<ChildSa> children = std::move(sa.children);
   sa.children.clear();
   for (ChildSa& c : children) remove_child_sas(sa, c);

@@ -48,9 +48,11 @@ NotifyPayload signature_hashes() { return notify(NotifyType::kSignatureHashAlgor
 
 }  // namespace
 
-Status EngineState::start_ike_sa(const ConnectionConfig& conn, const std::string& child, uint64_t now) {
+Status EngineState::start_ike_sa(const std::shared_ptr<const ConnectionConfig>& shared_conn, const std::string& child,
+                                 uint64_t now) {
+  const ConnectionConfig& conn = *shared_conn;
   auto sa = std::make_unique<IkeSa>();
-  sa->conn = conn;
+  sa->conn = shared_conn;
   sa->initiator = true;
   if (Status s = random_ike_spi(&sa->spi_i); !s) return s;
   sa->local = {conn.local, 500};
@@ -82,8 +84,8 @@ void EngineState::send_init_request(IkeSa& sa, uint64_t now) {
   m.payloads.push_back(NoncePayload{sa.ni});
   m.payloads.push_back(nat_notify(NotifyType::kNatDetectionSourceIp, sa.spi_i, 0, sa.local));
   m.payloads.push_back(nat_notify(NotifyType::kNatDetectionDestinationIp, sa.spi_i, 0, sa.remote));
-  if (sa.conn.fragmentation) m.payloads.push_back(notify(NotifyType::kIkev2FragmentationSupported));
-  if (sa.conn.auth == controld::AuthMethod::kPubkey) m.payloads.push_back(signature_hashes());
+  if (sa.conn->fragmentation) m.payloads.push_back(notify(NotifyType::kIkev2FragmentationSupported));
+  if (sa.conn->auth == controld::AuthMethod::kPubkey) m.payloads.push_back(signature_hashes());
   if (Status s = encode_message(m, &sa.init_request); !s) {
     log_->error("{} cannot encode IKE_SA_INIT: {}", spi_hex(sa.spi_i), s.message());
     forget(sa, "encoding failed");
@@ -119,7 +121,7 @@ void EngineState::on_init_request(const Datagram& d, const Message& m, uint64_t 
     reply.payloads = {std::move(n)};
     send_plain(d.local, d.remote, reply);
   };
-  const ConnectionConfig* conn = find_connection(d.local.address, d.remote.address);
+  const std::shared_ptr<const ConnectionConfig> conn = find_connection(d.local.address, d.remote.address);
   if (conn == nullptr) return refuse(notify(NotifyType::kNoProposalChosen), "no connection configured for this peer");
   const auto* sa_payload = find_payload<SaPayload>(m.payloads);
   const auto* ke = find_payload<KePayload>(m.payloads);
@@ -155,7 +157,7 @@ void EngineState::on_init_request(const Datagram& d, const Message& m, uint64_t 
   }
 
   auto sa = std::make_unique<IkeSa>();
-  sa->conn = *conn;
+  sa->conn = conn;
   sa->initiator = false;
   sa->spi_i = spi_i;
   if (!random_ike_spi(&sa->spi_r)) return;
@@ -250,7 +252,7 @@ void EngineState::on_init_response(IkeSa& sa, const Datagram& d, const Message& 
   bool natd = false;
   sa.nat_there = !nat_hash_matches(m.payloads, NotifyType::kNatDetectionSourceIp, sa.spi_i, sa.spi_r, sa.remote, &natd) && natd;
   sa.nat_here = !nat_hash_matches(m.payloads, NotifyType::kNatDetectionDestinationIp, sa.spi_i, sa.spi_r, sa.local, &natd) && natd;
-  sa.peer_fragmentation = sa.conn.fragmentation && find_notify(m.payloads, NotifyType::kIkev2FragmentationSupported);
+  sa.peer_fragmentation = sa.conn->fragmentation && find_notify(m.payloads, NotifyType::kIkev2FragmentationSupported);
   sa.init_response = d.bytes;
   if (Status s = derive_ike_keys(sa); !s) return forget(sa, "key derivation failed");
   if (sa.natt()) {  // RFC 7296 §2.23: float to 4500 from IKE_AUTH on

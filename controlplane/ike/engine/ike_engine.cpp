@@ -16,16 +16,27 @@ using namespace engine_internal;
 
 namespace {
 constexpr uint64_t kCookieRotationMs = 120'000;
+
+// The engine's connections are shared with the IKE SAs made from them (an SA keeps its own after a
+// reload replaced or dropped it).
+std::vector<std::shared_ptr<const ConnectionConfig>> shared(std::vector<ConnectionConfig> connections) {
+  std::vector<std::shared_ptr<const ConnectionConfig>> out;
+  out.reserve(connections.size());
+  for (ConnectionConfig& c : connections) out.push_back(std::make_shared<const ConnectionConfig>(std::move(c)));
+  return out;
+}
 }  // namespace
 
 namespace engine_internal {
 
 EngineState::EngineState(EngineOptions options, std::vector<ConnectionConfig> connections, PacketSender& sender,
                          SaInstaller& installer, std::shared_ptr<spdlog::logger> log)
-    : options_(options), connections_(std::move(connections)), sender_(sender), installer_(installer), log_(std::move(log)) {
+    : options_(options), connections_(shared(std::move(connections))), sender_(sender), installer_(installer),
+      log_(std::move(log)) {
   if (Status s = CookieGenerator::create(&cookies_); !s) log_->error("cookies unavailable: {}", s.message());
   index_connections();
-  for (const ConnectionConfig& conn : connections_) {
+  for (const auto& shared_conn : connections_) {
+    const ConnectionConfig& conn = *shared_conn;
     for (const ChildConfig& child : conn.children) {
       if (child.start_action == controld::StartAction::kOnDemand) trap(conn, child);
     }
@@ -47,8 +58,8 @@ void EngineState::index_connections() {
   connection_by_addresses_.clear();
   connection_by_name_.clear();
   for (size_t i = 0; i < connections_.size(); ++i) {
-    connection_by_addresses_.emplace(std::pair{connections_[i].local, connections_[i].remote}, i);
-    connection_by_name_.emplace(connections_[i].name, i);
+    connection_by_addresses_.emplace(std::pair{connections_[i]->local, connections_[i]->remote}, i);
+    connection_by_name_.emplace(connections_[i]->name, i);
   }
 }
 
@@ -199,7 +210,7 @@ void EngineState::run_timers(IkeSa& sa, uint64_t now) {
     sa.rekey_at_ms = 0;
     when_window_free(sa, [this, &sa](uint64_t t) { rekey_ike(sa, t); }, now);
   }
-  if (sa.conn.dpd_delay != 0 && !sa.pending && sa.queued.empty() && now >= sa.last_heard_ms + sa.conn.dpd_delay * 1000) {
+  if (sa.conn->dpd_delay != 0 && !sa.pending && sa.queued.empty() && now >= sa.last_heard_ms + sa.conn->dpd_delay * 1000) {
     sa.last_heard_ms = now;  // one check per period; retransmissions decide
     send_dpd(sa, now);
   }
@@ -222,7 +233,7 @@ uint64_t EngineState::deadline_of(const IkeSa& sa) const {
   if (sa.state == IkeState::kEstablished) {
     consider(keepalive_due(sa));
     consider(sa.rekey_at_ms);
-    if (sa.conn.dpd_delay != 0) consider(sa.last_heard_ms + sa.conn.dpd_delay * 1000);
+    if (sa.conn->dpd_delay != 0) consider(sa.last_heard_ms + sa.conn->dpd_delay * 1000);
     for (const ChildSa& c : sa.children) {
       consider(c.rekey_at_ms);
       consider(c.delete_at_ms);
@@ -243,7 +254,7 @@ IkeSa& EngineState::add_sa(std::unique_ptr<IkeSa> sa) {
   const uint64_t spi = sa->our_spi();
   IkeSa& ref = *sa;
   if (!ref.initiator) responder_by_initiator_[{ref.remote.address, ref.spi_i}] = spi;
-  sas_by_connection_.emplace(ref.conn.name, spi);
+  sas_by_connection_.emplace(ref.conn->name, spi);
   sas_[spi] = std::move(sa);
   reschedule(ref);
   return ref;
@@ -258,7 +269,7 @@ void EngineState::erase_sa(uint64_t spi) {
     auto r = responder_by_initiator_.find({sa.remote.address, sa.spi_i});
     if (r != responder_by_initiator_.end() && r->second == spi) responder_by_initiator_.erase(r);
   }
-  for (auto [c, end] = sas_by_connection_.equal_range(sa.conn.name); c != end; ++c) {
+  for (auto [c, end] = sas_by_connection_.equal_range(sa.conn->name); c != end; ++c) {
     if (c->second == spi) {
       sas_by_connection_.erase(c);
       break;
@@ -268,7 +279,7 @@ void EngineState::erase_sa(uint64_t spi) {
 }
 
 Status EngineState::initiate(const std::string& connection, const std::string& child, uint64_t now) {
-  const ConnectionConfig* conn = find_connection(connection);
+  const std::shared_ptr<const ConnectionConfig> conn = find_connection(connection);
   if (conn == nullptr) return {StatusCode::kNotFound, "no connection '" + connection + "'"};
   if (!child.empty() && child_config(*conn, child) == nullptr) {
     return {StatusCode::kNotFound, "connection '" + connection + "' has no child '" + child + "'"};
@@ -280,7 +291,7 @@ Status EngineState::initiate(const std::string& connection, const std::string& c
     for (const ChildConfig& c : conn->children) {
       if (!child.empty() && c.name != child) continue;
       const bool up = std::any_of(sa->children.begin(), sa->children.end(),
-                                  [&](const ChildSa& x) { return x.config.name == c.name && x.delete_at_ms == 0; });
+                                  [&](const ChildSa& x) { return x.config->name == c.name && x.delete_at_ms == 0; });
       if (!up) {
         IkeSa* target = sa;
         const std::string name = c.name;
@@ -289,11 +300,12 @@ Status EngineState::initiate(const std::string& connection, const std::string& c
     }
     return Status::ok();
   }
-  return start_ike_sa(*conn, child, now);
+  return start_ike_sa(conn, child, now);
 }
 
 void EngineState::acquire(const IpAddr& src, const IpAddr& dst, uint64_t now) {
-  for (const ConnectionConfig& conn : connections_) {
+  for (const auto& shared_conn : connections_) {
+    const ConnectionConfig& conn = *shared_conn;
     for (const ChildConfig& c : conn.children) {
       if (c.start_action != controld::StartAction::kOnDemand) continue;
       const std::vector<SelectorRange> local = config_selectors(c.local_ts, conn.local);
@@ -341,18 +353,20 @@ void EngineState::reload(std::vector<ConnectionConfig> connections, uint64_t now
   std::vector<std::string> changed;
   for (auto& [spi, sa] : sas_) {
     reschedule(*sa);
-    const auto same = std::find(connections.begin(), connections.end(), sa->conn);
+    const auto same = std::find(connections.begin(), connections.end(), *sa->conn);
     if (same == connections.end()) {
-      changed.push_back(sa->conn.name);
+      changed.push_back(sa->conn->name);
       delete_ike(*sa, now);
     }
   }
-  std::vector<ConnectionConfig> old = std::move(connections_);
-  connections_ = std::move(connections);
+  std::vector<std::shared_ptr<const ConnectionConfig>> old = std::move(connections_);
+  connections_ = shared(std::move(connections));
   index_connections();
   credentials_.clear();
-  for (const ConnectionConfig& conn : connections_) {
-    const bool unchanged = std::find(old.begin(), old.end(), conn) != old.end();
+  for (const auto& shared_conn : connections_) {
+    const ConnectionConfig& conn = *shared_conn;
+    const bool unchanged =
+        std::any_of(old.begin(), old.end(), [&](const auto& o) { return *o == conn; });
     if (unchanged) continue;
     for (const ChildConfig& c : conn.children) {
       if (c.start_action == controld::StartAction::kStart) (void)initiate(conn.name, c.name, now);
@@ -366,7 +380,7 @@ std::vector<TunnelStatus> EngineState::tunnels() const {
   for (const auto& [spi, sa] : sas_) {
     if (sa->state == IkeState::kDead) continue;
     TunnelStatus t;
-    t.connection = sa->conn.name;
+    t.connection = sa->conn->name;
     t.local = sa->local;
     t.remote = sa->remote;
     t.spi_i = sa->spi_i;
@@ -379,7 +393,7 @@ std::vector<TunnelStatus> EngineState::tunnels() const {
     for (const ChildSa& c : sa->children) {
       if (c.delete_at_ms != 0) continue;
       ChildStatus cs;
-      cs.name = c.config.name;
+      cs.name = c.config->name;
       cs.spi_in = c.pair.inbound.spi;
       cs.spi_out = c.pair.outbound.spi;
       cs.local_ts = c.local_ts;
@@ -397,14 +411,14 @@ std::vector<TunnelStatus> EngineState::tunnels() const {
   return out;
 }
 
-const ConnectionConfig* EngineState::find_connection(const IpAddr& local, const IpAddr& remote) const {
+std::shared_ptr<const ConnectionConfig> EngineState::find_connection(const IpAddr& local, const IpAddr& remote) const {
   const auto it = connection_by_addresses_.find({local, remote});
-  return it == connection_by_addresses_.end() ? nullptr : &connections_[it->second];
+  return it == connection_by_addresses_.end() ? nullptr : connections_[it->second];
 }
 
-const ConnectionConfig* EngineState::find_connection(const std::string& name) const {
+std::shared_ptr<const ConnectionConfig> EngineState::find_connection(const std::string& name) const {
   const auto it = connection_by_name_.find(name);
-  return it == connection_by_name_.end() ? nullptr : &connections_[it->second];
+  return it == connection_by_name_.end() ? nullptr : connections_[it->second];
 }
 
 IkeSa* EngineState::find_sa(uint64_t our_spi) {
