@@ -40,6 +40,10 @@ if(TARGET dpvpn_controld)
   dpvpn_plain_test(test_controld_shard_sockets unit/test_controld_shard_sockets.cpp)
   target_link_libraries(test_controld_shard_sockets PRIVATE dpvpn_controld)
   add_test(NAME controld_shard_sockets COMMAND test_controld_shard_sockets)
+  # --no-dataplane instances' UDP: replies batched per received batch (sendmmsg), refusals skipped.
+  dpvpn_plain_test(test_controld_udp_transport unit/test_controld_udp_transport.cpp)
+  target_link_libraries(test_controld_udp_transport PRIVATE dpvpn_controld)
+  add_test(NAME controld_udp_transport COMMAND test_controld_udp_transport)
 endif()
 
 # The real daemon (--no-dataplane on 127.0.0.21): an instance killed with -9 is restarted, the
