@@ -14,7 +14,7 @@ namespace {
 constexpr uint16_t kIpv4MinHeader = 20;
 constexpr uint16_t kIpv6Header = 40;
 
-DropReason parse_l4(const uint8_t* l4, PacketView* v) {
+[[gnu::always_inline]] inline DropReason parse_l4(const uint8_t* l4, PacketView* v) {
   switch (v->proto) {
     case IPPROTO_UDP:
     case IPPROTO_TCP: {

@@ -68,6 +68,7 @@ class Worker {
   static constexpr uint16_t kFromTunnel = UINT16_MAX;
   // True when m (or its fragments) went on towards its next hop (sent, or held for its MAC).
   bool route_and_send(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port);
+  bool route_and_send_slow(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port);
   void send_resolved(rte_mbuf* m, const IpAddr& dst, bool ipv6, const NextHop& hop, uint16_t mtu);
   // m (data at IP) is larger than `limit`: IPv4 without DF is fragmented into out[] (returns the
   // count); otherwise the sender gets an ICMP error (rate-limited) and m is dropped (returns 0).
