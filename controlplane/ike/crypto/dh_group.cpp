@@ -35,34 +35,34 @@ const std::vector<uint8_t>& DhGroup::public_value() const {
   return key_ ? key_->public_value() : kNone;
 }
 
-Status DhGroup::set_key(Status made, std::unique_ptr<DhKey> key) {
-  if (!made) return made;
+void DhGroup::set_key(std::unique_ptr<DhKey> key) {
   key_ = std::move(key);
   shared_.clear();
-  return Status::ok();
 }
 
 Status DhGroup::generate() {
   std::unique_ptr<DhKey> key;
-  Status made = family_.generate(&key);
-  return set_key(std::move(made), std::move(key));
+  if (Status st = family_.generate(&key); !st) return st;
+  set_key(std::move(key));
+  return Status::ok();
 }
 
 Status DhGroup::use_private_key(ByteView private_key) {
   std::unique_ptr<DhKey> key;
-  Status made = family_.from_private(private_key, &key);
-  return set_key(std::move(made), std::move(key));
+  if (Status st = family_.from_private(private_key, &key); !st) return st;
+  set_key(std::move(key));
+  return Status::ok();
 }
 
 Status DhGroup::compute_shared(ByteView peer_public) {
-  const std::string group = "DH group " + std::to_string(id_);
-  if (!key_) return Status(StatusCode::kInternal, group + ": no key yet");
+  const auto group = [this] { return "DH group " + std::to_string(id_); };  // for errors only
+  if (!key_) return Status(StatusCode::kInternal, group() + ": no key yet");
   if (peer_public.size() != public_size()) {
-    return Status(StatusCode::kInvalidArgument, group + ": peer value has " + std::to_string(peer_public.size()) +
+    return Status(StatusCode::kInvalidArgument, group() + ": peer value has " + std::to_string(peer_public.size()) +
                                                     " octets, expected " + std::to_string(public_size()));
   }
   SecureBytes shared;
-  if (Status st = key_->derive(peer_public, &shared); !st) return Status(st.code(), group + ": " + st.message());
+  if (Status st = key_->derive(peer_public, &shared); !st) return Status(st.code(), group() + ": " + st.message());
   shared_ = std::move(shared);
   return Status::ok();
 }

@@ -46,7 +46,7 @@ class DhGroup {
 
  private:
   DhGroup(uint16_t id, const DhFamily& family);
-  Status set_key(Status made, std::unique_ptr<DhKey> key);
+  void set_key(std::unique_ptr<DhKey> key);
 
   uint16_t id_;
   const DhFamily& family_;

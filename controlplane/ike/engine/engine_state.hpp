@@ -38,6 +38,9 @@ namespace dpvpn::ike::engine_internal {
 
 using controld::ChildConfig;
 using controld::ConnectionConfig;
+// A connection as the engine and its IKE SAs hold it: one immutable copy, shared (an SA keeps its
+// own after a reload replaced or dropped it).
+using SharedConnection = std::shared_ptr<const ConnectionConfig>;
 
 // The size an IKE message may reach before it is fragmented (RFC 7383), as strongSwan's default.
 inline constexpr size_t kFragmentThreshold = 1280;
@@ -90,7 +93,7 @@ struct Reassembly {
 };
 
 struct IkeSa {
-  std::shared_ptr<const ConnectionConfig> conn;  // shared with the engine's config: never copied per SA
+  SharedConnection conn;  // shared with the engine's config: never copied per SA
   bool initiator = false;  // the original initiator (the I flag), not "who started the current exchange"
   IkeState state = IkeState::kInitSent;
   uint64_t spi_i = 0, spi_r = 0;
@@ -159,7 +162,7 @@ class EngineState {
   void window_freed(IkeSa& sa, uint64_t now);
 
   // exchange_init.cpp
-  Status start_ike_sa(const std::shared_ptr<const ConnectionConfig>& conn, const std::string& child, uint64_t now);
+  Status start_ike_sa(const SharedConnection& conn, const std::string& child, uint64_t now);
   void send_init_request(IkeSa& sa, uint64_t now);
   void on_init_request(const Datagram& datagram, const Message& message, uint64_t now);
   void on_init_response(IkeSa& sa, const Datagram& datagram, const Message& message, uint64_t now);
@@ -204,8 +207,8 @@ class EngineState {
   void trap(const ConnectionConfig& conn, const ChildConfig& child);
   void remove_child_sas(IkeSa& sa, ChildSa& child);
 
-  std::shared_ptr<const ConnectionConfig> find_connection(const IpAddr& local, const IpAddr& remote) const;
-  std::shared_ptr<const ConnectionConfig> find_connection(const std::string& name) const;
+  SharedConnection find_connection(const IpAddr& local, const IpAddr& remote) const;
+  SharedConnection find_connection(const std::string& name) const;
   IkeSa* find_sa(uint64_t our_spi);
   std::vector<Proposal> proposals_of(const ConnectionConfig& conn) const;
   std::vector<Proposal> esp_proposals_of(const ChildConfig& child) const;
@@ -214,7 +217,7 @@ class EngineState {
   uint64_t keepalive_due(const IkeSa& sa) const;
 
   EngineOptions options_;
-  std::vector<std::shared_ptr<const ConnectionConfig>> connections_;
+  std::vector<SharedConnection> connections_;
   PacketSender& sender_;
   SaInstaller& installer_;
   std::shared_ptr<spdlog::logger> log_;

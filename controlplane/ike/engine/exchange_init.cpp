@@ -48,7 +48,7 @@ NotifyPayload signature_hashes() { return notify(NotifyType::kSignatureHashAlgor
 
 }  // namespace
 
-Status EngineState::start_ike_sa(const std::shared_ptr<const ConnectionConfig>& shared_conn, const std::string& child,
+Status EngineState::start_ike_sa(const SharedConnection& shared_conn, const std::string& child,
                                  uint64_t now) {
   const ConnectionConfig& conn = *shared_conn;
   auto sa = std::make_unique<IkeSa>();
@@ -121,7 +121,7 @@ void EngineState::on_init_request(const Datagram& d, const Message& m, uint64_t 
     reply.payloads = {std::move(n)};
     send_plain(d.local, d.remote, reply);
   };
-  const std::shared_ptr<const ConnectionConfig> conn = find_connection(d.local.address, d.remote.address);
+  const SharedConnection conn = find_connection(d.local.address, d.remote.address);
   if (conn == nullptr) return refuse(notify(NotifyType::kNoProposalChosen), "no connection configured for this peer");
   const auto* sa_payload = find_payload<SaPayload>(m.payloads);
   const auto* ke = find_payload<KePayload>(m.payloads);

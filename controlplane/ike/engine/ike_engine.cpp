@@ -17,10 +17,8 @@ using namespace engine_internal;
 namespace {
 constexpr uint64_t kCookieRotationMs = 120'000;
 
-// The engine's connections are shared with the IKE SAs made from them (an SA keeps its own after a
-// reload replaced or dropped it).
-std::vector<std::shared_ptr<const ConnectionConfig>> shared(std::vector<ConnectionConfig> connections) {
-  std::vector<std::shared_ptr<const ConnectionConfig>> out;
+std::vector<SharedConnection> shared(std::vector<ConnectionConfig> connections) {
+  std::vector<SharedConnection> out;
   out.reserve(connections.size());
   for (ConnectionConfig& c : connections) out.push_back(std::make_shared<const ConnectionConfig>(std::move(c)));
   return out;
@@ -279,7 +277,7 @@ void EngineState::erase_sa(uint64_t spi) {
 }
 
 Status EngineState::initiate(const std::string& connection, const std::string& child, uint64_t now) {
-  const std::shared_ptr<const ConnectionConfig> conn = find_connection(connection);
+  const SharedConnection conn = find_connection(connection);
   if (conn == nullptr) return {StatusCode::kNotFound, "no connection '" + connection + "'"};
   if (!child.empty() && child_config(*conn, child) == nullptr) {
     return {StatusCode::kNotFound, "connection '" + connection + "' has no child '" + child + "'"};
@@ -359,7 +357,7 @@ void EngineState::reload(std::vector<ConnectionConfig> connections, uint64_t now
       delete_ike(*sa, now);
     }
   }
-  std::vector<std::shared_ptr<const ConnectionConfig>> old = std::move(connections_);
+  std::vector<SharedConnection> old = std::move(connections_);
   connections_ = shared(std::move(connections));
   index_connections();
   credentials_.clear();
@@ -411,12 +409,12 @@ std::vector<TunnelStatus> EngineState::tunnels() const {
   return out;
 }
 
-std::shared_ptr<const ConnectionConfig> EngineState::find_connection(const IpAddr& local, const IpAddr& remote) const {
+SharedConnection EngineState::find_connection(const IpAddr& local, const IpAddr& remote) const {
   const auto it = connection_by_addresses_.find({local, remote});
   return it == connection_by_addresses_.end() ? nullptr : connections_[it->second];
 }
 
-std::shared_ptr<const ConnectionConfig> EngineState::find_connection(const std::string& name) const {
+SharedConnection EngineState::find_connection(const std::string& name) const {
   const auto it = connection_by_name_.find(name);
   return it == connection_by_name_.end() ? nullptr : connections_[it->second];
 }
