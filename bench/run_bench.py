@@ -36,8 +36,10 @@ infinite_rx), dpvpn's anti-replay window is on (1024), only packets decrypted AN
 and the SA's replay/auth drop counters must stay 0 in every measured run.
 """
 import argparse
+import glob
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -49,7 +51,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_topology as topo  # noqa: E402
 import gen_traffic  # noqa: E402
 
-MBUFS = 32767
+MBUFS = 32767          # each gateway's mbuf pool with the pcap feed (net_pcap allocates from the lcore cache, LIFO)
+MBUFS_RING_FEED = 8191  # with the ring feed, which takes mbufs from the pool's ring, FIFO (see main())
+# The ring feed (dpvpn-bench-feed): each gateway's mbuf pool by name (dpvpn: dataplane/runtime/dataplane.cpp;
+# ipsec-secgw: pool_init() in ipsec-secgw.c, "mbuf_pool_<socket>_<port>", one pool on socket 0 without
+# --per-port-pool) and the feed's CPU (the worker lcores run on CPU 1).
+POOLS = {"dpvpn": "dpvpn_mbufs", "secgw": "mbuf_pool_0_0"}
+FEED_CPU = 0
 OUTBOUND_LOOP = 2048   # outbound pcap, replayed by net_pcap infinite_rx=1 (no replay issue outbound)
 GATE_COUNT = 2048      # packets in the correctness gate's pcaps
 
@@ -82,15 +90,18 @@ class Telemetry:
             raise RuntimeError(f"telemetry: no stats for port {port} (the process is stopping: run too short?)")
         return t, st
 
-    def sample_rate(self, out_port, in_port, warmup, window, worker, timeout=20.0):
+    def sample_rate(self, out_port, in_port, warmup, window, worker, timeout=20.0, mark=None):
         """Waits for output, warms up, then returns (Mpps out, Mpps in, in_packets at the end, on-CPU share of
-        the worker thread in the window); worker: the thread's /proc/<pid>/task/<tid> directory."""
+        the worker thread in the window); worker: the thread's /proc/<pid>/task/<tid> directory; mark: called
+        right before and right after the window (the ring feed's counters)."""
         deadline = time.monotonic() + timeout
         while self.port_stats(out_port)[1]["opackets"] == 0:
             if time.monotonic() > deadline:
                 raise RuntimeError("no output packets")
             time.sleep(0.001)
         time.sleep(warmup)
+        if mark:
+            mark()
         c0 = on_cpu_ns(worker)
         t0, o0 = self.port_stats(out_port)
         _, i0 = self.port_stats(in_port)
@@ -98,6 +109,8 @@ class Telemetry:
         t1, o1 = self.port_stats(out_port)
         _, i1 = self.port_stats(in_port)
         c1 = on_cpu_ns(worker)
+        if mark:
+            mark()
         dt = t1 - t0
         return ((o1["opackets"] - o0["opackets"]) / dt / 1e6, (i1["ipackets"] - i0["ipackets"]) / dt / 1e6,
                 i1["ipackets"], min(1.0, (c1 - c0) / 1e9 / dt))
@@ -128,23 +141,110 @@ def worker_task(pid, comm=None):
     raise RuntimeError(f"no thread {comm} in process {pid}")
 
 
+def ring_device(direction):
+    """The traffic port's vdev in the ring feed: the port the traffic arrives on (lan = port 0 outbound, wan =
+    port 1 inbound). net_ring names its rings ETH_RXTX<queue>_<device>, one per queue for both RX and TX."""
+    return "net_ring0" if direction == "outbound" else "net_ring1"
+
+
+class Feed:
+    """dpvpn-bench-feed (bench/ring_feed.cpp) attached to a running gateway as a DPDK secondary process, on
+    FEED_CPU: fills the gateway's net_ring RX ring with mbufs of the gateway's own pool until stop()."""
+
+    def __init__(self, a, prefix, app, direction, templates, log):
+        port = 0 if direction == "outbound" else 1
+        cmd = a.feed_sched + [a.feed_bin, "--proc-type=secondary", "--file-prefix", prefix, "--lcores", f"2@{FEED_CPU}",
+                        "--no-pci", "--no-telemetry", "--log-level", "lib.eal:error", "--",
+                        "--ring", f"ETH_RXTX0_{ring_device(direction)}", "--pool", POOLS[app], "--port", str(port),
+                        "--templates", templates, "--flows", str(gen_traffic.N_FLOWS), "--dir", direction,
+                        "--key", topo.KEY_IN.hex(), "--wait-ms", "20000", "--full-sleep-us", str(a.feed_sleep_us)]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True)
+        self.result = None
+
+    def mark(self):
+        self.proc.send_signal(signal.SIGUSR1)
+
+    def stop(self):
+        """Stops the feed; returns its JSON report with `window`: the counters between the first two marks."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            out, _ = self.proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise RuntimeError("the feed did not stop")
+        lines = [line for line in out.splitlines() if line.startswith("{")]
+        if self.proc.returncode != 0 or not lines:
+            raise RuntimeError(f"the feed failed ({self.proc.returncode}): see the gateway's log")
+        self.result = json.loads(lines[-1])
+        m = self.result["marks"]
+        if len(m) >= 2:
+            self.result["window"] = {k: m[1][k] - m[0][k] for k in m[0]}
+        return self.result
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def check_feed(app, feed, window_mpps):
+    """The gateway, not the feed, must be the bottleneck in the measuring window. Each time the feed found the
+    ring empty (it sleeps while the ring is full and wakes ~20-40 us late on this VM; the host can also stop its
+    vCPU) the gateway may have polled an empty ring for up to ~100 us: runs where that could add up to more than
+    1 % of the window are refused (at most 100 such events per second of window; short rings (< one burst)
+    at most twice that), and so are runs where the gateway's pool ran dry."""
+    w = feed.get("window")
+    if w is None:
+        raise RuntimeError(f"{app}: the feed saw no measuring window (marks {feed['marks']})")
+    limit = 100 * w["t"]
+    if w["ring_empty_seen"] > limit or w["ring_low_seen"] > 2 * limit:
+        raise RuntimeError(f"{app}: the feed could not keep the ring full in the window ({w}; gateway "
+                           f"{window_mpps:.3f} Mpps)")
+    if w["pool_empty_polls"]:
+        raise RuntimeError(f"{app}: the gateway's mbuf pool ran dry in the window ({w})")
+
+
 class Bench:
     def __init__(self, a):
         self.a = a
         self.seq = 0
-        self.eal_mem = ["--huge-unlink", "-m", "512"] if a.hugepages else ["--no-huge", "-m", "1024"]
+        # The ring feed attaches to the gateway's hugepages through their files (no --huge-unlink): cleanup()
+        # removes them after each run.
+        self.eal_mem = (["-m", "512"] if a.feed == "ring" else ["--huge-unlink", "-m", "512"]) if a.hugepages \
+            else ["--no-huge", "-m", "1024"]
         self.pinned = None  # the inbound case's PinnedFile
 
     def prefix(self):
         self.seq += 1
         return f"dpvpn-bench-{os.getpid()}-{self.seq}"
 
+    @staticmethod
+    def cleanup(prefix):
+        """What a gateway run leaves behind under its file prefix: hugepage files (kept without --huge-unlink)
+        and its runtime directory."""
+        with open("/proc/mounts") as f:
+            mounts = [line.split()[1] for line in f if line.split()[2] == "hugetlbfs"]
+        for m in mounts:
+            for path in glob.glob(os.path.join(m, f"{prefix}map_*")):
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+        shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
+
     # ---- traffic -------------------------------------------------------------------------------
     def pcaps(self, direction, size):
+        """(traffic pcap, its packets, gate pcap, ARP pcap). The ring feed needs no traffic pcap (None): it takes
+        its templates from the gate pcap."""
         count = OUTBOUND_LOOP if direction == "outbound" else self.a.inbound_count(size)
         path = os.path.join(self.a.pcaps, f"{direction}-{size}-{count}.pcap")
         gate = os.path.join(self.a.pcaps, f"{direction}-{size}-{GATE_COUNT}.pcap")
+        if self.a.feed == "ring":
+            path = count = None
         for p, n in ((path, count), (gate, GATE_COUNT)):
+            if p is None:
+                continue
             if not os.path.exists(p):
                 print(f"  generating {os.path.basename(p)} ({n} packets) ...", flush=True)
                 subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "gen_traffic.py"),
@@ -154,8 +254,12 @@ class Bench:
         garp = os.path.join(self.a.pcaps, f"garp-{direction}.pcap")
         return path, count, gate, garp
 
-    def devices(self, direction, traffic, garp, infinite, tx_pcap=None):
-        """(lan device, wan device); the traffic's port reads the pcap, the other one the ARP."""
+    def devices(self, direction, traffic, garp, infinite, tx_pcap=None, ring=False):
+        """(lan device, wan device); the traffic's port reads the pcap (or is the ring feed's net_ring port),
+        the other one the ARP."""
+        if ring:
+            other = f"net_pcap{1 if direction == 'outbound' else 0},rx_pcap={garp}"
+            return (ring_device(direction), other) if direction == "outbound" else (other, ring_device(direction))
         if direction == "outbound":
             lan = f"net_pcap0,rx_pcap={traffic}" + (",infinite_rx=1" if infinite else "")
             wan = f"net_pcap1,rx_pcap={garp}" + (f",tx_pcap={tx_pcap}" if tx_pcap else "")
@@ -166,14 +270,15 @@ class Bench:
 
     # ---- dpvpn ---------------------------------------------------------------------------------
     def run_dpvpn(self, direction, traffic, garp, infinite, duration_ms=None, exit_idle_ms=None, tx_pcap=None,
-                  sample=None, wrapper=(), forward_only=False):
-        lan, wan = self.devices(direction, traffic, garp, infinite, tx_pcap)
+                  sample=None, wrapper=(), forward_only=False, feed=None):
+        """feed: the ring feed's template pcap (None: traffic from pcaps). Returns (stats, sampled, feed report)."""
+        lan, wan = self.devices(direction, traffic, garp, infinite, tx_pcap, ring=feed is not None)
         if self.pinned:
             self.pinned.warm()
         work = self.a.work
         cfg = os.path.join(work, "dpvpn.yaml")
         with open(cfg, "w") as f:
-            f.write((topo.dpvpn_forward_yaml if forward_only else topo.dpvpn_yaml)(lan, wan, MBUFS,
+            f.write((topo.dpvpn_forward_yaml if forward_only else topo.dpvpn_yaml)(lan, wan, self.a.mbufs,
                                                                                 os.path.join(work, "agent.sock")))
         stats = os.path.join(work, "dpvpn-stats.json")
         if os.path.exists(stats):
@@ -187,33 +292,48 @@ class Bench:
             cmd += ["--exit-idle-ms", str(exit_idle_ms)]
         log = open(os.path.join(work, "dpvpn.log"), "w")
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-        sampled = None
+        sampled = fed = report = None
         try:
-            if sample:
+            if sample or feed:
                 tel = Telemetry(prefix, proc)
-                out_port, in_port = (1, 0) if direction == "outbound" else (0, 1)
-                sampled = tel.sample_rate(out_port, in_port, *sample, worker_task(proc.pid, "rte-worker-1"))
+                if feed:
+                    fed = Feed(self.a, prefix, "dpvpn", direction, feed, log)
+                if sample:
+                    out_port, in_port = (1, 0) if direction == "outbound" else (0, 1)
+                    sampled = tel.sample_rate(out_port, in_port, *sample, worker_task(proc.pid, "rte-worker-1"),
+                                              mark=fed.mark if fed else None)
                 tel.close()
             proc.wait(timeout=300)
+            if fed:
+                report = fed.stop()
         finally:
+            if fed:
+                fed.kill()
             if proc.poll() is None:
                 proc.kill()
+                proc.wait()
             log.close()
+            self.cleanup(prefix)
         if proc.returncode != 0 or not os.path.exists(stats):
             raise RuntimeError(f"dpvpn-dataplane failed ({proc.returncode}): see {log.name}")
         with open(stats) as f:
-            return json.load(f), sampled
+            return json.load(f), sampled, report
 
-    def dpvpn_rate(self, direction, size, traffic, count, garp):
+    def dpvpn_rate(self, direction, size, traffic, count, garp, templates=None):
+        """templates: the ring feed's template pcap (None: the pcap feed)."""
         d1, d2 = self.a.durations(direction, size)
         key = "encrypted" if direction == "outbound" else "decrypted"
-        s1, _ = self.run_dpvpn(direction, traffic, garp, direction == "outbound", duration_ms=d1)
-        s2, sampled = self.run_dpvpn(direction, traffic, garp, direction == "outbound", duration_ms=d2,
-                                     sample=self.a.window(direction, size))
+        s1, _, _ = self.run_dpvpn(direction, traffic, garp, direction == "outbound", duration_ms=d1, feed=templates)
+        s2, sampled, feed = self.run_dpvpn(direction, traffic, garp, direction == "outbound", duration_ms=d2,
+                                           sample=self.a.window(direction, size), feed=templates)
+        if feed:
+            check_feed("dpvpn", feed, sampled[1])
         for s in (s1, s2):
             lc = s["lcores"][0]
             sa = [x for x in s["sas"] if x["direction"] == ("outbound" if direction == "outbound" else "inbound")][0]
-            if lc["idle_polls"] > 1000 or (direction == "inbound" and lc["rx"] >= count):
+            # (With the ring feed the worker polls an empty ring until the feed has attached: the feed's
+            # window counters judge starvation instead, the same way for both gateways.)
+            if not templates and (lc["idle_polls"] > 1000 or (direction == "inbound" and lc["rx"] >= count)):
                 raise RuntimeError(f"dpvpn: the pcap ran dry (idle_polls {lc['idle_polls']}, rx {lc['rx']} of {count})"
                                    ": use a larger inbound pcap or shorter durations")
             if sa["replay_drops"] or sa["auth_failures"] or sa["other_drops"]:
@@ -227,14 +347,19 @@ class Bench:
         if abs(sampled[0] - sampled[1]) > 0.05 * sampled[1]:  # the two reads are not atomic
             raise RuntimeError(f"dpvpn: output {sampled[0]:.3f} Mpps != input {sampled[1]:.3f} Mpps (drops?)")
         diff = (s2[key] - s1[key]) / ((d2 - d1) / 1000) / 1e6
-        return {"mpps": sampled[0], "in_mpps": sampled[1], "cpu_share": sampled[3], "stats_json_diff_mpps": diff,
-                "counter": key,
-                "d1_ms": d1, "d2_ms": d2, "count_d1": s1[key], "count_d2": s2[key], "tx_d2": lc["tx"],
-                "drops_d2": s2["drops"], "sa_d2": [x for x in s2["sas"] if x["packets"]]}
+        r = {"mpps": sampled[0], "in_mpps": sampled[1], "cpu_share": sampled[3], "stats_json_diff_mpps": diff,
+             "counter": key,
+             "d1_ms": d1, "d2_ms": d2, "count_d1": s1[key], "count_d2": s2[key], "tx_d2": lc["tx"],
+             "drops_d2": s2["drops"], "sa_d2": [x for x in s2["sas"] if x["packets"]]}
+        if feed:
+            r["feed"] = {k: v for k, v in feed.items() if k != "marks"}
+        return r
 
     # ---- ipsec-secgw ---------------------------------------------------------------------------
-    def run_secgw(self, direction, traffic, garp, infinite, tx_pcap=None, sample=None, run_s=None, forward_only=False):
-        lan, wan = self.devices(direction, traffic, garp, infinite, tx_pcap)
+    def run_secgw(self, direction, traffic, garp, infinite, tx_pcap=None, sample=None, run_s=None, forward_only=False,
+                  feed=None):
+        """feed: as run_dpvpn's. Returns (sampled, final output port stats, feed report)."""
+        lan, wan = self.devices(direction, traffic, garp, infinite, tx_pcap, ring=feed is not None)
         if self.pinned:
             self.pinned.warm()
         cfg = os.path.join(self.a.work, "secgw.cfg")
@@ -244,47 +369,68 @@ class Bench:
         # -l 1: one lcore (EAL's main lcore is the worker); the alarm and telemetry threads are not lcores.
         cmd = self.a.nice + [self.a.secgw, "-l", "1", "--file-prefix", prefix, "--no-pci", *self.eal_mem,
                "--vdev", lan, "--vdev", wan, "--vdev", "crypto_aesni_mb0", "--",
-               "-p", "0x3", "-P", "-u", "0x2", "--config", "(0,0,1),(1,0,1)", "-f", cfg, "-s", str(MBUFS + 1)]
+               "-p", "0x3", "-P", "-u", "0x2", "--config", "(0,0,1),(1,0,1)", "-f", cfg, "-s", str(self.a.mbufs + 1)]
         log = open(os.path.join(self.a.work, "secgw.log"), "w")
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-        sampled = None
+        sampled = fed = report = None
         try:
             tel = Telemetry(prefix, proc)
+            if feed:
+                fed = Feed(self.a, prefix, "secgw", direction, feed, log)
             out_port, in_port = (1, 0) if direction == "outbound" else (0, 1)
             if sample:
-                sampled = tel.sample_rate(out_port, in_port, *sample, worker_task(proc.pid))
+                sampled = tel.sample_rate(out_port, in_port, *sample, worker_task(proc.pid),
+                                          mark=fed.mark if fed else None)
             else:
                 time.sleep(run_s)
             final = tel.port_stats(out_port)[1]
             tel.close()
+            if fed:
+                report = fed.stop()
             proc.send_signal(signal.SIGINT)
             proc.wait(timeout=30)
         finally:
+            if fed:
+                fed.kill()
             if proc.poll() is None:
                 proc.kill()
+                proc.wait()
             log.close()
-        return sampled, final
+            self.cleanup(prefix)
+        return sampled, final, report
 
-    def secgw_rate(self, direction, size, traffic, count, garp):
-        (out_mpps, in_mpps, in_total, share), _ = self.run_secgw(direction, traffic, garp, direction == "outbound",
-                                                          sample=self.a.window(direction, size))
-        if direction == "inbound" and in_total >= count:
+    def secgw_rate(self, direction, size, traffic, count, garp, templates=None):
+        (out_mpps, in_mpps, in_total, share), _, feed = self.run_secgw(
+            direction, traffic, garp, direction == "outbound", sample=self.a.window(direction, size), feed=templates)
+        if feed:
+            check_feed("secgw", feed, in_mpps)
+        elif direction == "inbound" and in_total >= count:
             raise RuntimeError("secgw: the pcap ran dry during the window: use a larger inbound pcap")
         if abs(out_mpps - in_mpps) > 0.05 * in_mpps:  # the two reads are not atomic
             raise RuntimeError(f"secgw: output {out_mpps:.3f} Mpps != input {in_mpps:.3f} Mpps (drops?)")
-        return {"mpps": out_mpps, "in_mpps": in_mpps, "cpu_share": share}
+        r = {"mpps": out_mpps, "in_mpps": in_mpps, "cpu_share": share}
+        if feed:
+            r["feed"] = {k: v for k, v in feed.items() if k != "marks"}
+        return r
 
     # ---- forward-only baseline (outbound pcap, clear) ------------------------------------------
-    def forward_rate(self, size, traffic, garp):
-        """Both gateways forwarding the outbound pcap in clear: what RX (net_pcap's copy), routing and TX
-        cost each of them before any IPsec. Returns (dpvpn Mpps, secgw Mpps, dpvpn worker on-CPU share, secgw's)."""
+    def forward_rate(self, size, traffic, garp, templates=None):
+        """Both gateways forwarding the outbound traffic in clear: what RX (net_pcap's copy, or the ring feed's
+        ring dequeue), routing and TX cost each of them before any IPsec. Returns (dpvpn Mpps, secgw Mpps, dpvpn
+        worker on-CPU share, secgw's)."""
         window = self.a.window("outbound", size)
-        s, (d_out, d_in, _, d_share) = self.run_dpvpn("outbound", traffic, garp, True, duration_ms=900,
-                                                      sample=window, forward_only=True)
+        s, (d_out, d_in, _, d_share), feed = self.run_dpvpn("outbound", traffic, garp, True,
+                                                            duration_ms=self.a.durations("outbound", size)[1],
+                                                            sample=window, forward_only=True, feed=templates)
+        if feed:
+            check_feed("dpvpn forward-only", feed, d_in)
         if s["forwarded_clear"] == 0 or s["encrypted"] != 0 or abs(d_out - d_in) > 0.05 * d_in:
             raise RuntimeError(f"dpvpn forward-only: {d_out:.3f} Mpps out, {d_in:.3f} in, "
                                f"forwarded_clear {s['forwarded_clear']}")
-        (g_out, g_in, _, g_share), _ = self.run_secgw("outbound", traffic, garp, True, sample=window, forward_only=True)
+        (g_out, g_in, _, g_share), _, feed = self.run_secgw("outbound", traffic, garp, True, sample=window,
+                                                            forward_only=True, feed=templates)
+        if feed:
+            check_feed("secgw forward-only", feed, g_in)
         if abs(g_out - g_in) > 0.05 * g_in:
             raise RuntimeError(f"secgw forward-only: {g_out:.3f} Mpps out, {g_in:.3f} in")
         return d_out, g_out, d_share, g_share
@@ -331,6 +477,26 @@ class Bench:
             if not ok:
                 raise RuntimeError(f"correctness gate failed for {app} {direction} {size}: {out[app]}")
         return out
+
+    # ---- the ring feed's traffic -----------------------------------------------------------------
+    def check_feed_frames(self, direction, gate_pcap):
+        """The ring feed builds the pcaps' traffic: its first GATE_COUNT frames (dpvpn-bench-feed --dump, the
+        same code path as its ring mode) against the gate pcap from gen_traffic.py. Inbound: byte for byte
+        (sequence numbers 1.., IV, ciphertext, ICV). Outbound: the feed writes only the Ethernet/IPv4/UDP headers
+        into a recycled mbuf, so those must match (UDP checksum 0: none), the payload is whatever the buffer holds."""
+        from scapy.all import rdpcap
+        out = os.path.join(self.a.work, f"feed-{direction}.pcap")
+        subprocess.run([self.a.feed_bin, "--dump", out, "--count", str(GATE_COUNT), "--templates", gate_pcap,
+                        "--flows", str(gen_traffic.N_FLOWS), "--dir", direction, "--key", topo.KEY_IN.hex()],
+                       check=True)
+        mine, ref = [bytes(p) for p in rdpcap(out)], [bytes(p) for p in rdpcap(gate_pcap)]
+        if direction == "inbound":
+            bad = sum(a != b for a, b in zip(mine, ref))
+        else:
+            bad = sum(len(a) != len(b) or a[:40] != b[:40] or a[40:42] != b"\0\0" for a, b in zip(mine, ref))
+        if len(mine) != len(ref) or bad:
+            raise RuntimeError(f"the ring feed's {direction} frames differ from gen_traffic.py's ({bad} of {len(ref)})")
+        return {"frames": len(mine), "compared": "bytes" if direction == "inbound" else "headers"}
 
     # ---- crypto ceiling ------------------------------------------------------------------------
     def crypto(self, sizes):
@@ -410,6 +576,10 @@ def main():
     ap.add_argument("--dpvpn", required=True)
     ap.add_argument("--secgw", required=True)
     ap.add_argument("--crypto", required=True)
+    ap.add_argument("--feed-bin", dest="feed_bin", help="dpvpn-bench-feed (for --feed ring)")
+    ap.add_argument("--feed", choices=("ring", "pcap"), default="ring",
+                    help="traffic feed: ring = dpvpn-bench-feed into a net_ring port (default; needs hugepages), "
+                         "pcap = net_pcap from pcaps (the method until 2026-11)")
     ap.add_argument("--pcaps", required=True)
     ap.add_argument("--results", required=True)
     ap.add_argument("--quick", action="store_true")
@@ -417,11 +587,26 @@ def main():
     ap.add_argument("--nice", type=int, default=-10,
                     help="nice level of the measured processes (as root; 0 = leave as is): on a shared machine "
                          "a compile job on the worker's core otherwise steals whole time slices")
+    ap.add_argument("--mbufs", type=int, help=f"mbufs in each gateway's pool (default {MBUFS_RING_FEED} with the ring "
+                                               f"feed, {MBUFS} with the pcap feed)")
+    ap.add_argument("--feed-sleep-us", dest="feed_sleep_us", type=int, default=100,
+                    help="longest sleep of the ring feed when the ring is full (0: it spins; see ring_feed.cpp)")
     ap.add_argument("--hugepages", action="store_true")
     ap.add_argument("--sizes", default="64,1420")
     ap.add_argument("--dirs", default="outbound,inbound")
     ap.add_argument("--no-gate", action="store_true")
     a = ap.parse_args()
+    if a.feed == "ring":
+        if not a.hugepages:
+            ap.error("--feed ring needs --hugepages (a DPDK secondary process shares the gateway's hugepage memory)")
+        if not a.feed_bin:
+            ap.error("--feed ring needs --feed-bin")
+    # The ring feed takes mbufs first-in first-out from the pool's ring, so the whole pool circulates, where a
+    # NIC's RX refills from the worker's lcore cache (last-in first-out: a few thousand buffers in use). 8191
+    # mbufs (~18 MB) keep that circulation within the L3 cache, as a NIC's RX ring and lcore cache would; with
+    # 32767 (~72 MB) each packet's second mbuf line and 1420 B payload came from DRAM in both gateways.
+    if a.mbufs is None:
+        a.mbufs = MBUFS_RING_FEED if a.feed == "ring" else MBUFS
     if not a.quick:
         print("note: the full matrix (256/512 B, AES-CBC+HMAC-SHA-256, 1k/100k SAs, 1M connections, 2 lcores) is "
               "not implemented yet: running the --quick cases.")
@@ -430,10 +615,21 @@ def main():
     os.makedirs(a.work, exist_ok=True)
     # Inbound pcaps are single-pass: big enough for ~0.5 s at up to ~8 Mpps (64 B) / ~2.5 Mpps (1420 B).
     a.inbound_count = lambda size: 4_000_000 if size <= 256 else 1_200_000
-    # dpvpn D1, D2 (ms); telemetry warm-up and window (s). Inbound is bounded by its single-pass pcap.
-    a.durations = lambda d, size: (200, 900) if d == "outbound" else (100, 600) if size <= 256 else (100, 450)
-    a.window = lambda d, size: (0.1, 0.6) if d == "outbound" else (0.1, 0.3) if size <= 256 else (0.05, 0.2)
+    # dpvpn D1, D2 (ms); telemetry warm-up and window (s). Pcap feed: inbound is bounded by its single-pass pcap.
+    # Ring feed: no bound (sequence numbers are made on the fly); D1/D2 leave room for the feed's attach
+    # (a secondary process's EAL start, ~0.1-0.3 s, before the first packet).
+    if a.feed == "ring":
+        a.durations = lambda d, size: (400, 1500)
+        a.window = lambda d, size: (0.1, 0.6)
+    else:
+        a.durations = lambda d, size: (200, 900) if d == "outbound" else (100, 600) if size <= 256 else (100, 450)
+        a.window = lambda d, size: (0.1, 0.6) if d == "outbound" else (0.1, 0.3) if size <= 256 else (0.05, 0.2)
     a.nice = ["nice", "-n", str(a.nice)] if a.nice != 0 and os.geteuid() == 0 else []
+    # The ring feed at a real-time priority (as root): on a shared machine a compile job on the feed's CPU
+    # otherwise takes time slices of milliseconds, the ring (1023 packets, ~0.1-0.4 ms of traffic) runs dry and
+    # the gateway waits. It sleeps whenever the ring is full (--feed-sleep-us), so it takes only the CPU time
+    # its packets need and is never throttled.
+    a.feed_sched = ["chrt", "-f", "1"] if os.geteuid() == 0 else a.nice
     sizes = [int(s) for s in a.sizes.split(",")]
     dirs = a.dirs.split(",")
     b = Bench(a)
@@ -443,31 +639,39 @@ def main():
     ceiling = {(c["size"], c["dir"]): c for c in crypto}
     results = {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "tsc_hz": tsc_hz, "runs": a.runs,
                "loadavg_start": os.getloadavg(), "nice": a.nice, "cpu": cpu_model(), "cpus": os.cpu_count(),
-               "crypto_arch": crypto[0]["arch"], "method": __doc__, "cases": []}
+               "crypto_arch": crypto[0]["arch"], "feed": a.feed, "method": __doc__, "cases": []}
     for direction in dirs:
         for size in sizes:
             print(f"== {direction} {size} B: aes128gcm, 1 SA, 1 lcore", flush=True)
             traffic, count, gate_pcap, garp = b.pcaps(direction, size)
-            case = {"dir": direction, "alg": "aes128gcm", "size": size, "sas": 1, "lcores": 1,
-                    "traffic": os.path.basename(traffic), "dpvpn_runs": [], "secgw_runs": []}
+            templates = gate_pcap if a.feed == "ring" else None  # the ring feed's first N_FLOWS frames
+            case = {"dir": direction, "alg": "aes128gcm", "size": size, "sas": 1, "lcores": 1, "feed": a.feed,
+                    "traffic": os.path.basename(traffic or gate_pcap), "dpvpn_runs": [], "secgw_runs": []}
             if not a.no_gate:
                 case["gate"] = b.gate(direction, size, gate_pcap, garp)
                 print(f"  correctness gate: {case['gate']}", flush=True)
-            b.pinned = PinnedFile(traffic) if direction == "inbound" else None  # see PinnedFile
+            if templates:
+                case["feed_frames"] = b.check_feed_frames(direction, gate_pcap)
+                print(f"  ring feed: its first {case['feed_frames']['frames']} frames match gen_traffic.py's "
+                      f"({case['feed_frames']['compared']})", flush=True)
+            b.pinned = PinnedFile(traffic) if direction == "inbound" and not templates else None  # see PinnedFile
             try:
                 for r in range(a.runs):  # alternate the two gateways so slow phases of the machine hit both
-                    d = retry(lambda: b.dpvpn_rate(direction, size, traffic, count, garp))
-                    s = retry(lambda: b.secgw_rate(direction, size, traffic, count, garp))
+                    d = retry(lambda: b.dpvpn_rate(direction, size, traffic, count, garp, templates))
+                    s = retry(lambda: b.secgw_rate(direction, size, traffic, count, garp, templates))
                     case["dpvpn_runs"].append(d)
                     case["secgw_runs"].append(s)
+                    fw = (f"  [feed in window: dpvpn short/empty ring {d['feed']['window']['ring_low_seen']}/"
+                          f"{d['feed']['window']['ring_empty_seen']}, secgw {s['feed']['window']['ring_low_seen']}/"
+                          f"{s['feed']['window']['ring_empty_seen']}]") if templates else ""
                     print(f"  run {r + 1}: dpvpn {d['mpps']:.3f} Mpps (--stats-json difference "
-                          f"{d['stats_json_diff_mpps']:.3f})  secgw {s['mpps']:.3f} Mpps", flush=True)
+                          f"{d['stats_json_diff_mpps']:.3f})  secgw {s['mpps']:.3f} Mpps{fw}", flush=True)
             finally:
                 if b.pinned:
                     b.pinned.close()
                 b.pinned = None
             if direction == "outbound":  # the forward-only baseline (see forward_rate)
-                fw = [retry(lambda: b.forward_rate(size, traffic, garp)) for _ in range(min(a.runs, 3))]
+                fw = [retry(lambda: b.forward_rate(size, traffic, garp, templates)) for _ in range(min(a.runs, 3))]
                 case["forward_runs"] = [{"dpvpn_mpps": d, "secgw_mpps": g, "dpvpn_cpu_share": ds, "secgw_cpu_share": gs}
                                         for d, g, ds, gs in fw]
                 case["dpvpn_forward_mpps"] = statistics.median(x[0] for x in fw)

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # IPsec throughput benchmark: dpvpn-dataplane vs DPDK's ipsec-secgw vs a crypto-only ceiling, on one
-# worker lcore, same machine, same run, same traffic (scapy-built pcaps) and the same SA.
+# worker lcore, same machine, same run, same traffic and the same SA.
 #   scripts/bench.sh --quick     outbound + inbound x 64 / 1420-byte inner packets, AES-GCM-128, 1 SA
-#   scripts/bench.sh [--runs N] [--sizes 64,1420] [--dirs outbound,inbound] [--no-gate]
+#   scripts/bench.sh [--runs N] [--sizes 64,1420] [--dirs outbound,inbound] [--no-gate] [--feed ring|pcap]
 # (The full matrix of issue 5 — 256/512 B, AES-CBC+HMAC-SHA-256, 1k/100k SAs, 1M connections,
 # 2 lcores — is still to do: without --quick the same cases run, with a note.)
 #
+# Traffic feed (--feed): ring (default) = dpvpn-bench-feed, a DPDK secondary process on the other CPU
+# that writes the traffic into each gateway's net_ring RX ring (inbound ESP encrypted on the fly with
+# increasing sequence numbers); needs hugepages (without them the pcap feed is used, with a note).
+# pcap = both gateways read scapy-built pcaps through net_pcap (the method until 2026-11; its RX costs
+# the gateway's worker most of its CPU inbound).
 # Builds ipsec-secgw from /usr/share/dpdk/examples/ipsec-secgw (Debian's dpdk-doc) into
 # build-bench/secgw (git-ignored), with one line patched so it starts on virtual devices (it insists on
-# RX checksum offload, which net_pcap lacks). Pcaps are generated once into build-bench/pcaps
-# (~2.5 GB: inbound traffic is single-pass with increasing ESP sequence numbers).
+# RX checksum offload, which net_pcap and net_ring lack). Pcaps are generated once into build-bench/pcaps
+# (the correctness gate's and the ring feed's templates: a few MB; with --feed pcap also ~2.5 GB of
+# single-pass inbound traffic).
 # Prints a table and one `bench: ...` line per case; JSON (+ PNG with python3-matplotlib) in bench-results/.
 # Environment: BUILD_DIR (default build), BENCH_SKIP_SETUP=1 (do not run scripts/setup.sh first),
 # BENCH_PCAPS (pcap directory).
@@ -20,19 +26,21 @@ bench_dir=$root/build-bench
 pcaps=${BENCH_PCAPS:-$bench_dir/pcaps}
 
 args=()
+feed=ring
 while (($#)); do
   case "$1" in
     --quick) args+=(--quick) ;;
     --runs | --sizes | --dirs) args+=("$1" "$2"); shift ;;
+    --feed) feed=$2; shift ;;
     --no-gate) args+=(--no-gate) ;;
-    -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 
 [ "${BENCH_SKIP_SETUP:-0}" = 1 ] || "$root/scripts/setup.sh"
-for bin in "$build_dir/dataplane/dpvpn-dataplane" "$build_dir/bench/dpvpn-bench-crypto"; do
+for bin in "$build_dir/dataplane/dpvpn-dataplane" "$build_dir/bench/dpvpn-bench-crypto" "$build_dir/bench/dpvpn-bench-feed"; do
   [ -x "$bin" ] || { echo "bench.sh: $bin is missing (build first: scripts/setup.sh)" >&2; exit 1; }
 done
 
@@ -66,7 +74,12 @@ if [ "$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)" -ge 300 ] && mountpoin
   echo "bench: memory: 2 MB hugepages"
 else
   echo "bench: memory: no hugepages (4 KB pages)"
+  if [ "$feed" = ring ]; then
+    echo "bench: note: the ring feed needs hugepages (a DPDK secondary process): using --feed pcap"
+    feed=pcap
+  fi
 fi
+echo "bench: traffic feed: $feed"
 
 exec /usr/bin/python3 "$root/bench/run_bench.py" --dpvpn "$build_dir/dataplane/dpvpn-dataplane" --secgw "$secgw" \
-  --crypto "$build_dir/bench/dpvpn-bench-crypto" --pcaps "$pcaps" --results "$root/bench-results" "${args[@]}"
+  --crypto "$build_dir/bench/dpvpn-bench-crypto" --feed "$feed" --feed-bin "$build_dir/bench/dpvpn-bench-feed" --pcaps "$pcaps" --results "$root/bench-results" "${args[@]}"

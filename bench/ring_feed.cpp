@@ -1,0 +1,446 @@
+// Traffic feed for scripts/bench.sh that costs the gateway under test nothing: a DPDK *secondary*
+// process attached to the gateway (dpvpn-dataplane or ipsec-secgw, the primary) that writes packets
+// straight into the RX ring of the gateway's `net_ring` port, running on the other CPU.
+//
+//   dpvpn-bench-feed --proc-type=secondary --file-prefix PREFIX --lcores 2@0 --no-pci --
+//       --ring ETH_RXTX0_net_ring0 --pool dpvpn_mbufs --port 0 --templates T.pcap --flows 8
+//       --dir outbound|inbound [--key HEX] [--duration-ms D] [--wait-ms W] [--burst 32] [--full-sleep-us U]
+//   dpvpn-bench-feed --dump OUT.pcap --count N --templates T.pcap --dir ... [--key HEX]    (no DPDK)
+//
+// - The ring: a `--vdev net_ring0` port creates one ring per queue, named ETH_RXTX<queue>_<device>,
+//   used for both its RX and its TX (the gateways never transmit on the traffic port here).
+// - The mbufs come from the gateway's own pool, found by name (dpvpn: dpvpn_mbufs, ipsec-secgw:
+//   mbuf_pool_0_0), dequeued straight from the pool's ring: the mempool ops index stored in a pool is
+//   per process (another binary's driver table differs), so neither a pool of our own nor
+//   rte_mempool_get would come back right. Each mbuf's first cache line is reset as a NIC's RX path
+//   resets it (the second line is left as the gateway's free left it: next == NULL). The
+//   gateway sends every packet to a port that frees it (net_null / net_pcap without a TX file), which
+//   puts it back into its pool through its lcore cache; an empty pool ring is waited out (counted).
+// - The traffic is the pcaps' (bench/gen_traffic.py), from the first --flows frames of one of them:
+//   outbound: the clear IPv4/UDP frames from the inside host. Only the 42 bytes of Ethernet, IPv4 and
+//     UDP headers are written into a recycled mbuf (the UDP checksum 0, "none", since the payload is
+//     whatever the buffer held: its content does not matter to a gateway, and copying 1420 bytes per
+//     packet would make the feed, not the gateway, the bottleneck).
+//   inbound: ESP from the peer (AES-GCM-128, RFC 4106). The templates are the pcaps' first frames
+//     (sequence numbers s0..s0+N_FLOWS-1); the feed decrypts each once with the SA's key (its ICV must
+//     verify), then encrypts every packet it feeds with intel-ipsec-mb, with strictly increasing
+//     sequence numbers from 1 and IV = sequence number, exactly as gen_traffic.py builds packet
+//     number s (so the gateway's anti-replay window stays on and nothing is ever replayed; --dump
+//     writes the same frames to a pcap, which run_bench.py checks against gen_traffic.py).
+// - It keeps the ring full (a burst whenever there is room for one) until --duration-ms has passed or
+//   SIGINT/SIGTERM, then prints one JSON line: packets fed, the last sequence number, how often it
+//   found the ring holding less than one burst / empty after it had first filled it (the gateway may
+//   then have received a short burst or nothing: the feed, not the gateway, was the bottleneck), how
+//   often the pool was empty, and those counters at each SIGUSR1 it received ("marks": run_bench.py
+//   marks the edges of its measuring window so that only the window's counters are judged).
+// - When the ring is full it sleeps (at most --full-sleep-us; 0: it always spins) for as long as the
+//   gateway takes to empty about half of it at the rate measured over the last millisecond, less the
+//   wake-up delay it measures, and spins when that is under 2 us. Run at a real-time priority (chrt -f)
+//   it then takes only the CPU time its packets need (never throttled as a spinning real-time task
+//   would be) and still preempts anything else on its CPU the moment it wakes: other users' jobs on
+//   that CPU cannot starve the gateway of packets.
+#include <intel-ipsec-mb.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_pause.h>
+#include <rte_ring.h>
+
+#include <arpa/inet.h>
+
+#include <time.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+constexpr uint32_t kMaxBurst = 64;
+constexpr uint32_t kEthLen = 14, kIpLen = 20, kUdpLen = 8;
+constexpr uint32_t kEspHdr = 8, kIvLen = 8, kIcvLen = 16;
+constexpr uint32_t kEspOffset = kEthLen + kIpLen;           // ESP header in an inbound frame
+constexpr uint32_t kCipherOffset = kEspOffset + kEspHdr + kIvLen;  // start of the encrypted part
+
+std::atomic<bool> g_stop{false};
+
+std::atomic<uint32_t> g_marks{0};
+
+void on_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
+void on_mark(int) { g_marks.fetch_add(1, std::memory_order_relaxed); }
+
+[[noreturn]] void die(const std::string& msg) {
+  std::fprintf(stderr, "dpvpn-bench-feed: %s\n", msg.c_str());
+  std::exit(1);
+}
+
+// The first `max_frames` frames of a pcap (all when 0).
+std::vector<std::vector<uint8_t>> read_pcap(const std::string& path, size_t max_frames) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) die("cannot open " + path);
+  uint8_t global[24];
+  if (std::fread(global, 1, sizeof global, f) != sizeof global) die(path + ": no pcap header");
+  uint32_t magic;
+  std::memcpy(&magic, global, 4);
+  if (magic != 0xA1B2C3D4u) die(path + ": not a little-endian microsecond pcap");
+  std::vector<std::vector<uint8_t>> frames;
+  uint32_t rec[4];
+  while ((max_frames == 0 || frames.size() < max_frames) && std::fread(rec, 1, sizeof rec, f) == sizeof rec) {
+    if (rec[2] != rec[3] || rec[2] > 9000) die(path + ": truncated or oversized frame");
+    std::vector<uint8_t> fr(rec[2]);
+    if (std::fread(fr.data(), 1, fr.size(), f) != fr.size()) die(path + ": short frame");
+    frames.push_back(std::move(fr));
+  }
+  std::fclose(f);
+  if (frames.empty()) die(path + ": no frames");
+  return frames;
+}
+
+void write_pcap(const std::string& path, const std::vector<std::vector<uint8_t>>& frames) {
+  FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) die("cannot create " + path);
+  const uint32_t global[6] = {0xA1B2C3D4u, 2u | (4u << 16), 0, 0, 65535, 1};
+  std::fwrite(global, 1, sizeof global, f);
+  for (const auto& fr : frames) {
+    const uint32_t rec[4] = {0, 0, static_cast<uint32_t>(fr.size()), static_cast<uint32_t>(fr.size())};
+    std::fwrite(rec, 1, sizeof rec, f);
+    std::fwrite(fr.data(), 1, fr.size(), f);
+  }
+  if (std::fclose(f) != 0) die("writing " + path);
+}
+
+uint32_t load_be32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return ntohl(v);
+}
+
+void store_be32(uint8_t* p, uint32_t v) {
+  v = htonl(v);
+  std::memcpy(p, &v, 4);
+}
+
+// Builds frame number `seq` (1, 2, ...) of the traffic into `dst` (room for the whole frame) and
+// returns its length. Outbound writes the headers only (see the file comment).
+class Traffic {
+ public:
+  Traffic(const std::string& dir, const std::vector<std::vector<uint8_t>>& templates, const std::string& key_hex)
+      : inbound_(dir == "inbound") {
+    if (!inbound_ && dir != "outbound") die("--dir must be outbound or inbound");
+    const size_t len = templates[0].size();
+    for (const auto& t : templates) {
+      if (t.size() != len) die("templates of different lengths");
+    }
+    frame_len_ = static_cast<uint32_t>(len);
+    if (!inbound_) {
+      for (const auto& t : templates) {
+        if (t.size() < kEthLen + kIpLen + kUdpLen || t[12] != 0x08 || t[13] != 0x00 || t[14] != 0x45 || t[23] != 17) {
+          die("outbound template is not Ethernet/IPv4 (no options)/UDP");
+        }
+        Template tp;
+        tp.header.assign(t.begin(), t.begin() + kEthLen + kIpLen + kUdpLen);
+        tp.header[40] = tp.header[41] = 0;  // UDP checksum: none (the payload is not written)
+        templates_.push_back(std::move(tp));
+      }
+      return;
+    }
+    if (key_hex.size() != 40) die("--key: 20 bytes in hex (16-byte AES key + 4-byte salt) for inbound");
+    uint8_t key[20];
+    for (int i = 0; i < 20; ++i) key[i] = static_cast<uint8_t>(std::stoul(key_hex.substr(2 * i, 2), nullptr, 16));
+    std::memcpy(salt_, key + 16, 4);
+    mgr_ = alloc_mb_mgr(0);
+    if (mgr_ == nullptr) die("alloc_mb_mgr failed");
+    init_mb_mgr_auto(mgr_, &arch_);
+    IMB_AES128_GCM_PRE(mgr_, key, &gcm_key_);
+    if (frame_len_ < kCipherOffset + 4 + kIcvLen) die("inbound template too short for ESP");
+    cipher_len_ = frame_len_ - kCipherOffset - kIcvLen;
+    for (size_t i = 0; i < templates.size(); ++i) {
+      const auto& t = templates[i];
+      if (t[12] != 0x08 || t[13] != 0x00 || t[14] != 0x45 || t[23] != 50) die("inbound template is not IPv4 (no options)/ESP");
+      const uint32_t seq = load_be32(&t[kEspOffset + 4]);
+      if (i == 0) {
+        spi_ = load_be32(&t[kEspOffset]);
+        seq0_ = seq;
+      } else if (seq != seq0_ + i || load_be32(&t[kEspOffset]) != spi_) {
+        die("inbound templates must be one SA's consecutive sequence numbers");
+      }
+      Template tp;
+      tp.header.assign(t.begin(), t.begin() + kEspOffset);
+      tp.plain.resize(cipher_len_);
+      uint8_t iv[12], tag[kIcvLen];
+      std::memcpy(iv, salt_, 4);
+      std::memcpy(iv + 4, &t[kEspOffset + kEspHdr], kIvLen);
+      IMB_AES128_GCM_DEC(mgr_, &gcm_key_, &ctx_, tp.plain.data(), &t[kCipherOffset], cipher_len_, iv,
+                         &t[kEspOffset], kEspHdr, tag, kIcvLen);
+      if (std::memcmp(tag, &t[kCipherOffset + cipher_len_], kIcvLen) != 0) {
+        die("inbound template " + std::to_string(i) + ": ICV does not verify with --key");
+      }
+      templates_.push_back(std::move(tp));
+    }
+  }
+
+  Traffic(const Traffic&) = delete;
+  Traffic& operator=(const Traffic&) = delete;
+  ~Traffic() {
+    if (mgr_ != nullptr) free_mb_mgr(mgr_);
+  }
+
+  uint32_t frame_len() const { return frame_len_; }
+
+  // Inbound frame `seq` uses the plaintext the pcaps pair with `seq` (the template with the same
+  // sequence number modulo the number of templates); outbound frame `seq` the flow (seq-1) mod N.
+  uint32_t build(uint8_t* dst, uint32_t seq) {
+    const size_t n = templates_.size();
+    if (!inbound_) {
+      const Template& tp = templates_[(seq - 1) % n];
+      std::memcpy(dst, tp.header.data(), tp.header.size());
+      return frame_len_;
+    }
+    const Template& tp = templates_[(seq + n - seq0_ % n) % n];
+    std::memcpy(dst, tp.header.data(), kEspOffset);
+    uint8_t* esp = dst + kEspOffset;
+    store_be32(esp, spi_);
+    store_be32(esp + 4, seq);
+    store_be32(esp + 8, 0);  // IV = the sequence number, 64 bits big-endian (as gen_traffic.py)
+    store_be32(esp + 12, seq);
+    uint8_t iv[12];
+    std::memcpy(iv, salt_, 4);
+    std::memcpy(iv + 4, esp + 8, 8);
+    IMB_AES128_GCM_ENC(mgr_, &gcm_key_, &ctx_, dst + kCipherOffset, tp.plain.data(), cipher_len_, iv, esp, kEspHdr,
+                       dst + kCipherOffset + cipher_len_, kIcvLen);
+    return frame_len_;
+  }
+
+  const char* arch() const {
+    if (!inbound_) return "none";
+    switch (arch_) {
+      case IMB_ARCH_SSE: return "sse";
+      case IMB_ARCH_AVX: return "avx";
+      case IMB_ARCH_AVX2: return "avx2";
+      case IMB_ARCH_AVX512: return "avx512";
+      default: return "other";
+    }
+  }
+
+ private:
+  struct Template {
+    std::vector<uint8_t> header;  // outbound: Ethernet/IPv4/UDP; inbound: Ethernet/outer IPv4
+    std::vector<uint8_t> plain;   // inbound: inner packet + ESP padding + trailer
+  };
+  bool inbound_;
+  uint32_t frame_len_ = 0;
+  std::vector<Template> templates_;
+  IMB_MGR* mgr_ = nullptr;
+  IMB_ARCH arch_ = IMB_ARCH_NONE;
+  alignas(64) gcm_key_data gcm_key_{};
+  gcm_context_data ctx_{};
+  uint8_t salt_[4] = {};
+  uint32_t spi_ = 0, seq0_ = 0, cipher_len_ = 0;
+};
+
+struct Options {
+  std::string ring, pool, templates, dir, key, dump;
+  uint16_t port = 0;
+  uint32_t burst = 32, count = 64, flows = 0;
+  uint64_t duration_ms = 0, wait_ms = 10000, full_sleep_us = 0;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 0; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto val = [&]() -> std::string {
+      if (i + 1 >= argc) die(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--ring") o.ring = val();
+    else if (a == "--pool") o.pool = val();
+    else if (a == "--port") o.port = static_cast<uint16_t>(std::stoul(val()));
+    else if (a == "--templates") o.templates = val();
+    else if (a == "--flows") o.flows = static_cast<uint32_t>(std::stoul(val()));
+    else if (a == "--dir") o.dir = val();
+    else if (a == "--key") o.key = val();
+    else if (a == "--burst") o.burst = static_cast<uint32_t>(std::stoul(val()));
+    else if (a == "--duration-ms") o.duration_ms = std::stoull(val());
+    else if (a == "--wait-ms") o.wait_ms = std::stoull(val());
+    else if (a == "--full-sleep-us") o.full_sleep_us = std::min<uint64_t>(std::stoull(val()), 999999);
+    else if (a == "--dump") o.dump = val();
+    else if (a == "--count") o.count = static_cast<uint32_t>(std::stoul(val()));
+    else die("unknown argument " + a);
+  }
+  if (o.templates.empty() || o.dir.empty()) die("--templates and --dir are required");
+  if (o.burst == 0 || o.burst > kMaxBurst) die("--burst must be 1.." + std::to_string(kMaxBurst));
+  if (o.dump.empty() && (o.ring.empty() || o.pool.empty())) die("--ring and --pool are required (or --dump)");
+  return o;
+}
+
+int dump(const Options& o, Traffic& traffic) {
+  std::vector<std::vector<uint8_t>> frames;
+  for (uint32_t seq = 1; seq <= o.count; ++seq) {
+    std::vector<uint8_t> fr(traffic.frame_len(), 0);  // outbound: the payload the feed leaves alone
+    fr.resize(traffic.build(fr.data(), seq));
+    frames.push_back(std::move(fr));
+  }
+  write_pcap(o.dump, frames);
+  return 0;
+}
+
+template <typename T>
+T* lookup(T* (*fn)(const char*), const std::string& name, uint64_t wait_ms, const char* what) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  for (;;) {
+    if (T* p = fn(name.c_str())) return p;
+    if (g_stop.load(std::memory_order_relaxed) || std::chrono::steady_clock::now() > deadline) {
+      die(std::string("no ") + what + " named " + name + " in the primary process");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGUSR1, on_mark);
+  int sep = 1;
+  while (sep < argc && std::strcmp(argv[sep], "--") != 0) ++sep;
+  const bool have_eal = sep < argc;
+  const Options o = have_eal ? parse(argc - sep - 1, argv + sep + 1) : parse(argc - 1, argv + 1);
+  Traffic traffic(o.dir, read_pcap(o.templates, o.flows), o.key);
+  if (!o.dump.empty()) return dump(o, traffic);
+  if (!have_eal) die("EAL arguments (secondary process of the gateway) and -- are required");
+
+  if (rte_eal_init(sep, argv) < 0) die(std::string("rte_eal_init: ") + rte_strerror(rte_errno));
+  if (rte_eal_process_type() != RTE_PROC_SECONDARY) die("must run as a secondary process (--proc-type=secondary)");
+  rte_ring* rx = lookup<rte_ring>(rte_ring_lookup, o.ring, o.wait_ms, "ring");
+  rte_mempool* mp = lookup<rte_mempool>(rte_mempool_lookup, o.pool, o.wait_ms, "mempool");
+  auto* pool_ring = static_cast<rte_ring*>(mp->pool_data);
+  if (rte_pktmbuf_data_room_size(mp) < RTE_PKTMBUF_HEADROOM + traffic.frame_len()) die("the pool's mbufs are too small");
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto end = t0 + std::chrono::milliseconds(o.duration_ms);
+  // ring_low_seen: the ring held less than one burst when the feed looked (the gateway may have
+  // received a short burst or none: the feed, not the gateway, was the bottleneck at that moment);
+  // ring_empty_seen: it was empty. Both count only once the feed has filled the ring.
+  uint64_t fed = 0, ring_empty_seen = 0, ring_low_seen = 0, pool_empty = 0, ring_full_polls = 0;
+  struct Mark {
+    double t;
+    uint64_t fed, low, empty, pool_empty;
+  };
+  std::vector<Mark> marks;
+  marks.reserve(16);
+  uint32_t marks_seen = 0;
+  bool filled = false;
+  uint32_t seq = 1;
+  rte_mbuf* burst[kMaxBurst];
+  const uint32_t n = o.burst;
+  const unsigned capacity = rte_ring_get_capacity(rx);
+  const auto tsc_hz = static_cast<double>(rte_get_tsc_hz());
+  const double max_sleep = static_cast<double>(o.full_sleep_us) * tsc_hz / 1e6, min_sleep = 2e-6 * tsc_hz;
+  double rate = 0, overshoot = 10e-6 * tsc_hz;  // packets per TSC cycle; wake-up delay (TSC cycles)
+  uint64_t rate_t = rte_rdtsc(), rate_fed = 0, sleeps = 0;
+  const size_t priv = rte_pktmbuf_priv_size(mp);
+  for (uint64_t iter = 0; !g_stop.load(std::memory_order_relaxed); ++iter) {
+    if (o.duration_ms != 0 && (iter & 255) == 0 && std::chrono::steady_clock::now() >= end) break;
+    if (g_marks.load(std::memory_order_relaxed) != marks_seen) {  // SIGUSR1: run_bench.py's window edges
+      ++marks_seen;
+      const double t = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+      marks.push_back({t, fed, ring_low_seen, ring_empty_seen, pool_empty});
+    }
+    const unsigned free_slots = rte_ring_free_count(rx);
+    if (free_slots < n) {
+      filled = true;
+      ++ring_full_polls;
+      const uint64_t now = rte_rdtsc();
+      if (now - rate_t > tsc_hz / 1000) {  // the gateway's rate over the last >= 1 ms
+        rate = static_cast<double>(fed - rate_fed) / static_cast<double>(now - rate_t);
+        rate_t = now;
+        rate_fed = fed;
+      }
+      // Sleep while the gateway empties about half the ring, less the time waking up takes.
+      const double budget = rate > 0 ? capacity / 2.0 / rate - overshoot : 0;
+      if (max_sleep > 0 && budget > min_sleep) {
+        const double want = std::min(budget, max_sleep);
+        const timespec ts{0, static_cast<long>(want / tsc_hz * 1e9)};
+        clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, nullptr);
+        const double late = static_cast<double>(rte_rdtsc() - now) - want;
+        overshoot = 0.9 * overshoot + 0.1 * std::max(0.0, late);
+        ++sleeps;
+      } else {
+        rte_pause();
+      }
+      continue;
+    }
+    if (filled && free_slots > capacity - n) {
+      ++ring_low_seen;
+      if (free_slots == capacity) ++ring_empty_seen;
+    }
+    if (rte_ring_dequeue_bulk(pool_ring, reinterpret_cast<void**>(burst), n, nullptr) == 0) {
+      ++pool_empty;
+      rte_pause();
+      continue;
+    }
+    if (seq > UINT32_MAX - n) die("ESP sequence numbers exhausted (no ESN): use a shorter duration");
+    for (uint32_t i = 0; i < n; ++i) {  // the mbufs come back from the gateway's CPU: fetch them for writing
+      auto* m = reinterpret_cast<uint8_t*>(burst[i]);
+      __builtin_prefetch(m, 1, 3);
+      __builtin_prefetch(m + sizeof(rte_mbuf) + priv + RTE_PKTMBUF_HEADROOM, 1, 3);
+    }
+    for (uint32_t i = 0; i < n; ++i) {
+      // What a NIC's RX path writes (rte_pktmbuf_reset's fields of the first cache line): a free mbuf
+      // already has next == NULL and nb_segs == 1 (rte_pktmbuf_free_seg), and PMDs leave the second
+      // line (next, tx_offload, ...) alone, so the gateway finds it where its own free left it.
+      rte_mbuf* m = burst[i];
+      m->data_off = static_cast<uint16_t>(std::min<uint32_t>(RTE_PKTMBUF_HEADROOM, m->buf_len));
+      rte_mbuf_refcnt_set(m, 1);
+      m->nb_segs = 1;
+      m->port = o.port;
+      m->ol_flags &= RTE_MBUF_F_EXTERNAL;
+      m->packet_type = 0;
+      m->vlan_tci = 0;
+      m->vlan_tci_outer = 0;
+      m->hash.rss = 0;
+      const uint32_t len = traffic.build(rte_pktmbuf_mtod(m, uint8_t*), seq++);
+      m->data_len = static_cast<uint16_t>(len);
+      m->pkt_len = len;
+    }
+    // One producer (this process; the gateway sends nothing on this port), room checked above.
+    const unsigned sent = rte_ring_enqueue_burst(rx, reinterpret_cast<void**>(burst), n, nullptr);
+    if (sent != n) die("the ring took " + std::to_string(sent) + " of " + std::to_string(n) + ": another producer?");
+    fed += n;
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::string mk = "[";
+  for (const Mark& m : marks) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%s{\"t\":%.6f,\"fed\":%llu,\"ring_low_seen\":%llu,\"ring_empty_seen\":%llu,"
+                  "\"pool_empty_polls\":%llu}", mk.size() > 1 ? "," : "", m.t, static_cast<unsigned long long>(m.fed),
+                  static_cast<unsigned long long>(m.low), static_cast<unsigned long long>(m.empty),
+                  static_cast<unsigned long long>(m.pool_empty));
+    mk += buf;
+  }
+  mk += "]";
+  std::printf("{\"fed\":%llu,\"last_seq\":%u,\"seconds\":%.3f,\"ring_full_polls\":%llu,\"ring_low_seen\":%llu,"
+              "\"ring_empty_seen\":%llu,\"pool_empty_polls\":%llu,\"sleeps\":%llu,\"overshoot_us\":%.1f,"
+              "\"frame_len\":%u,\"arch\":\"%s\",\"lcore\":%u,\"marks\":%s}\n",
+              static_cast<unsigned long long>(fed), seq - 1, secs, static_cast<unsigned long long>(ring_full_polls),
+              static_cast<unsigned long long>(ring_low_seen), static_cast<unsigned long long>(ring_empty_seen),
+              static_cast<unsigned long long>(pool_empty), static_cast<unsigned long long>(sleeps), overshoot / tsc_hz * 1e6,
+              traffic.frame_len(), traffic.arch(), rte_lcore_id(), mk.c_str());
+  std::fflush(stdout);
+  // No rte_eal_cleanup(): the primary may already be gone, and a secondary's cleanup has nothing of
+  // ours to give back (the mbufs in the ring belong to the gateway's pool).
+  return 0;
+}
