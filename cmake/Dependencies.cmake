@@ -41,6 +41,11 @@ pkg_check_modules(SODIUM IMPORTED_TARGET libsodium)
 if(NOT SODIUM_FOUND)
   message(FATAL_ERROR "libsodium not found through pkg-config: install Debian's libsodium-dev (scripts/setup.sh does).")
 endif()
+# GMP: the one field inversion of X25519 key generation (controlplane/ike/crypto/dh_x25519.cpp).
+pkg_check_modules(GMP IMPORTED_TARGET gmp)
+if(NOT GMP_FOUND)
+  message(FATAL_ERROR "GMP not found through pkg-config: install Debian's libgmp-dev (scripts/setup.sh does).")
+endif()
 # dpvpn-controld allocates per IKE message (payload vectors, SAs): tcmalloc's per-thread caches cut
 # the allocator's share of an IKE setup from ~7 % (glibc) to ~3 %. Not with the sanitizers (ASan
 # brings its own allocator).
