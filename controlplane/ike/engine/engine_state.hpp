@@ -38,9 +38,23 @@ namespace dpvpn::ike::engine_internal {
 
 using controld::ChildConfig;
 using controld::ConnectionConfig;
-// A connection as the engine and its IKE SAs hold it: one immutable copy, shared (an SA keeps its
-// own after a reload replaced or dropped it).
-using SharedConnection = std::shared_ptr<const ConnectionConfig>;
+// What the engine derives from a child's config once, when the config is loaded, not per exchange.
+struct ChildPlan {
+  std::vector<Proposal> esp;        // as configured (PFS groups included)
+  std::vector<Proposal> esp_no_dh;  // IKE_AUTH's child: no KE there
+  std::vector<SelectorRange> local_ts, remote_ts;  // as configured, else the hosts themselves
+};
+
+// A connection as the engine and its IKE SAs hold it: the config with its parsed proposals and
+// selectors, one immutable copy, shared (an SA keeps its own after a reload replaced or dropped it).
+struct Connection : ConnectionConfig {
+  Connection(ConnectionConfig config, spdlog::logger& log);
+  std::vector<Proposal> ike_proposals;
+  std::vector<ChildPlan> child_plans;  // child_plans[i] is children[i]'s
+  // The plan of one of this connection's children (`child` must be an element of `children`).
+  const ChildPlan& plan(const ChildConfig& child) const;
+};
+using SharedConnection = std::shared_ptr<const Connection>;
 
 // The size an IKE message may reach before it is fragmented (RFC 7383), as strongSwan's default.
 inline constexpr size_t kFragmentThreshold = 1280;
@@ -204,14 +218,12 @@ class EngineState {
   // Tells the installer (IKE_SA_table) that `sa` is established, or gone.
   void report(const IkeSa& sa, bool gone);
   // On-demand children wait for traffic behind a trap policy (SaInstaller::install_trap).
-  void trap(const ConnectionConfig& conn, const ChildConfig& child);
+  void trap(const Connection& conn, const ChildConfig& child);
   void remove_child_sas(IkeSa& sa, ChildSa& child);
 
   SharedConnection find_connection(const IpAddr& local, const IpAddr& remote) const;
   SharedConnection find_connection(const std::string& name) const;
   IkeSa* find_sa(uint64_t our_spi);
-  std::vector<Proposal> proposals_of(const ConnectionConfig& conn) const;
-  std::vector<Proposal> esp_proposals_of(const ChildConfig& child) const;
   const ChildConfig* child_config(const ConnectionConfig& conn, const std::string& name) const;
   Endpoint ike_endpoint(const IkeSa& sa, bool local) const;
   uint64_t keepalive_due(const IkeSa& sa) const;

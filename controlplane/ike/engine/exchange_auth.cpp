@@ -141,9 +141,10 @@ void EngineState::send_auth_request(IkeSa& sa, uint64_t now) {
     log_->error("{} no SPI from the dataplane: {}", spi_hex(sa.spi_i), s.message());
     return forget(sa, "SPI allocation failed");
   }
-  ctx.offered = without_dh(esp_proposals_of(*child));
-  ctx.local_ts = config_selectors(child->local_ts, sa.conn->local);
-  ctx.remote_ts = config_selectors(child->remote_ts, sa.conn->remote);
+  const ChildPlan& plan = sa.conn->plan(*child);
+  ctx.offered = plan.esp_no_dh;
+  ctx.local_ts = plan.local_ts;
+  ctx.remote_ts = plan.remote_ts;
 
   std::vector<Payload> inner;
   if (!add_our_authentication(sa, &inner)) return forget(sa, "cannot authenticate ourselves");
@@ -193,16 +194,16 @@ void EngineState::on_auth_request(IkeSa& sa, uint32_t message_id, const std::vec
   NotifyType child_error = NotifyType::kNoProposalChosen;
   for (const ChildConfig& child : sa.conn->children) {
     if (sa_payload == nullptr) break;
-    std::vector<SelectorRange> remote = narrow(config_selectors(child.remote_ts, sa.conn->remote), tsi);
-    std::vector<SelectorRange> local = narrow(config_selectors(child.local_ts, sa.conn->local), tsr);
+    const ChildPlan& plan = sa.conn->plan(child);
+    std::vector<SelectorRange> remote = narrow(plan.remote_ts, tsi);
+    std::vector<SelectorRange> local = narrow(plan.local_ts, tsr);
     if (remote.empty() || local.empty()) {
       child_error = NotifyType::kTsUnacceptable;
       continue;
     }
     std::vector<Proposal> offered;
     for (const SaProposal& p : sa_payload->proposals) offered.push_back(from_wire(p).value_or(Proposal{}));
-    const std::vector<Proposal> ours = without_dh(esp_proposals_of(child));
-    const std::optional<ProposalMatch> match = select_proposal(ours, offered);
+    const std::optional<ProposalMatch> match = select_proposal(plan.esp_no_dh, offered);
     EspSuite suite;
     if (!match || !esp_suite_from(match->chosen, &suite)) {
       child_error = NotifyType::kNoProposalChosen;

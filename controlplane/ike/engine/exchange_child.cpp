@@ -85,10 +85,11 @@ void EngineState::create_child(IkeSa& sa, const std::string& name, uint64_t now)
     log_->error("{} no SPI for child '{}': {}", spi_hex(sa.our_spi()), name, s.message());
     return;
   }
-  ctx.offered = esp_proposals_of(*config);
+  const ChildPlan& plan = sa.conn->plan(*config);
+  ctx.offered = plan.esp;
   ctx.nonce = random_nonce();
-  ctx.local_ts = config_selectors(config->local_ts, sa.conn->local);
-  ctx.remote_ts = config_selectors(config->remote_ts, sa.conn->remote);
+  ctx.local_ts = plan.local_ts;
+  ctx.remote_ts = plan.remote_ts;
   std::vector<Payload> inner;
   inner.push_back(SaPayload{to_wire(ctx.offered, spi_bytes(ctx.new_inbound_spi))});
   inner.push_back(NoncePayload{ctx.nonce});
@@ -109,7 +110,7 @@ void EngineState::rekey_child(IkeSa& sa, uint32_t inbound_spi, uint64_t now) {
   ctx.child = it->config->name;
   ctx.rekeyed_inbound_spi = inbound_spi;
   if (Status s = installer_.allocate_spi(sa.local.address, &ctx.new_inbound_spi); !s) return;
-  ctx.offered = esp_proposals_of(*it->config);
+  ctx.offered = sa.conn->plan(*it->config).esp;
   ctx.nonce = random_nonce();
   ctx.local_ts = it->local_ts;
   ctx.remote_ts = it->remote_ts;
@@ -132,7 +133,7 @@ void EngineState::rekey_ike(IkeSa& sa, uint64_t now) {
   if (sa.state != IkeState::kEstablished) return;
   PendingRequest ctx;
   if (!random_ike_spi(&ctx.new_ike_spi)) return;
-  ctx.offered = proposals_of(*sa.conn);
+  ctx.offered = sa.conn->ike_proposals;
   ctx.nonce = random_nonce();
   // Our IKE SA's own group first: the peer accepted it once.
   uint16_t group = sa.suite.dh;
@@ -196,7 +197,7 @@ void EngineState::on_create_child_request(IkeSa& sa, uint32_t message_id, const 
   const std::vector<uint8_t> nr = random_nonce();
 
   if (sa_payload->proposals.front().protocol == ProtocolId::kIke) {  // IKE SA rekey
-    const std::optional<ProposalMatch> match = select_proposal(proposals_of(*sa.conn), offered);
+    const std::optional<ProposalMatch> match = select_proposal(sa.conn->ike_proposals, offered);
     IkeSuite suite;
     if (!match || !ike_suite_from(match->chosen, &suite)) return respond_error(NotifyType::kNoProposalChosen);
     if (ke == nullptr || ke->group != suite.dh) {
@@ -238,10 +239,11 @@ void EngineState::on_create_child_request(IkeSa& sa, uint32_t message_id, const 
   NotifyType error = NotifyType::kTsUnacceptable;
   for (const ChildConfig& config : sa.conn->children) {
     if (old != nullptr && config.name != old->config->name) continue;
-    std::vector<SelectorRange> remote = narrow(config_selectors(config.remote_ts, sa.conn->remote), tsi);
-    std::vector<SelectorRange> local = narrow(config_selectors(config.local_ts, sa.conn->local), tsr);
+    const ChildPlan& plan = sa.conn->plan(config);
+    std::vector<SelectorRange> remote = narrow(plan.remote_ts, tsi);
+    std::vector<SelectorRange> local = narrow(plan.local_ts, tsr);
     if (remote.empty() || local.empty()) continue;
-    const std::optional<ProposalMatch> match = select_proposal(esp_proposals_of(config), offered);
+    const std::optional<ProposalMatch> match = select_proposal(plan.esp, offered);
     EspSuite suite;
     if (!match || !esp_suite_from(match->chosen, &suite)) {
       error = NotifyType::kNoProposalChosen;

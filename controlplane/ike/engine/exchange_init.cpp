@@ -50,14 +50,14 @@ NotifyPayload signature_hashes() { return notify(NotifyType::kSignatureHashAlgor
 
 Status EngineState::start_ike_sa(const SharedConnection& shared_conn, const std::string& child,
                                  uint64_t now) {
-  const ConnectionConfig& conn = *shared_conn;
+  const Connection& conn = *shared_conn;
   auto sa = std::make_unique<IkeSa>();
   sa->conn = shared_conn;
   sa->initiator = true;
   if (Status s = random_ike_spi(&sa->spi_i); !s) return s;
   sa->local = {conn.local, 500};
   sa->remote = {conn.remote, 500};
-  sa->offered_ike = proposals_of(conn);
+  sa->offered_ike = conn.ike_proposals;
   sa->created_ms = sa->last_heard_ms = now;
   if (child.empty()) {
     for (const ChildConfig& c : conn.children) sa->children_to_create.push_back(c.name);
@@ -145,8 +145,7 @@ void EngineState::on_init_request(const Datagram& d, const Message& m, uint64_t 
   for (const SaProposal& p : sa_payload->proposals) {
     offered.push_back(from_wire(p).value_or(Proposal{}));
   }
-  const std::vector<Proposal> ours = proposals_of(*conn);
-  const std::optional<ProposalMatch> match = select_proposal(ours, offered);
+  const std::optional<ProposalMatch> match = select_proposal(conn->ike_proposals, offered);
   if (!match) return refuse(notify(NotifyType::kNoProposalChosen), "no acceptable proposal");
   IkeSuite suite;
   if (Status s = ike_suite_from(match->chosen, &suite); !s) return refuse(notify(NotifyType::kNoProposalChosen), "bad suite");

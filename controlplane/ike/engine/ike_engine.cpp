@@ -17,36 +17,63 @@ using namespace engine_internal;
 namespace {
 constexpr uint64_t kCookieRotationMs = 120'000;
 
-std::vector<SharedConnection> shared(std::vector<ConnectionConfig> connections) {
+std::vector<SharedConnection> shared(std::vector<ConnectionConfig> connections, spdlog::logger& log) {
   std::vector<SharedConnection> out;
   out.reserve(connections.size());
-  for (ConnectionConfig& c : connections) out.push_back(std::make_shared<const ConnectionConfig>(std::move(c)));
+  for (ConnectionConfig& c : connections) out.push_back(std::make_shared<const Connection>(std::move(c), log));
+  return out;
+}
+
+// Proposals as configured; controld validated them when it loaded the file, so an error here is a bug
+// to log (the exchange then finds no proposal), not a reason to refuse the config.
+std::vector<Proposal> parsed(Protocol protocol, const std::vector<std::string>& text, const std::string& what,
+                             spdlog::logger& log) {
+  std::vector<Proposal> out;
+  if (Status s = parse_proposals(protocol, text, &out); !s) log.error("{}: {}", what, s.message());
   return out;
 }
 }  // namespace
 
 namespace engine_internal {
 
+Connection::Connection(ConnectionConfig config, spdlog::logger& log) : ConnectionConfig(std::move(config)) {
+  ike_proposals = parsed(Protocol::kIke, proposals, "connection '" + name + "'", log);
+  for (const ChildConfig& child : children) {
+    ChildPlan plan;
+    plan.esp = parsed(Protocol::kEsp, child.esp_proposals, "child '" + child.name + "'", log);
+    plan.esp_no_dh = without_dh(plan.esp);
+    plan.local_ts = config_selectors(child.local_ts, local);
+    plan.remote_ts = config_selectors(child.remote_ts, remote);
+    child_plans.push_back(std::move(plan));
+  }
+}
+
+const ChildPlan& Connection::plan(const ChildConfig& child) const {
+  const auto index = static_cast<size_t>(&child - children.data());
+  static const ChildPlan kNone;  // not ours: no proposal, no selector (the exchange refuses)
+  return &child >= children.data() && index < child_plans.size() ? child_plans[index] : kNone;
+}
+
 EngineState::EngineState(EngineOptions options, std::vector<ConnectionConfig> connections, PacketSender& sender,
                          SaInstaller& installer, std::shared_ptr<spdlog::logger> log)
-    : options_(options), connections_(shared(std::move(connections))), sender_(sender), installer_(installer),
-      log_(std::move(log)) {
+    : options_(options), sender_(sender), installer_(installer), log_(std::move(log)) {
+  connections_ = shared(std::move(connections), *log_);
   if (Status s = CookieGenerator::create(&cookies_); !s) log_->error("cookies unavailable: {}", s.message());
   index_connections();
   for (const auto& shared_conn : connections_) {
-    const ConnectionConfig& conn = *shared_conn;
+    const Connection& conn = *shared_conn;
     for (const ChildConfig& child : conn.children) {
       if (child.start_action == controld::StartAction::kOnDemand) trap(conn, child);
     }
   }
 }
 
-void EngineState::trap(const ConnectionConfig& conn, const ChildConfig& child) {
+void EngineState::trap(const Connection& conn, const ChildConfig& child) {
   ChildSaHalf outbound;
   outbound.local = conn.local;
   outbound.remote = conn.remote;
-  outbound.local_ts = config_selectors(child.local_ts, conn.local);
-  outbound.remote_ts = config_selectors(child.remote_ts, conn.remote);
+  outbound.local_ts = conn.plan(child).local_ts;
+  outbound.remote_ts = conn.plan(child).remote_ts;
   if (Status s = installer_.install_trap(conn.name, child.name, outbound); !s) {
     log_->warn("connection '{}' child '{}': no trap policy for on-demand start: {}", conn.name, child.name, s.message());
   }
@@ -303,11 +330,11 @@ Status EngineState::initiate(const std::string& connection, const std::string& c
 
 void EngineState::acquire(const IpAddr& src, const IpAddr& dst, uint64_t now) {
   for (const auto& shared_conn : connections_) {
-    const ConnectionConfig& conn = *shared_conn;
+    const Connection& conn = *shared_conn;
     for (const ChildConfig& c : conn.children) {
       if (c.start_action != controld::StartAction::kOnDemand) continue;
-      const std::vector<SelectorRange> local = config_selectors(c.local_ts, conn.local);
-      const std::vector<SelectorRange> remote = config_selectors(c.remote_ts, conn.remote);
+      const std::vector<SelectorRange>& local = conn.plan(c).local_ts;
+      const std::vector<SelectorRange>& remote = conn.plan(c).remote_ts;
       const auto covers = [](const std::vector<SelectorRange>& ranges, const IpAddr& a) {
         return std::any_of(ranges.begin(), ranges.end(), [&](const SelectorRange& r) { return !(a < r.start) && !(r.end < a); });
       };
@@ -358,11 +385,11 @@ void EngineState::reload(std::vector<ConnectionConfig> connections, uint64_t now
     }
   }
   std::vector<SharedConnection> old = std::move(connections_);
-  connections_ = shared(std::move(connections));
+  connections_ = shared(std::move(connections), *log_);
   index_connections();
   credentials_.clear();
   for (const auto& shared_conn : connections_) {
-    const ConnectionConfig& conn = *shared_conn;
+    const Connection& conn = *shared_conn;
     const bool unchanged =
         std::any_of(old.begin(), old.end(), [&](const auto& o) { return *o == conn; });
     if (unchanged) continue;
@@ -422,22 +449,6 @@ SharedConnection EngineState::find_connection(const std::string& name) const {
 IkeSa* EngineState::find_sa(uint64_t our_spi) {
   auto it = sas_.find(our_spi);
   return it == sas_.end() || it->second->state == IkeState::kDead ? nullptr : it->second.get();
-}
-
-std::vector<Proposal> EngineState::proposals_of(const ConnectionConfig& conn) const {
-  std::vector<Proposal> out;
-  if (Status s = parse_proposals(Protocol::kIke, conn.proposals, &out); !s) {
-    log_->error("connection '{}': {}", conn.name, s.message());
-  }
-  return out;
-}
-
-std::vector<Proposal> EngineState::esp_proposals_of(const ChildConfig& child) const {
-  std::vector<Proposal> out;
-  if (Status s = parse_proposals(Protocol::kEsp, child.esp_proposals, &out); !s) {
-    log_->error("child '{}': {}", child.name, s.message());
-  }
-  return out;
 }
 
 const ChildConfig* EngineState::child_config(const ConnectionConfig& conn, const std::string& name) const {
