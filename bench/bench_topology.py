@@ -3,8 +3,8 @@
   inside host 10.1.0.5 --[lan 10.1.0.1 | gateway | wan 192.0.2.1]-- peer 192.0.2.2 -- 10.2.0.0/24
 
 One SA each way, AES-GCM-128, tunnel mode, IPv4 outer and inner. The gateway under test is dpvpn or
-DPDK's ipsec-secgw; both get the same ports (net_pcap RX from a pcap, TX dropped by the PMD), the
-same SAs and the same traffic.
+DPDK's ipsec-secgw; both get the same ports (the traffic's port a net_ring fed by dpvpn-bench-feed, or
+net_pcap RX from a pcap; TX dropped by the PMD), the same SAs and the same traffic.
 """
 
 LAN_MAC = "02:00:00:00:00:01"

@@ -34,11 +34,11 @@
 //   often the pool was empty, and those counters at each SIGUSR1 it received ("marks": run_bench.py
 //   marks the edges of its measuring window so that only the window's counters are judged).
 // - When the ring is full it sleeps (at most --full-sleep-us; 0: it always spins) for as long as the
-//   gateway takes to empty about half of it at the rate measured over the last millisecond, less the
-//   wake-up delay it measures, and spins when that is under 2 us. Run at a real-time priority (chrt -f)
-//   it then takes only the CPU time its packets need (never throttled as a spinning real-time task
-//   would be) and still preempts anything else on its CPU the moment it wakes: other users' jobs on
-//   that CPU cannot starve the gateway of packets.
+//   gateway takes to empty about half of it at the rate measured over the last millisecond, less twice
+//   the wake-up delay it measures (its tail is long on a VM), and spins when that leaves under 5 us
+//   (at the forward-only baseline's rates). Run at a real-time priority (chrt -f) it then takes only
+//   the CPU time its packets need while it can sleep, and preempts anything else on its CPU the moment
+//   it wakes: other users' jobs on that CPU cannot starve the gateway of packets.
 #include <intel-ipsec-mb.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -348,10 +348,23 @@ int main(int argc, char** argv) {
   const uint32_t n = o.burst;
   const unsigned capacity = rte_ring_get_capacity(rx);
   const auto tsc_hz = static_cast<double>(rte_get_tsc_hz());
-  const double max_sleep = static_cast<double>(o.full_sleep_us) * tsc_hz / 1e6, min_sleep = 2e-6 * tsc_hz;
+  const double max_sleep = static_cast<double>(o.full_sleep_us) * tsc_hz / 1e6, min_sleep = 5e-6 * tsc_hz;
   double rate = 0, overshoot = 10e-6 * tsc_hz;  // packets per TSC cycle; wake-up delay (TSC cycles)
   uint64_t rate_t = rte_rdtsc(), rate_fed = 0, sleeps = 0;
   const size_t priv = rte_pktmbuf_priv_size(mp);
+  rte_mbuf* next[kMaxBurst];
+  bool have_next = false;
+  // n mbufs from the gateway's pool, their first line and packet data prefetched for writing (they come
+  // back from the gateway's CPU).
+  auto take = [&](rte_mbuf** to) {
+    if (rte_ring_dequeue_bulk(pool_ring, reinterpret_cast<void**>(to), n, nullptr) == 0) return false;
+    for (uint32_t i = 0; i < n; ++i) {
+      auto* m = reinterpret_cast<uint8_t*>(to[i]);
+      __builtin_prefetch(m, 1, 3);
+      __builtin_prefetch(m + sizeof(rte_mbuf) + priv + RTE_PKTMBUF_HEADROOM, 1, 3);
+    }
+    return true;
+  };
   for (uint64_t iter = 0; !g_stop.load(std::memory_order_relaxed); ++iter) {
     if (o.duration_ms != 0 && (iter & 255) == 0 && std::chrono::steady_clock::now() >= end) break;
     if (g_marks.load(std::memory_order_relaxed) != marks_seen) {  // SIGUSR1: run_bench.py's window edges
@@ -370,7 +383,7 @@ int main(int argc, char** argv) {
         rate_fed = fed;
       }
       // Sleep while the gateway empties about half the ring, less the time waking up takes.
-      const double budget = rate > 0 ? capacity / 2.0 / rate - overshoot : 0;
+      const double budget = rate > 0 ? capacity / 2.0 / rate - 2 * overshoot : 0;
       if (max_sleep > 0 && budget > min_sleep) {
         const double want = std::min(budget, max_sleep);
         const timespec ts{0, static_cast<long>(want / tsc_hz * 1e9)};
@@ -387,17 +400,16 @@ int main(int argc, char** argv) {
       ++ring_low_seen;
       if (free_slots == capacity) ++ring_empty_seen;
     }
-    if (rte_ring_dequeue_bulk(pool_ring, reinterpret_cast<void**>(burst), n, nullptr) == 0) {
+    // The burst to fill was taken from the pool (and its lines prefetched) one round earlier, so that
+    // the cache misses on them overlap with the filling of the previous burst.
+    if (!have_next && !take(next)) {
       ++pool_empty;
       rte_pause();
       continue;
     }
+    std::memcpy(burst, next, n * sizeof burst[0]);
+    have_next = take(next);  // (if the pool is empty now, the next round tries again)
     if (seq > UINT32_MAX - n) die("ESP sequence numbers exhausted (no ESN): use a shorter duration");
-    for (uint32_t i = 0; i < n; ++i) {  // the mbufs come back from the gateway's CPU: fetch them for writing
-      auto* m = reinterpret_cast<uint8_t*>(burst[i]);
-      __builtin_prefetch(m, 1, 3);
-      __builtin_prefetch(m + sizeof(rte_mbuf) + priv + RTE_PKTMBUF_HEADROOM, 1, 3);
-    }
     for (uint32_t i = 0; i < n; ++i) {
       // What a NIC's RX path writes (rte_pktmbuf_reset's fields of the first cache line): a free mbuf
       // already has next == NULL and nb_segs == 1 (rte_pktmbuf_free_seg), and PMDs leave the second
@@ -421,6 +433,7 @@ int main(int argc, char** argv) {
     if (sent != n) die("the ring took " + std::to_string(sent) + " of " + std::to_string(n) + ": another producer?");
     fed += n;
   }
+  if (have_next) rte_ring_enqueue_bulk(pool_ring, reinterpret_cast<void**>(next), n, nullptr);  // back to the pool
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::string mk = "[";
   for (const Mark& m : marks) {

@@ -1,17 +1,20 @@
 #!/usr/bin/python3
 """scripts/bench.sh's runner: dpvpn-dataplane vs DPDK's ipsec-secgw vs a crypto-only ceiling, one
-tunnel (bench_topology.py), one worker lcore, AES-GCM-128, traffic from pcaps (gen_traffic.py).
+tunnel (bench_topology.py), one worker lcore, AES-GCM-128, the traffic of gen_traffic.py's pcaps.
 
 How each number is measured (both gateways run one after the other, never together), the same way for
 both: the output port's opackets are read twice through DPDK telemetry (/ethdev/stats): after a warm-up
 once packets flow, and again after the measuring window; Mpps = delta / elapsed monotonic time. Start-up
 is excluded by construction, and noise from other processes can only lower a sample, never raise it.
+Only packets the gateway actually sent out count (its output port), and its input must advance alike.
 - dpvpn: the sampled run has --duration-ms D2; its --stats-json must then show the packets as
-  `encrypted` / `decrypted` and transmitted, no replay/auth/other SA drops, and a worker that never went
-  idle (lcore idle_polls) and never read the whole pcap (else the pcap ran dry and the run is refused).
+  `encrypted` / `decrypted` and transmitted, and no replay/auth/other SA drops. With the pcap feed its worker
+  must never have gone idle (lcore idle_polls) nor read the whole pcap (else the pcap ran dry and the run is
+  refused); with the ring feed the feed's own window counters judge that (below).
   A second run of D1 gives the --stats-json difference (counter(D2) - counter(D1)) / (D2 - D1) as a
   cross-check (`stats_json_diff_mpps`); it is not used for the ratio because on a shared machine the
-  two runs' start-ups differ and the difference can even overshoot the real rate.
+  two runs' start-ups differ (with the ring feed also the feed's attach time) and the difference can even
+  overshoot the real rate.
 - ipsec-secgw: has no final counters; its input port's ipackets must advance like its opackets.
 - crypto-only: dpvpn-bench-crypto: dpvpn's own crypto call (IpsecMbEngine::process_burst, intel-ipsec-mb's
   direct GCM API) on bursts of 32 ESP-shaped ops, TSC cycles per packet. (Until 2026-11 it timed the JOB API one
@@ -19,21 +22,41 @@ is excluded by construction, and noise from other processes can only lower a sam
 - cycles/packet of a gateway = TSC Hz / its packet rate (the worker lcore polls at 100 %).
 - Gbps = inner IP packet bytes x rate (the protected traffic, before ESP).
 
-Traffic feed (the same for both gateways, by choice): both read the same pcaps through net_pcap. Outbound
-replays a 2048-packet pcap from memory (infinite_rx: one mbuf copy per packet); inbound reads one single-pass
-pcap from the file (libpcap fread; the file is locked in RAM for the case, so neither gateway reads from disk:
-see PinnedFile), because replaying it would repeat sequence numbers (replay drops with anti-replay on) and
-re-encrypting fresh ones on a generator lcore would cost about as much as the decryption being measured. A
-generator lcore or net_ring feed inside dpvpn was not used: ipsec-secgw cannot be fed the same way, and a
-cheaper RX for one gateway only would flatter the ratio. The price: the RX cost (about 300 instructions per
-packet outbound, 600 inbound, identical for both) is a fixed addend in both gateways' cycles/packet that pulls
-every ratio towards 1. So a forward-only baseline is measured too (outbound pcap, same ports, both gateways
-forwarding in clear: dpvpn with a route and no SA, ipsec-secgw with a bypass SP) and printed beside the ratios
-with each gateway's IPsec cycles/packet above its own baseline.
+Traffic feed (--feed; identical for both gateways either way):
+- ring (default): dpvpn-bench-feed (bench/ring_feed.cpp), a DPDK secondary process of the gateway under test,
+  on the other CPU (FEED_CPU; the worker lcore is on CPU 1), writes the traffic straight into the RX ring of the
+  gateway's traffic port, a `--vdev net_ring0` (outbound: lan) / `net_ring1` (inbound: wan); the other port is
+  net_pcap with the one gratuitous ARP as before, TX dropped. The mbufs are the gateway's own (its pool found by
+  name: POOLS), reset as a NIC's RX path resets them; the gateway frees them when it transmits. Both gateways
+  get the same feed binary, the same ring, the same frames, the same pool size, the same CPU for the feed. What
+  the gateway's worker pays for RX is a ring dequeue and the cache misses on lines another CPU wrote (as with a
+  NIC's DMA): forward-only 64 B is ~120 cycles/packet for either gateway, where net_pcap's RX was ~120-235
+  (outbound, a copy per packet) and 75-85 % of the worker's CPU inbound (the file read). So the ratios now
+  measure the gateways. The feed's frames are gen_traffic.py's (checked every case: check_feed_frames):
+  outbound the clear UDP packets' headers (the payload is left as the recycled buffer holds it: content does not
+  matter to a gateway, and a 1420 B copy would make the feed the bottleneck); inbound the same ESP packets, byte
+  for byte, encrypted on the fly (intel-ipsec-mb) with strictly increasing sequence numbers from 1, so dpvpn's
+  anti-replay window stays on (1024) and nothing is ever replayed, however long the run.
+  The gateway must be the bottleneck, never the feed: the feed runs at a real-time priority (chrt -f 1, as
+  root), sleeps only while the ring is full, and counts the times it found the ring short of a burst or empty
+  between the two marks (SIGUSR1) run_bench.py sends at the window's edges; check_feed refuses a run where that
+  could have cost the gateway more than ~1 % of the window, or where the gateway's pool ran dry. Pool size:
+  MBUFS_RING_FEED (see main()). Needs hugepages (a secondary process maps the primary's hugepage files, so the
+  gateways run without --huge-unlink here and Bench.cleanup removes the files after each run).
+- pcap (the method until 2026-11): both read the same pcaps through net_pcap. Outbound replays a 2048-packet
+  pcap from memory (infinite_rx: one mbuf copy per packet); inbound reads one single-pass pcap from the file
+  (libpcap fread; the file is locked in RAM for the case, so neither gateway reads from disk: see PinnedFile),
+  because replaying it would repeat sequence numbers. The price: the RX cost (about 300 instructions per packet
+  outbound, 600 inbound, identical for both) is a fixed addend in both gateways' cycles/packet that pulls every
+  ratio towards 1.
+A forward-only baseline is measured too (outbound traffic, same ports and feed, both gateways forwarding in
+clear: dpvpn with a route and no SA, ipsec-secgw with a bypass SP) and printed beside the ratios with each
+gateway's IPsec cycles/packet above its own baseline.
 
-Inbound honesty: ESP from the peer has strictly increasing sequence numbers (one single-pass pcap, no
-infinite_rx), dpvpn's anti-replay window is on (1024), only packets decrypted AND transmitted count,
-and the SA's replay/auth drop counters must stay 0 in every measured run.
+Inbound honesty: ESP from the peer has strictly increasing sequence numbers (ring feed: made on the fly; pcap
+feed: one single-pass pcap, no infinite_rx), dpvpn's anti-replay window is on (1024), only packets decrypted AND
+transmitted count, and the SA's replay/auth drop counters must stay 0 in every measured run (ipsec-secgw's
+anti-replay is off: its default).
 """
 import argparse
 import glob
@@ -81,6 +104,18 @@ class Telemetry:
                     raise RuntimeError(f"no telemetry socket at {path}")
                 time.sleep(0.002)
         self.s.recv(4096)
+        # With the ring feed at a real-time priority on the CPU where the gateway's telemetry thread runs, the
+        # replies (and this client) could wait for the feed's time slices: the window's two reads would then be
+        # late by different amounts. Both run above the feed while sampling (they sleep almost all the time).
+        self.realtime = os.geteuid() == 0
+        if self.realtime:
+            for tid in os.listdir(f"/proc/{proc.pid}/task"):
+                try:
+                    with open(f"/proc/{proc.pid}/task/{tid}/comm") as f:
+                        if f.read().strip() == "telemetry-v2":
+                            os.sched_setscheduler(int(tid), os.SCHED_FIFO, os.sched_param(2))
+                except OSError:
+                    pass
 
     def port_stats(self, port):
         self.s.send(f"/ethdev/stats,{port}".encode())
@@ -94,6 +129,15 @@ class Telemetry:
         """Waits for output, warms up, then returns (Mpps out, Mpps in, in_packets at the end, on-CPU share of
         the worker thread in the window); worker: the thread's /proc/<pid>/task/<tid> directory; mark: called
         right before and right after the window (the ring feed's counters)."""
+        if self.realtime:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(2))
+        try:
+            return self._sample_rate(out_port, in_port, warmup, window, worker, timeout, mark)
+        finally:
+            if self.realtime:
+                os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+
+    def _sample_rate(self, out_port, in_port, warmup, window, worker, timeout, mark):
         deadline = time.monotonic() + timeout
         while self.port_stats(out_port)[1]["opackets"] == 0:
             if time.monotonic() > deadline:
@@ -417,23 +461,33 @@ class Bench:
     def forward_rate(self, size, traffic, garp, templates=None):
         """Both gateways forwarding the outbound traffic in clear: what RX (net_pcap's copy, or the ring feed's
         ring dequeue), routing and TX cost each of them before any IPsec. Returns (dpvpn Mpps, secgw Mpps, dpvpn
-        worker on-CPU share, secgw's)."""
+        worker on-CPU share, secgw's, feed-limited). At 64 B both gateways forward about as fast as the ring feed
+        can fill the ring (~20-25 Mpps here): a run where the feed could not keep the ring full is kept but
+        flagged (feed-limited: the rate is then a lower bound, the baseline's cycles/packet an upper bound)."""
+        limited = False
+
+        def feed_ok(app, feed, mpps):
+            nonlocal limited
+            try:
+                check_feed(app, feed, mpps)
+            except RuntimeError:
+                limited = True
         window = self.a.window("outbound", size)
         s, (d_out, d_in, _, d_share), feed = self.run_dpvpn("outbound", traffic, garp, True,
                                                             duration_ms=self.a.durations("outbound", size)[1],
                                                             sample=window, forward_only=True, feed=templates)
         if feed:
-            check_feed("dpvpn forward-only", feed, d_in)
+            feed_ok("dpvpn forward-only", feed, d_in)
         if s["forwarded_clear"] == 0 or s["encrypted"] != 0 or abs(d_out - d_in) > 0.05 * d_in:
             raise RuntimeError(f"dpvpn forward-only: {d_out:.3f} Mpps out, {d_in:.3f} in, "
                                f"forwarded_clear {s['forwarded_clear']}")
         (g_out, g_in, _, g_share), _, feed = self.run_secgw("outbound", traffic, garp, True, sample=window,
                                                             forward_only=True, feed=templates)
         if feed:
-            check_feed("secgw forward-only", feed, g_in)
+            feed_ok("secgw forward-only", feed, g_in)
         if abs(g_out - g_in) > 0.05 * g_in:
             raise RuntimeError(f"secgw forward-only: {g_out:.3f} Mpps out, {g_in:.3f} in")
-        return d_out, g_out, d_share, g_share
+        return d_out, g_out, d_share, g_share, limited
 
     # ---- correctness gate ----------------------------------------------------------------------
     def gate(self, direction, size, gate_pcap, garp):
@@ -672,15 +726,18 @@ def main():
                 b.pinned = None
             if direction == "outbound":  # the forward-only baseline (see forward_rate)
                 fw = [retry(lambda: b.forward_rate(size, traffic, garp, templates)) for _ in range(min(a.runs, 3))]
-                case["forward_runs"] = [{"dpvpn_mpps": d, "secgw_mpps": g, "dpvpn_cpu_share": ds, "secgw_cpu_share": gs}
-                                        for d, g, ds, gs in fw]
+                case["forward_runs"] = [{"dpvpn_mpps": d, "secgw_mpps": g, "dpvpn_cpu_share": ds, "secgw_cpu_share": gs,
+                                         "feed_limited": lim} for d, g, ds, gs, lim in fw]
+                case["forward_feed_limited_runs"] = sum(x[4] for x in fw)
                 case["dpvpn_forward_mpps"] = statistics.median(x[0] for x in fw)
                 case["secgw_forward_mpps"] = statistics.median(x[1] for x in fw)
                 # On-CPU cycles/packet (see on_cpu_cycles): the baseline without time lost to other processes.
                 case["dpvpn_forward_oncpu_cycles"] = statistics.median(tsc_hz / (x[0] * 1e6) * x[2] for x in fw)
                 case["secgw_forward_oncpu_cycles"] = statistics.median(tsc_hz / (x[1] * 1e6) * x[3] for x in fw)
+                lim = case["forward_feed_limited_runs"]
                 print(f"  forward-only baseline: dpvpn {case['dpvpn_forward_mpps']:.3f} Mpps  "
-                      f"secgw {case['secgw_forward_mpps']:.3f} Mpps", flush=True)
+                      f"secgw {case['secgw_forward_mpps']:.3f} Mpps"
+                      + (f"  ({lim} of {len(fw)} runs feed-limited: lower bounds)" if lim else ""), flush=True)
             dm = statistics.median(x["mpps"] for x in case["dpvpn_runs"])
             sm = statistics.median(x["mpps"] for x in case["secgw_runs"])
             c = ceiling[(size, "encrypt" if direction == "outbound" else "decrypt")]
@@ -732,7 +789,7 @@ def main():
               f"{statistics.median(x['cpu_share'] for x in c['secgw_runs']):.2f}")
     fwd = [c for c in results["cases"] if "dpvpn_forward_mpps" in c]
     if fwd:
-        print("\nforward-only baseline (same pcap and ports, clear forwarding, no IPsec): what the harness's RX/TX and "
+        print("\nforward-only baseline (same traffic, ports and feed, clear forwarding, no IPsec): what the harness's RX/TX and "
               "routing cost each gateway;\nIPsec cycles/packet = gateway cycles/packet - its forward-only cycles/packet")
         print(f"{'dir':<9}{'size':>5} {'dpvpn fwd Mpps':>14} {'secgw fwd Mpps':>14} {'dpvpn IPsec cyc/p':>17} "
               f"{'secgw IPsec cyc/p':>17} {'secgw/dpvpn':>11}   on-CPU: fwd cyc/p dpvpn, secgw; IPsec cyc/p dpvpn, "
