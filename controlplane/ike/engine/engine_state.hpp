@@ -8,7 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
+#include <queue>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -137,7 +137,7 @@ struct IkeSa {
   std::vector<ChildSa> children;
   std::vector<std::string> children_to_create;  // after IKE_AUTH, more children by CREATE_CHILD_SA
   uint64_t created_ms = 0, established_ms = 0, rekey_at_ms = 0, last_heard_ms = 0, delete_at_ms = 0;
-  uint64_t scheduled_ms = 0;  // its entry in EngineState::timers_ (0: none)
+  uint64_t scheduled_ms = 0;  // its current entry in EngineState::timers_ (0: none)
 
   uint64_t our_spi() const { return initiator ? spi_i : spi_r; }
   bool natt() const { return nat_here || nat_there; }
@@ -253,9 +253,15 @@ class EngineState {
   std::unordered_map<std::string, size_t> connection_by_name_;
   std::unordered_map<std::pair<IpAddr, uint64_t>, uint64_t, AddressSpiHash> responder_by_initiator_;
   std::unordered_multimap<std::string, uint64_t> sas_by_connection_;
-  // The timers: each SA's earliest deadline, ordered, so tick() and next_timer() cost O(log n) per
-  // SA that is due, not O(n). reschedule() after anything that may move an SA's deadlines.
-  std::set<std::pair<uint64_t, uint64_t>> timers_;  // (deadline, our SPI)
+  // The timers: a min-heap of (deadline, our SPI), so tick() and next_timer() cost O(log n) per SA
+  // that is due, not O(n), and scheduling allocates nothing. reschedule() after anything that may
+  // move an SA's deadlines. An entry is current while it equals its SA's scheduled_ms: a deadline
+  // that moves later keeps the earlier entry (it fires, nothing is due, the SA is rescheduled), one
+  // that moves earlier adds an entry and leaves the old one stale, skipped when it pops. Most
+  // messages move a deadline later (DPD), so they cost no heap operation at all.
+  using TimerEntry = std::pair<uint64_t, uint64_t>;
+  std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
+  void compact_timers();  // drops stale entries once they outnumber the SAs
   size_t half_open_ = 0;  // SAs in kHalfOpen: cookies start above a threshold
   void index_connections();
   IkeSa& add_sa(std::unique_ptr<IkeSa> sa);

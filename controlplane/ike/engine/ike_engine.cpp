@@ -186,11 +186,11 @@ void EngineState::tick(uint64_t now) {
     (void)cookies_->rotate();
     cookie_rotated_ms_ = now;
   }
-  while (!timers_.empty() && timers_.begin()->first <= now) {
-    const uint64_t spi = timers_.begin()->second;
-    timers_.erase(timers_.begin());
+  while (!timers_.empty() && timers_.top().first <= now) {
+    const auto [deadline, spi] = timers_.top();
+    timers_.pop();
     auto it = sas_.find(spi);
-    if (it == sas_.end()) continue;
+    if (it == sas_.end() || it->second->scheduled_ms != deadline) continue;  // stale
     IkeSa& sa = *it->second;
     sa.scheduled_ms = 0;
     run_timers(sa, now);
@@ -243,7 +243,7 @@ void EngineState::run_timers(IkeSa& sa, uint64_t now) {
 
 uint64_t EngineState::next_timer() const {
   const uint64_t cookie = cookie_rotated_ms_ + kCookieRotationMs;
-  return timers_.empty() ? cookie : std::min(cookie, timers_.begin()->first);
+  return timers_.empty() ? cookie : std::min(cookie, timers_.top().first);
 }
 
 uint64_t EngineState::deadline_of(const IkeSa& sa) const {
@@ -269,10 +269,19 @@ uint64_t EngineState::deadline_of(const IkeSa& sa) const {
 
 void EngineState::reschedule(IkeSa& sa) {
   const uint64_t deadline = deadline_of(sa);
-  if (deadline == sa.scheduled_ms) return;
-  if (sa.scheduled_ms != 0) timers_.erase({sa.scheduled_ms, sa.our_spi()});
-  if (deadline != 0) timers_.insert({deadline, sa.our_spi()});
+  if (deadline == 0 || (sa.scheduled_ms != 0 && sa.scheduled_ms <= deadline)) return;  // the entry we have fires first
+  timers_.push({deadline, sa.our_spi()});
   sa.scheduled_ms = deadline;
+  if (timers_.size() > 2 * sas_.size() + 1024) compact_timers();
+}
+
+void EngineState::compact_timers() {
+  std::vector<TimerEntry> current;
+  current.reserve(sas_.size());
+  for (const auto& [spi, sa] : sas_) {
+    if (sa->scheduled_ms != 0) current.push_back({sa->scheduled_ms, spi});
+  }
+  timers_ = decltype(timers_)(std::greater<>(), std::move(current));
 }
 
 IkeSa& EngineState::add_sa(std::unique_ptr<IkeSa> sa) {
@@ -289,7 +298,6 @@ void EngineState::erase_sa(uint64_t spi) {
   auto it = sas_.find(spi);
   if (it == sas_.end()) return;
   IkeSa& sa = *it->second;
-  if (sa.scheduled_ms != 0) timers_.erase({sa.scheduled_ms, spi});
   if (!sa.initiator) {
     auto r = responder_by_initiator_.find({sa.remote.address, sa.spi_i});
     if (r != responder_by_initiator_.end() && r->second == spi) responder_by_initiator_.erase(r);
