@@ -31,6 +31,8 @@
 //   SIGINT/SIGTERM, then prints one JSON line: packets fed, the last sequence number, how often it
 //   found the ring holding less than one burst / empty after it had first filled it (the gateway may
 //   then have received a short burst or nothing: the feed, not the gateway, was the bottleneck), how
+//   long the ring was empty at most (starved_s: for each time it found the ring empty, the time since
+//   it last saw or left it holding k packets less the time the gateway needs to dequeue k), how
 //   often the pool was empty, and those counters at each SIGUSR1 it received ("marks": run_bench.py
 //   marks the edges of its measuring window so that only the window's counters are judged).
 // - When the ring is full it sleeps (at most --full-sleep-us; 0: it always spins) for as long as the
@@ -338,6 +340,7 @@ int main(int argc, char** argv) {
   struct Mark {
     double t;
     uint64_t fed, low, empty, pool_empty;
+    double starved;
   };
   std::vector<Mark> marks;
   marks.reserve(16);
@@ -350,6 +353,9 @@ int main(int argc, char** argv) {
   const auto tsc_hz = static_cast<double>(rte_get_tsc_hz());
   const double max_sleep = static_cast<double>(o.full_sleep_us) * tsc_hz / 1e6, min_sleep = 5e-6 * tsc_hz;
   double rate = 0, overshoot = 10e-6 * tsc_hz;  // packets per TSC cycle; wake-up delay (TSC cycles)
+  double starved = 0;                            // TSC cycles the ring was empty (estimated, see below)
+  uint64_t seen_tsc = 0;  // when the feed last saw the ring hold at least seen_count packets
+  unsigned seen_count = 0;
   uint64_t rate_t = rte_rdtsc(), rate_fed = 0, sleeps = 0;
   const size_t priv = rte_pktmbuf_priv_size(mp);
   rte_mbuf* next[kMaxBurst];
@@ -370,13 +376,15 @@ int main(int argc, char** argv) {
     if (g_marks.load(std::memory_order_relaxed) != marks_seen) {  // SIGUSR1: run_bench.py's window edges
       ++marks_seen;
       const double t = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-      marks.push_back({t, fed, ring_low_seen, ring_empty_seen, pool_empty});
+      marks.push_back({t, fed, ring_low_seen, ring_empty_seen, pool_empty, starved / tsc_hz});
     }
     const unsigned free_slots = rte_ring_free_count(rx);
     if (free_slots < n) {
       filled = true;
       ++ring_full_polls;
       const uint64_t now = rte_rdtsc();
+      seen_tsc = now;
+      seen_count = capacity - free_slots;
       if (now - rate_t > tsc_hz / 1000) {  // the gateway's rate over the last >= 1 ms
         rate = static_cast<double>(fed - rate_fed) / static_cast<double>(now - rate_t);
         rate_t = now;
@@ -398,7 +406,12 @@ int main(int argc, char** argv) {
     }
     if (filled && free_slots > capacity - n) {
       ++ring_low_seen;
-      if (free_slots == capacity) ++ring_empty_seen;
+      if (free_slots == capacity) {
+        ++ring_empty_seen;
+        // How long the ring has been empty, at most: the time since the feed last saw (or left) it
+        // holding seen_count packets less the time the gateway takes to dequeue those at its recent rate.
+        if (rate > 0) starved += std::max(0.0, static_cast<double>(rte_rdtsc() - seen_tsc) - seen_count / rate);
+      }
     }
     // The burst to fill was taken from the pool (and its lines prefetched) one round earlier, so that
     // the cache misses on them overlap with the filling of the previous burst.
@@ -432,25 +445,27 @@ int main(int argc, char** argv) {
     const unsigned sent = rte_ring_enqueue_burst(rx, reinterpret_cast<void**>(burst), n, nullptr);
     if (sent != n) die("the ring took " + std::to_string(sent) + " of " + std::to_string(n) + ": another producer?");
     fed += n;
+    seen_tsc = rte_rdtsc();
+    seen_count = capacity - free_slots + n;
   }
   if (have_next) rte_ring_enqueue_bulk(pool_ring, reinterpret_cast<void**>(next), n, nullptr);  // back to the pool
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::string mk = "[";
   for (const Mark& m : marks) {
-    char buf[160];
+    char buf[200];
     std::snprintf(buf, sizeof buf, "%s{\"t\":%.6f,\"fed\":%llu,\"ring_low_seen\":%llu,\"ring_empty_seen\":%llu,"
-                  "\"pool_empty_polls\":%llu}", mk.size() > 1 ? "," : "", m.t, static_cast<unsigned long long>(m.fed),
-                  static_cast<unsigned long long>(m.low), static_cast<unsigned long long>(m.empty),
-                  static_cast<unsigned long long>(m.pool_empty));
+                  "\"pool_empty_polls\":%llu,\"starved_s\":%.6f}", mk.size() > 1 ? "," : "", m.t,
+                  static_cast<unsigned long long>(m.fed), static_cast<unsigned long long>(m.low),
+                  static_cast<unsigned long long>(m.empty), static_cast<unsigned long long>(m.pool_empty), m.starved);
     mk += buf;
   }
   mk += "]";
   std::printf("{\"fed\":%llu,\"last_seq\":%u,\"seconds\":%.3f,\"ring_full_polls\":%llu,\"ring_low_seen\":%llu,"
-              "\"ring_empty_seen\":%llu,\"pool_empty_polls\":%llu,\"sleeps\":%llu,\"overshoot_us\":%.1f,"
+              "\"ring_empty_seen\":%llu,\"starved_s\":%.6f,\"pool_empty_polls\":%llu,\"sleeps\":%llu,\"overshoot_us\":%.1f,"
               "\"frame_len\":%u,\"arch\":\"%s\",\"lcore\":%u,\"marks\":%s}\n",
               static_cast<unsigned long long>(fed), seq - 1, secs, static_cast<unsigned long long>(ring_full_polls),
               static_cast<unsigned long long>(ring_low_seen), static_cast<unsigned long long>(ring_empty_seen),
-              static_cast<unsigned long long>(pool_empty), static_cast<unsigned long long>(sleeps), overshoot / tsc_hz * 1e6,
+              starved / tsc_hz, static_cast<unsigned long long>(pool_empty), static_cast<unsigned long long>(sleeps), overshoot / tsc_hz * 1e6,
               traffic.frame_len(), traffic.arch(), rte_lcore_id(), mk.c_str());
   std::fflush(stdout);
   // No rte_eal_cleanup(): the primary may already be gone, and a secondary's cleanup has nothing of
