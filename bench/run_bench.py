@@ -76,7 +76,7 @@ import bench_topology as topo  # noqa: E402
 import gen_traffic  # noqa: E402
 
 MBUFS = 32767          # each gateway's mbuf pool with the pcap feed (net_pcap allocates from the lcore cache, LIFO)
-MBUFS_RING_FEED = 8191  # with the ring feed, which takes mbufs from the pool's ring, FIFO (see main())
+MBUFS_RING_FEED = 4095  # with the ring feed, which takes mbufs from the pool's ring, FIFO (see main())
 # The ring feed (dpvpn-bench-feed): each gateway's mbuf pool by name (dpvpn: dataplane/runtime/dataplane.cpp;
 # ipsec-secgw: pool_init() in ipsec-secgw.c, "mbuf_pool_<socket>_<port>", one pool on socket 0 without
 # --per-port-pool) and the feed's CPU (the worker lcores run on CPU 1).
@@ -655,9 +655,11 @@ def main():
         if not a.feed_bin:
             ap.error("--feed ring needs --feed-bin")
     # The ring feed takes mbufs first-in first-out from the pool's ring, so the whole pool circulates, where a
-    # NIC's RX refills from the worker's lcore cache (last-in first-out: a few thousand buffers in use). 8191
-    # mbufs (~18 MB) keep that circulation within the L3 cache, as a NIC's RX ring and lcore cache would; with
-    # 32767 (~72 MB) each packet's second mbuf line and 1420 B payload came from DRAM in both gateways.
+    # NIC's RX refills from the worker's lcore cache (last-in first-out: the RX ring's 1-4k buffers in use).
+    # 4095 mbufs (~9 MB; the ring holds 1023, the worker's cache up to 384, the feed 64) circulate about as many
+    # buffers as a NIC would; with 32767 (~72 MB) each packet's second mbuf line and 1420 B payload came from
+    # DRAM in both gateways (outbound 1420 B: ~2.3 Mpps with 8191, ~4.0 with 4095, both gateways alike).
+    # A run where the pool ran dry is refused (check_feed).
     if a.mbufs is None:
         a.mbufs = MBUFS_RING_FEED if a.feed == "ring" else MBUFS
     if not a.quick:
