@@ -30,8 +30,8 @@ Traffic feed (--feed; identical for both gateways either way):
   name: POOLS), reset as a NIC's RX path resets them; the gateway frees them when it transmits. Both gateways
   get the same feed binary, the same ring, the same frames, the same pool size, the same CPU for the feed. What
   the gateway's worker pays for RX is a ring dequeue and the cache misses on lines another CPU wrote (as with a
-  NIC's DMA): forward-only 64 B is ~120 cycles/packet for either gateway, where net_pcap's RX was ~120-235
-  (outbound, a copy per packet) and 75-85 % of the worker's CPU inbound (the file read). So the ratios now
+  NIC's DMA): forward-only costs either gateway ~115-150 cycles/packet, where net_pcap's outbound baseline
+  was ~120-235 (a copy per packet) and its inbound file read 75-85 % of the worker's CPU. So the ratios now
   measure the gateways. The feed's frames are gen_traffic.py's (checked every case: check_feed_frames):
   outbound the clear UDP packets' headers (the payload is left as the recycled buffer holds it: content does not
   matter to a gateway, and a 1420 B copy would make the feed the bottleneck); inbound the same ESP packets, byte
