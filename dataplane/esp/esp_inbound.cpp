@@ -99,11 +99,15 @@ bool inner_matches_selectors(const EspSa& sa, const uint8_t* ip, uint32_t len) {
   uint8_t proto;
   uint32_t l4;
   bool first_fragment = true;
-  if ((ip[0] >> 4) == 4) {
+  // Version and header length from one 32-bit load: a byte of the header kept across the address
+  // loads gets spilled as a byte and reloaded as a word, which cannot be store-forwarded (a stall
+  // per packet).
+  const uint32_t word0 = load32(ip);
+  if ((word0 >> 28) == 4) {
     src = addr128_v4(ip + 12);
     dst = addr128_v4(ip + 16);
     proto = ip[9];
-    l4 = (ip[0] & 0x0fu) * 4;
+    l4 = ((word0 >> 24) & 0x0fu) * 4;
     first_fragment = (load16(ip + 6) & 0x1fff) == 0;
   } else {
     src = addr128(ip + 8);

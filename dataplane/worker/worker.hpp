@@ -59,6 +59,7 @@ class Worker {
 
  private:
   static constexpr uint16_t kBurst = 32;
+  static constexpr uint16_t kPrefetchAhead = 2;  // packets between a packet's data prefetch and its parse
   void process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n);
   // Answers or punts traffic to our own addresses; false (with the SPI) when it is ESP to decrypt.
   bool handle_local(uint16_t port_index, rte_mbuf* m, const struct PacketView& v, uint32_t* spi);
