@@ -638,8 +638,16 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
       continue;
     }
     if (port.role == PortRole::kInside) {
-      const tables::VpnRoutingValue* route =
-          dst.is_v4() ? vpn_routing_.route_v4(dst.v4_host_order()) : vpn_routing_.route_v6(dst.bytes);
+      // A burst usually carries several packets to one destination: its route is looked up once.
+      const tables::VpnRoutingValue* route;
+      if (memo_.route_valid && memo_.route_dst == dst) {
+        route = memo_.route_value;
+      } else {
+        route = dst.is_v4() ? vpn_routing_.route_v4(dst.v4_host_order()) : vpn_routing_.route_v6(dst.bytes);
+        memo_.route_dst = dst;
+        memo_.route_value = route;
+        memo_.route_valid = true;
+      }
       if (route != nullptr && (route->flags & tables::kRouteEncrypt) != 0) {
         // One route, one outbound SA: a burst of one tunnel looks outbound_SPI up once.
         const tables::OutboundSpiValue* sa;

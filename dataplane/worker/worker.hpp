@@ -96,6 +96,10 @@ class Worker {
   // next quiescent report): the last outbound_SPI and neighbors answers, so a burst of one tunnel
   // looks each of them up once instead of once per packet.
   struct BurstMemo {
+    // The last destination looked up in vpn_routing from the inside, and its answer (may be nullptr).
+    IpAddr route_dst{};
+    const tables::VpnRoutingValue* route_value = nullptr;
+    bool route_valid = false;
     const void* route = nullptr;  // the vpn_routing value the SA below was found for
     const tables::OutboundSpiValue* outbound_sa = nullptr;
     tables::NeighborKey neighbor_key{};
