@@ -21,7 +21,9 @@ measured twice: alone, and pinned to CPU 0 while CPU 1 computes X25519 as the ge
 the run (vCPUs that share a core slow each other's X25519); the table shows dpvpn's cost over both.
 dpvpn computes X25519 with libsodium (faster than OpenSSL 3.0's key generation), so its own floor is
 printed too: its DhGroup's keygen + shared secret, timed by `dpvpn-ike-load --x25519-speed` (process
-CPU time, like `openssl speed`), plus the same PRF and AEAD work (own_floor_ratio).
+CPU time, like `openssl speed`), plus the same PRF and AEAD work (own_floor_ratio). Because the
+machine's speed drifts over minutes, each dpvpn run also gets the X25519 floor timed right before it;
+paired_floor_ratio is the median of the runs' ratios to their own minute's floor.
 Memory: the responder's RSS (all its processes) after N tunnels minus before (config loaded, no
 tunnel), per tunnel; and its whole RSS per tunnel (with the N configured connections).
 
@@ -160,6 +162,17 @@ def median_run(runs):
     return chosen
 
 
+def paired(run, parts):
+    """One dpvpn run with the X25519 floor timed by `openssl speed` just before it (PRF and AEAD from
+    the start): this machine's speed drifts by 20-30 % over minutes with its neighbours' load, so a
+    run is compared with a floor of the same minute (paired_floor_ratio; the median is reported)."""
+    m = re.search(r"253 bits ecdh \(X25519\)\s+([\d.]+)s\s+([\d.]+)", openssl_speed(["ecdhx25519"], " 253 bits"))
+    floor_now = 2 * 1000 / float(m.group(2)) + parts["prf_ms"] + parts["aead_ms"]
+    result = run()
+    result.update(paired_floor_ms=floor_now, paired_floor_ratio=result["cpu_ms_per_tunnel"] / floor_now)
+    return result
+
+
 def own_x25519_ms(build):
     """X25519 per setup (keygen + shared secret) through dpvpn's DhGroup, in ms of CPU time."""
     out = subprocess.run([os.path.join(build, "bench", "dpvpn-ike-load"), "--x25519-speed", "3"],
@@ -295,9 +308,12 @@ def main():
         if n in [int(x) for x in args.tunnels.split(",")]:
             largest = n == max(int(x) for x in args.tunnels.split(","))
             # The hold (if any) follows the last run only; its figures join the median run's.
-            runs = [run_dpvpn(args.build, n, args.out, args.hold_s if largest and r == args.repeat - 1 else 0)
-                    for r in range(args.repeat)]
+            runs = [paired(lambda: run_dpvpn(args.build, n, args.out, args.hold_s if largest and r == args.repeat - 1 else 0),
+                           parts) for r in range(args.repeat)]
             results["dpvpn"][n] = median_run(runs)
+            ratios = sorted(r["paired_floor_ratio"] for r in runs)
+            results["dpvpn"][n]["paired_floor_ratios"] = [round(r["paired_floor_ratio"], 3) for r in runs]
+            results["dpvpn"][n]["paired_floor_ratio"] = ratios[(len(ratios) - 1) // 2]
             print(f"dpvpn      N={n:6d}: {results['dpvpn'][n]}", flush=True)
         if n in sw_counts:
             results["strongswan"][n] = median_run([run_strongswan(args.build, n) for _ in range(args.repeat)])
@@ -320,7 +336,8 @@ def main():
               f"dpvpn_setups_per_s={d['setups_per_s']:.0f} "
               f"strongswan_setups_per_s={s['setups_per_s'] if s else float('nan'):.0f} "
               f"floor_ratio={d['cpu_ms_per_tunnel'] / floor:.2f} busy_floor_ratio={d['cpu_ms_per_tunnel'] / busy_floor:.2f} "
-              f"own_floor_ratio={d['cpu_ms_per_tunnel'] / own_floor:.2f}")
+              f"own_floor_ratio={d['cpu_ms_per_tunnel'] / own_floor:.2f} "
+              f"paired_floor_ratio={d['paired_floor_ratio']:.2f}")
     for n, d in results["dpvpn"].items():
         if d.get("hold_s"):
             print(f"bench-ike-hold: tunnels={n} hold_s={d['hold_s']} dpd_delay_s=10 "
