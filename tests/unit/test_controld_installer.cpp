@@ -7,6 +7,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -46,12 +47,14 @@ class FakeDataplane final : public v1::Dataplane::Service {
   }
   grpc::Status DeleteSa(grpc::ServerContext*, const v1::SaId* id, v1::SaReply*) override {
     std::lock_guard lock(mu);
+    calls.push_back("DeleteSa " + key(id->direction(), id->spi()));
     if (sas.erase(key(id->direction(), id->spi())) == 0) return {grpc::StatusCode::NOT_FOUND, "no SA"};
     return grpc::Status::OK;
   }
   grpc::Status AddPolicy(grpc::ServerContext*, const v1::Policy* p, v1::PolicyReply*) override {
     std::lock_guard lock(mu);
     policies[policy_key(*p)] = p->spi();  // vpn_routing: upsert by remote prefix
+    calls.push_back("AddPolicy " + policy_key(*p) + " " + std::to_string(p->spi()));
     return grpc::Status::OK;
   }
   grpc::Status DeletePolicy(grpc::ServerContext*, const v1::Policy* p, v1::PolicyReply*) override {
@@ -67,7 +70,13 @@ class FakeDataplane final : public v1::Dataplane::Service {
   std::vector<v1::SaBatch> batches;
   std::map<std::string, v1::Sa> sas;
   std::map<std::string, uint32_t> policies;
+  std::vector<std::string> calls;  // DeleteSa and AddPolicy, in order
 };
+
+// Where `call` is in `calls` (calls.size() if absent).
+size_t position(const std::vector<std::string>& calls, const std::string& call) {
+  return static_cast<size_t>(std::find(calls.begin(), calls.end(), call) - calls.begin());
+}
 
 ike::ChildSaPair pair(uint32_t spi_in, uint32_t spi_out) {
   ike::ChildSaPair p;
@@ -120,6 +129,10 @@ TEST_CASE("GrpcSaInstaller: a rekey we answered keeps the policy on the old SA u
   CHECK(rig.service.sas.count("out:45058") == 1);           // but the SA is there
   REQUIRE(rig.installer->remove(pair(0x1001, 0xb001)).is_ok());
   CHECK(rig.service.policies.at("10.2.0.0/16") == 0xb002);  // moved, not deleted
+  // ... before the old outbound SA goes: in between, traffic would meet a policy without an SA.
+  const auto& calls = rig.service.calls;
+  CHECK(position(calls, "AddPolicy 10.2.0.0/16 45058") < position(calls, "DeleteSa out:45057"));
+  CHECK(position(calls, "DeleteSa out:45057") < calls.size());
   REQUIRE(rig.installer->remove(answered).is_ok());
   CHECK(rig.service.policies.empty());
   // Nothing to wait for (no current owner): the policy is installed at once.

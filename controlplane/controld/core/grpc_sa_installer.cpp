@@ -140,6 +140,23 @@ void GrpcSaInstaller::ike_sa_changed(const ike::IkeSaRecord& r) {
 
 Status GrpcSaInstaller::remove(const ike::ChildSaPair& pair) {
   Status result = Status::ok();
+  std::erase_if(standby_, [&](const auto& entry) { return entry.second.spi == pair.outbound.spi; });
+  // A rekeyed pair waiting for one of our policies takes it over first, before our SAs go: a packet
+  // in between would meet a policy whose SA was just deleted (dropped as no_sa_acquire).
+  std::vector<v1::Policy> orphaned;
+  for (const v1::Policy& policy : policies_of(pair.outbound)) {
+    auto owner = owners_.find(policy_key(policy));
+    if (owner == owners_.end() || owner->second != pair.outbound.spi) continue;  // a newer pair owns it
+    if (auto next = standby_.find(policy_key(policy)); next != standby_.end()) {
+      for (const v1::Policy& moved : policies_of(next->second)) {
+        if (policy_key(moved) != next->first) continue;
+        if (Status s = add_policy(moved, next->second.spi); !s && result.is_ok()) result = s;
+      }
+      standby_.erase(next);
+      continue;
+    }
+    orphaned.push_back(policy);
+  }
   for (const ike::ChildSaHalf* half : {&pair.inbound, &pair.outbound}) {
     grpc::ClientContext context;
     deadline(context);
@@ -149,19 +166,9 @@ Status GrpcSaInstaller::remove(const ike::ChildSaPair& pair) {
       result = from_grpc(g, "DeleteSa");
     }
   }
-  std::erase_if(standby_, [&](const auto& entry) { return entry.second.spi == pair.outbound.spi; });
-  for (const v1::Policy& policy : policies_of(pair.outbound)) {
-    auto owner = owners_.find(policy_key(policy));
-    if (owner == owners_.end() || owner->second != pair.outbound.spi) continue;  // a newer pair owns it
-    if (auto next = standby_.find(policy_key(policy)); next != standby_.end()) {
-      // The rekeyed pair waiting for this policy takes it over.
-      for (const v1::Policy& moved : policies_of(next->second)) {
-        if (policy_key(moved) != next->first) continue;
-        if (Status s = add_policy(moved, next->second.spi); !s && result.is_ok()) result = s;
-      }
-      standby_.erase(next);
-      continue;
-    }
+  // Policies nobody takes over go after their SA (fail closed: in between, packets are dropped and
+  // raise an acquire rather than leave in clear).
+  for (const v1::Policy& policy : orphaned) {
     grpc::ClientContext context;
     deadline(context);
     v1::PolicyReply reply;
@@ -169,7 +176,7 @@ Status GrpcSaInstaller::remove(const ike::ChildSaPair& pair) {
     if (!g.ok() && g.error_code() != grpc::StatusCode::NOT_FOUND && result.is_ok()) {
       result = from_grpc(g, "DeletePolicy " + policy_key(policy));
     }
-    owners_.erase(owner);
+    owners_.erase(policy_key(policy));
   }
   log_->info("removed child SA {}: in 0x{:08x} out 0x{:08x}", pair_name(pair), pair.inbound.spi, pair.outbound.spi);
   return result;
