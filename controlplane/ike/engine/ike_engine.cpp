@@ -49,9 +49,11 @@ Connection::Connection(ConnectionConfig config, spdlog::logger& log) : Connectio
 }
 
 const ChildPlan& Connection::plan(const ChildConfig& child) const {
-  const auto index = static_cast<size_t>(&child - children.data());
+  for (size_t i = 0; i < children.size(); ++i) {  // a connection has a handful of children
+    if (&children[i] == &child) return child_plans[i];
+  }
   static const ChildPlan kNone;  // not ours: no proposal, no selector (the exchange refuses)
-  return &child >= children.data() && index < child_plans.size() ? child_plans[index] : kNone;
+  return kNone;
 }
 
 EngineState::EngineState(EngineOptions options, std::vector<ConnectionConfig> connections, PacketSender& sender,
