@@ -133,11 +133,16 @@ def openssl_speed(args, label, busy_other_cpu=False):
     raise RuntimeError(f"cannot parse openssl speed {' '.join(args)}:\n{out}")
 
 
-def crypto_floor_ms(busy_other_cpu=False):
-    """The responder's crypto per setup, in ms, from `openssl speed` on this machine now."""
+def x25519_s(busy_other_cpu=False):
+    """One X25519 operation, in seconds, from `openssl speed` on this machine now."""
     m = re.search(r"253 bits ecdh \(X25519\)\s+([\d.]+)s\s+([\d.]+)",
                   openssl_speed(["ecdhx25519"], " 253 bits", busy_other_cpu))
-    x25519 = 1 / float(m.group(2))
+    return 1 / float(m.group(2))
+
+
+def crypto_floor_ms(busy_other_cpu=False):
+    """The responder's crypto per setup, in ms, from `openssl speed` on this machine now."""
+    x25519 = x25519_s(busy_other_cpu)
 
     def per_op(args, label, size):
         kbytes = float(openssl_speed(args + ["-bytes", str(size)], label, busy_other_cpu).split()[-1].rstrip("k"))
@@ -166,8 +171,7 @@ def paired(run, parts):
     """One dpvpn run with the X25519 floor timed by `openssl speed` just before it (PRF and AEAD from
     the start): this machine's speed drifts by 20-30 % over minutes with its neighbours' load, so a
     run is compared with a floor of the same minute (paired_floor_ratio; the median is reported)."""
-    m = re.search(r"253 bits ecdh \(X25519\)\s+([\d.]+)s\s+([\d.]+)", openssl_speed(["ecdhx25519"], " 253 bits"))
-    floor_now = 2 * 1000 / float(m.group(2)) + parts["prf_ms"] + parts["aead_ms"]
+    floor_now = 2 * x25519_s() * 1000 + parts["prf_ms"] + parts["aead_ms"]
     result = run()
     result.update(paired_floor_ms=floor_now, paired_floor_ratio=result["cpu_ms_per_tunnel"] / floor_now)
     return result
