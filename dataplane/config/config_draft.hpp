@@ -6,6 +6,7 @@
 // Internal to dpvpn_config.
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "config/dataplane_config.hpp"
@@ -46,6 +47,13 @@ struct ConfigDraft {
     std::optional<Field> outbound_sa, inbound_sa;
   };
   std::vector<PolicyRef> policy_refs;  // per policy
+
+  // Indexes for the duplicate checks and name lookups: a config may hold 100k SAs and policies,
+  // where scanning the list per entry took minutes.
+  std::unordered_map<std::string, size_t> sa_by_name;
+  std::unordered_map<std::string, size_t> sa_by_spi;         // sa_spi_key() -> SA index
+  std::unordered_map<std::string, size_t> policy_by_selectors;  // "local remote" -> policy index
+  std::unordered_map<std::string, size_t> route_by_prefix;
 };
 
 // First pass, one per top-level key.

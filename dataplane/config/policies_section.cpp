@@ -32,10 +32,9 @@ void read_policies_section(const Field& section, ConfigDraft* draft) {
       fail(remote, policy.remote.to_string() + " and local " + policy.local.to_string() +
                        " are of different address families");
     }
-    for (size_t other = 0; other < policies.size(); ++other) {
-      if (policies[other].local == policy.local && policies[other].remote == policy.remote) {
-        fail(items[p], "same local and remote as " + section.item_path(other));
-      }
+    const std::string selectors = policy.local.to_string() + " " + policy.remote.to_string();
+    if (auto [it, fresh] = draft->policy_by_selectors.try_emplace(selectors, p); !fresh) {
+      fail(items[p], "same local and remote as " + section.item_path(it->second));
     }
 
     policy.action = choice<PolicyAction>(

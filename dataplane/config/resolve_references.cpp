@@ -87,19 +87,17 @@ void resolve_sas(ConfigDraft* draft) {
 void resolve_policies(ConfigDraft* draft) {
   DataplaneConfig& cfg = draft->cfg;
   // Finds the SA named at `at`, checks its direction, and gives it the policy's selectors.
-  const auto use_sa = [&cfg](const Field& at, SaDirection direction, const PolicyConfig& policy) {
+  const auto use_sa = [&cfg, draft](const Field& at, SaDirection direction, const PolicyConfig& policy) {
     const std::string name = scalar(at);
-    for (size_t i = 0; i < cfg.sas.size(); ++i) {
-      SaParams& sa = cfg.sas[i];
-      if (sa.name != name) continue;
-      if (sa.direction != direction) {
-        fail(at, "SA '" + name + "' is " + (direction == SaDirection::kInbound ? "outbound" : "inbound"));
-      }
-      sa.local_ts.push_back(TrafficSelector::prefix(policy.local.addr, policy.local.len));
-      sa.remote_ts.push_back(TrafficSelector::prefix(policy.remote.addr, policy.remote.len));
-      return static_cast<int32_t>(i);
+    const auto found = draft->sa_by_name.find(name);
+    if (found == draft->sa_by_name.end()) fail(at, "no SA named '" + name + "'");
+    SaParams& sa = cfg.sas[found->second];
+    if (sa.direction != direction) {
+      fail(at, "SA '" + name + "' is " + (direction == SaDirection::kInbound ? "outbound" : "inbound"));
     }
-    fail(at, "no SA named '" + name + "'");
+    sa.local_ts.push_back(TrafficSelector::prefix(policy.local.addr, policy.local.len));
+    sa.remote_ts.push_back(TrafficSelector::prefix(policy.remote.addr, policy.remote.len));
+    return static_cast<int32_t>(found->second);
   };
   for (size_t p = 0; p < cfg.policies.size(); ++p) {
     const ConfigDraft::PolicyRef& ref = draft->policy_refs[p];

@@ -24,10 +24,8 @@ void read_routes_section(const Field& section, ConfigDraft* draft) {
       fail(prefix, prefix_text + " has host bits set (the network is " +
                        route.prefix.network().to_string() + ")");
     }
-    for (size_t other = 0; other < routes.size(); ++other) {
-      if (routes[other].prefix == route.prefix) {
-        fail(prefix, prefix_text + " is already routed (" + section.item_path(other) + ")");
-      }
+    if (auto [it, fresh] = draft->route_by_prefix.try_emplace(route.prefix.to_string(), r); !fresh) {
+      fail(prefix, prefix_text + " is already routed (" + section.item_path(it->second) + ")");
     }
 
     const Field via = map.require("via");

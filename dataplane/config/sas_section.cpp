@@ -72,10 +72,8 @@ void read_sas_section(const Field& section, ConfigDraft* draft) {
     const Field name = map.require("name");
     sa.name = scalar(name);
     if (!is_sa_name(sa.name)) fail(name, "'" + sa.name + "' is not an SA name ([A-Za-z0-9_.-]{1,31})");
-    for (size_t other = 0; other < sas.size(); ++other) {
-      if (sas[other].name == sa.name) {
-        fail(name, "duplicate SA name '" + sa.name + "' (" + section.item_path(other) + ")");
-      }
+    if (auto [it, fresh] = draft->sa_by_name.try_emplace(sa.name, s); !fresh) {
+      fail(name, "duplicate SA name '" + sa.name + "' (" + section.item_path(it->second) + ")");
     }
 
     sa.direction = choice<SaDirection>(
@@ -112,12 +110,11 @@ void read_sas_section(const Field& section, ConfigDraft* draft) {
                        " are of different address families");
     }
     if (sa.remote == sa.local) fail(remote, sa.remote.to_string() + " is the same as local");
-    for (size_t other = 0; other < sas.size(); ++other) {
-      const SaParams& o = sas[other];
-      if (o.direction == sa.direction && o.spi == sa.spi && o.local == sa.local) {
-        fail(spi, "SPI " + spi_text(sa.spi) + " is already used by SA '" + o.name +
-                      "' (same direction and local address)");
-      }
+    const std::string spi_key = std::to_string(static_cast<int>(sa.direction)) + " " + std::to_string(sa.spi) + " " +
+                                sa.local.to_string();
+    if (auto [it, fresh] = draft->sa_by_spi.try_emplace(spi_key, s); !fresh) {
+      fail(spi, "SPI " + spi_text(sa.spi) + " is already used by SA '" + sas[it->second].name +
+                    "' (same direction and local address)");
     }
 
     if (auto f = map.get("esn")) sa.esn = boolean(*f);

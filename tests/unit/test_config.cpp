@@ -202,6 +202,8 @@ const BadConfig kBadConfigs[] = {
     {"    port: outside\n", "    port: inside\n",
      "dp.yaml:34: routes[0].via: 192.0.2.254 is not on a connected subnet of port 'inside' (10.1.0.1/24)"},
     {"    port: outside\n", "    port: outsid\n", "dp.yaml:35: routes[0].port: no port named 'outsid'"},
+    {"    port: outside\nsas:\n", "    port: outside\n  - prefix: 0.0.0.0/0\n    via: 192.0.2.253\n    port: outside\nsas:\n",
+     "dp.yaml:36: routes[1].prefix: 0.0.0.0/0 is already routed (routes[0])"},
     // sas
     {"  - name: b-in\n", "  - name: b-out\n", "dp.yaml:48: sas[1].name: duplicate SA name 'b-out' (sas[0])"},
     {"spi: 0xffffffff", "spi: 0x1002",
