@@ -1,16 +1,17 @@
-// Crypto-only ceiling for scripts/bench.sh: AES-GCM-128 on one core through the same crypto call
+// Crypto-only ceiling for scripts/bench.sh: AES-GCM-128 or AES-CBC-128 + HMAC-SHA-256-128 on one core
+// through the same crypto call
 // dpvpn's data path makes — IpsecMbEngine::process_burst() on bursts of 32 CryptoOps laid out as ESP
-// tunnel mode lays them out in a packet (ESP header, 8-byte IV, inner packet + padding + the 2-byte
-// trailer, 16-byte ICV; 8-byte AAD) — and nothing else: no packet I/O, no parsing, no headers, no
+// tunnel mode lays them out in a packet (ESP header, 8-byte IV (CBC: 16), inner packet + padding + the
+// 2-byte trailer, 16-byte ICV; GCM: 8-byte AAD; CBC: the HMAC over header, IV and ciphertext) — and nothing else: no packet I/O, no parsing, no headers, no
 // op building (the ops are built once; only the sequence number changes per burst). What a perfect
 // gateway on this engine would spend per packet on crypto alone, so efficiency = this / dpvpn's
 // cycles per packet is never flattered by a slower crypto call in the ceiling than in dpvpn.
 //
-//   dpvpn-bench-crypto [--sizes 64,1420] [--bursts N] [--reps R] [--api engine|job]
+//   dpvpn-bench-crypto [--sizes 64,1420] [--alg aes128gcm|aes128cbc-sha256] [--bursts N] [--reps R] [--api engine|job]
 // --api job measures intel-ipsec-mb's JOB API instead, one job at a time (what DPDK's aesni_mb PMD
-// does; the ceiling before dpvpn's engine moved GCM to the direct API), for comparison only.
+// does; the ceiling before dpvpn's engine moved GCM to the direct API), for comparison only (GCM only).
 // Prints one JSON object per line: {"size":..,"dir":"encrypt"|"decrypt","cycles_per_packet":..,
-// "mpps":..,"tsc_hz":..,"arch":"..","api":".."}; cycles are TSC cycles (rdtsc), the fastest of R
+// "mpps":..,"tsc_hz":..,"arch":"..","api":"..","alg":".."}; cycles are TSC cycles (rdtsc), the fastest of R
 // repetitions. Decryption is timed on ciphertext that stops authenticating after its first pass
 // (decrypting in place turns it into plaintext); GCM costs the same either way, the ICV compare is
 // constant-time, and one pass per size is checked to authenticate and give the plaintext back.
@@ -59,8 +60,14 @@ double measure_tsc_hz() {
   return static_cast<double>(c1 - c0) / std::chrono::duration<double>(t1 - t0).count();
 }
 
-// ESP (RFC 4303) encrypts inner || pad || pad_len || next_header, padded to 4 bytes.
-uint32_t esp_cipher_len(uint32_t inner) { return (inner + 2 + 3) / 4 * 4; }
+// ESP (RFC 4303) encrypts inner || pad || pad_len || next_header, padded to 4 bytes (GCM) or to the
+// 16-byte block (CBC).
+bool is_cbc(EspAlgorithm alg) { return alg == EspAlgorithm::kAesCbc128HmacSha256; }
+uint32_t esp_cipher_len(uint32_t inner, EspAlgorithm alg) {
+  const uint32_t align = is_cbc(alg) ? 16 : 4;
+  return (inner + 2 + align - 1) / align * align;
+}
+uint32_t esp_iv_len(EspAlgorithm alg) { return is_cbc(alg) ? 16 : 8; }
 
 struct alignas(64) Packet {
   uint8_t data[2048 + kHeadroom];
@@ -70,14 +77,19 @@ struct alignas(64) Packet {
 struct EngineBench {
   std::unique_ptr<IpsecMbEngine> engine;
   EspKeyBlock keys;
+  EspAlgorithm alg = EspAlgorithm::kAesGcm128;
   std::vector<Packet> pkts = std::vector<Packet>(kBurst);
   CryptoOp ops[kBurst];
 
-  bool init() {
+  bool init(EspAlgorithm a) {
+    alg = a;
     if (!IpsecMbEngine::create(&engine)) return false;
     SaParams p;
-    p.algorithm = EspAlgorithm::kAesGcm128;
-    for (int i = 0; i < 20; ++i) p.key.push_back(static_cast<uint8_t>(i * 17 + 3));
+    p.algorithm = alg;
+    for (int i = 0; i < (is_cbc(alg) ? 16 : 20); ++i) p.key.push_back(static_cast<uint8_t>(i * 17 + 3));
+    if (is_cbc(alg)) {
+      for (int i = 0; i < 32; ++i) p.auth_key.push_back(static_cast<uint8_t>(i * 5 + 1));
+    }
     return static_cast<bool>(engine->prepare_keys(p, &keys));
   }
 
@@ -88,15 +100,19 @@ struct EngineBench {
       CryptoOp& op = ops[i];
       std::memset(&op, 0, sizeof(op));
       op.keys = &keys;
-      op.algorithm = EspAlgorithm::kAesGcm128;
+      op.algorithm = alg;
       op.direction = dir;
       op.esp = esp;
       op.iv = esp + kEspHdr;
-      op.cipher = op.iv + kIvLen;
+      op.cipher = op.iv + esp_iv_len(alg);
       op.cipher_len = len;
       op.icv = op.cipher + len;
-      op.aad_len = 8;
-      std::memset(op.aad, 0xa5, 8);
+      if (is_cbc(alg)) {
+        op.auth_len = kEspHdr + esp_iv_len(alg) + len;
+      } else {
+        op.aad_len = 8;
+        std::memset(op.aad, 0xa5, 8);
+      }
     }
   }
 
@@ -196,11 +212,11 @@ struct JobBench {
 };
 
 template <class Bench>
-int run(Bench& bench, const char* api, const char* arch, const std::vector<uint32_t>& sizes, uint64_t bursts,
-        int reps, double tsc_hz) {
+int run(Bench& bench, const char* api, const char* arch, EspAlgorithm alg, const char* alg_name,
+        const std::vector<uint32_t>& sizes, uint64_t bursts, int reps, double tsc_hz) {
   for (const uint32_t size : sizes) {
-    const uint32_t len = esp_cipher_len(size);
-    if (len + kEspHdr + kIvLen + kIcvLen > sizeof(Packet::data) - kHeadroom) {
+    const uint32_t len = esp_cipher_len(size, alg);
+    if (len + kEspHdr + esp_iv_len(alg) + kIcvLen > sizeof(Packet::data) - kHeadroom) {
       std::fprintf(stderr, "size %u too large\n", size);
       return 2;
     }
@@ -222,9 +238,9 @@ int run(Bench& bench, const char* api, const char* arch, const std::vector<uint3
       const double cpp = samples.front();
       std::printf(
           "{\"size\": %u, \"dir\": \"%s\", \"cipher_len\": %u, \"cycles_per_packet\": %.1f, \"mpps\": %.3f, "
-          "\"tsc_hz\": %.0f, \"arch\": \"%s\", \"burst\": %u, \"api\": \"%s\"}\n",
+          "\"tsc_hz\": %.0f, \"arch\": \"%s\", \"burst\": %u, \"api\": \"%s\", \"alg\": \"%s\"}\n",
           size, dir == CryptoDirection::kEncrypt ? "encrypt" : "decrypt", len, cpp, tsc_hz / cpp / 1e6, tsc_hz, arch,
-          kBurst, api);
+          kBurst, api, alg_name);
       std::fflush(stdout);
     }
   }
@@ -237,7 +253,7 @@ int main(int argc, char** argv) {
   std::vector<uint32_t> sizes = {64, 1420};
   uint64_t bursts = 100000;
   int reps = 7;
-  std::string api = "engine";
+  std::string api = "engine", alg_name = "aes128gcm";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--sizes") {
@@ -251,22 +267,31 @@ int main(int argc, char** argv) {
       reps = std::atoi(argv[i + 1]);
     } else if (a == "--api" && (std::string(argv[i + 1]) == "engine" || std::string(argv[i + 1]) == "job")) {
       api = argv[i + 1];
+    } else if (a == "--alg" && (std::string(argv[i + 1]) == "aes128gcm" || std::string(argv[i + 1]) == "aes128cbc-sha256")) {
+      alg_name = argv[i + 1];
     } else {
-      std::fprintf(stderr, "usage: %s [--sizes 64,1420] [--bursts N] [--reps R] [--api engine|job]\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--sizes 64,1420] [--alg aes128gcm|aes128cbc-sha256] [--bursts N] [--reps R] "
+                   "[--api engine|job]\n", argv[0]);
       return 2;
     }
   }
+  const EspAlgorithm alg = alg_name == "aes128gcm" ? EspAlgorithm::kAesGcm128 : EspAlgorithm::kAesCbc128HmacSha256;
+  if (api == "job" && is_cbc(alg)) {
+    std::fprintf(stderr, "--api job times AES-GCM only\n");
+    return 2;
+  }
 
   EngineBench engine;
-  if (!engine.init()) {
+  if (!engine.init(alg)) {
     std::fprintf(stderr, "intel-ipsec-mb: no usable engine (no AES-NI code path?)\n");
     return 1;
   }
   const std::string arch(engine.engine->arch_name());
   const double tsc_hz = measure_tsc_hz();
-  if (api == "engine") return run(engine, "engine", arch.c_str(), sizes, bursts, reps, tsc_hz);
+  if (api == "engine") return run(engine, "engine", arch.c_str(), alg, alg_name.c_str(), sizes, bursts, reps, tsc_hz);
   JobBench job;
   if (!job.init()) return 1;
-  const int rc = run(job, "job", arch.c_str(), sizes, bursts, reps, tsc_hz);
+  const int rc = run(job, "job", arch.c_str(), alg, alg_name.c_str(), sizes, bursts, reps, tsc_hz);
   return rc != 0 ? rc : job.completed == 0 ? 1 : 0;
 }

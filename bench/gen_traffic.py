@@ -14,7 +14,9 @@ Inbound ESP (RFC 4303 + RFC 4106, AES-GCM-128, tunnel mode) has strictly increas
 1..count, IV = the sequence number, so a single pass never replays. The first packets are built by
 scapy's SecurityAssociation and the rest by the same construction with python3-cryptography (scapy
 is ~50x slower); the script checks both agree byte for byte on the first 64 packets, so scapy stays
-the reference.
+the reference. AES-CBC-128 + HMAC-SHA-256-128 (--alg aes128cbc-sha256; RFC 3602 / 4868) is built by scapy
+alone (only small pcaps: the ring feed's templates and the correctness gate), with the IV = 8 zero bytes
+then the sequence number modulo N_FLOWS (64 bits big-endian), as dpvpn-bench-feed makes it (esp_iv).
 """
 import argparse
 import multiprocessing
@@ -69,10 +71,25 @@ def esp_frame(aesgcm, salt, spi, seq, inner):
     return topo.mac_bytes(topo.WAN_MAC) + topo.mac_bytes(topo.PEER_MAC) + b"\x08\x00" + bytes(ip) + esp
 
 
-def scapy_esp_frame(seq, inner):
-    sa = SecurityAssociation(ESP, spi=topo.SPI_IN, crypt_algo="AES-GCM", crypt_key=topo.KEY_IN,
-                             tunnel_header=IP(src=topo.PEER_IP, dst=topo.WAN_IP, ttl=64, id=0, flags=0))
-    enc = sa.encrypt(IP(inner), seq_num=seq, iv=seq.to_bytes(8, "big"))
+def scapy_sa(direction, alg, spi, tunnel_header=None, s=0):
+    """scapy's SecurityAssociation for SA s of bench_topology (keys there)."""
+    if alg == "aes128gcm":
+        return SecurityAssociation(ESP, spi=spi, crypt_algo="AES-GCM", crypt_key=topo.cipher_key(direction, s, alg),
+                                   tunnel_header=tunnel_header)
+    return SecurityAssociation(ESP, spi=spi, crypt_algo="AES-CBC", crypt_key=topo.cipher_key(direction, s, alg),
+                               auth_algo="SHA2-256-128", auth_key=topo.auth_key(direction, alg),
+                               tunnel_header=tunnel_header)
+
+
+def esp_iv(alg, seq):
+    """GCM: the sequence number; CBC: 8 zero bytes + the sequence number modulo N_FLOWS (dpvpn-bench-feed then
+    encrypts each of the N_FLOWS inner packets once and computes only the HMAC per packet)."""
+    return seq.to_bytes(8, "big") if alg == "aes128gcm" else bytes(8) + (seq % N_FLOWS).to_bytes(8, "big")
+
+
+def scapy_esp_frame(seq, inner, alg="aes128gcm"):
+    sa = scapy_sa("inbound", alg, topo.SPI_IN, IP(src=topo.PEER_IP, dst=topo.WAN_IP, ttl=64, id=0, flags=0))
+    enc = sa.encrypt(IP(inner), seq_num=seq, iv=esp_iv(alg, seq))
     return bytes(Ether(src=topo.PEER_MAC, dst=topo.WAN_MAC) / enc)
 
 
@@ -86,6 +103,22 @@ def _chunk(args):
     for seq in range(first, last):
         out += pcap_record(esp_frame(aesgcm, salt, topo.SPI_IN, seq, inners[seq % N_FLOWS]))
     return bytes(out)
+
+
+def write_inbound_scapy(path, size, count, alg):
+    inners = inner_packets("inbound", size)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(PCAP_GLOBAL)
+        for seq in range(1, count + 1):
+            f.write(pcap_record(scapy_esp_frame(seq, inners[seq % N_FLOWS], alg)))
+    os.replace(tmp, path)
+
+
+def traffic_name(direction, size, count, alg="aes128gcm"):
+    """The pcap's file name (outbound traffic is the same for every algorithm)."""
+    tag = "" if direction == "outbound" or alg == "aes128gcm" else f"{alg}-"
+    return f"{direction}-{tag}{size}-{count}.pcap"
 
 
 def write_inbound(path, size, count):
@@ -128,11 +161,19 @@ def main():
     ap.add_argument("--dir", choices=("outbound", "inbound"), required=True)
     ap.add_argument("--size", type=int, required=True)
     ap.add_argument("--count", type=int, required=True)
+    ap.add_argument("--alg", choices=topo.ALGS, default="aes128gcm")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
-    path = os.path.join(a.out, f"{a.dir}-{a.size}-{a.count}.pcap")
+    path = os.path.join(a.out, traffic_name(a.dir, a.size, a.count, a.alg))
     if not os.path.exists(path):
-        (write_outbound if a.dir == "outbound" else write_inbound)(path, a.size, a.count)
+        if a.dir == "outbound":
+            write_outbound(path, a.size, a.count)
+        elif a.alg == "aes128gcm":
+            write_inbound(path, a.size, a.count)
+        elif a.count <= 100000:
+            write_inbound_scapy(path, a.size, a.count, a.alg)
+        else:
+            raise SystemExit(f"{a.alg}: only small pcaps (scapy builds them; the ring feed makes the traffic)")
     g = os.path.join(a.out, f"garp-{a.dir}.pcap")
     if not os.path.exists(g):
         wrpcap(g, [garp(topo.PEER_MAC, topo.PEER_IP)] if a.dir == "outbound" else [garp(topo.HOST_MAC, topo.HOST_IP)])

@@ -4,8 +4,10 @@
 //
 //   dpvpn-bench-feed --proc-type=secondary --file-prefix PREFIX --lcores 2@0 --no-pci --
 //       --ring ETH_RXTX0_net_ring0 --pool dpvpn_mbufs --port 0 --templates T.pcap --flows 8
-//       --dir outbound|inbound [--key HEX] [--duration-ms D] [--wait-ms W] [--burst 32] [--full-sleep-us U]
-//   dpvpn-bench-feed --dump OUT.pcap --count N --templates T.pcap --dir ... [--key HEX]    (no DPDK)
+//       --dir outbound|inbound [--alg aes128gcm|aes128cbc-sha256] [--key HEX] [--auth-key HEX]
+//       [--sas N --conns F --remote-base IP --peer-base IP --spi-base SPI]
+//       [--duration-ms D] [--wait-ms W] [--burst 32] [--full-sleep-us U]
+//   dpvpn-bench-feed --dump OUT.pcap --count N --templates T.pcap --dir ... [same traffic options]   (no DPDK)
 //
 // - The ring: a `--vdev net_ring0` port creates one ring per queue, named ETH_RXTX<queue>_<device>,
 //   used for both its RX and its TX (the gateways never transmit on the traffic port here).
@@ -21,12 +23,15 @@
 //     UDP headers are written into a recycled mbuf (the UDP checksum 0, "none", since the payload is
 //     whatever the buffer held: its content does not matter to a gateway, and copying 1420 bytes per
 //     packet would make the feed, not the gateway, the bottleneck).
-//   inbound: ESP from the peer (AES-GCM-128, RFC 4106). The templates are the pcaps' first frames
-//     (sequence numbers s0..s0+N_FLOWS-1); the feed decrypts each once with the SA's key (its ICV must
-//     verify), then encrypts every packet it feeds with intel-ipsec-mb, with strictly increasing
-//     sequence numbers from 1 and IV = sequence number, exactly as gen_traffic.py builds packet
-//     number s (so the gateway's anti-replay window stays on and nothing is ever replayed; --dump
-//     writes the same frames to a pcap, which run_bench.py checks against gen_traffic.py).
+//   inbound: ESP from the peer (AES-GCM-128, RFC 4106, or AES-CBC-128 + HMAC-SHA-256-128, RFC 3602 /
+//     4868). The templates are the pcaps' first frames (sequence numbers s0..s0+N_FLOWS-1); the feed
+//     decrypts each once with the SA's keys (its ICV must verify), then encrypts every packet it feeds
+//     with intel-ipsec-mb, with strictly increasing sequence numbers from 1 per SA and the IV made from
+//     the sequence number, exactly as gen_traffic.py builds packet number s (so the gateway's
+//     anti-replay window stays on and nothing is ever replayed; --dump writes the same frames to a
+//     pcap, which run_bench.py checks against gen_traffic.py / scapy).
+//   --sas N / --conns F: the traffic of N SA pairs and F flows (struct Flows below: addresses, ports
+//     and SPIs rewritten per frame, checksums recomputed).
 // - It keeps the ring full (a burst whenever there is room for one) until --duration-ms has passed or
 //   SIGINT/SIGTERM, then prints one JSON line: packets fed, the last sequence number, how often it
 //   found the ring holding less than one burst / empty after it had first filled it (the gateway may
@@ -71,9 +76,8 @@ namespace {
 
 constexpr uint32_t kMaxBurst = 64;
 constexpr uint32_t kEthLen = 14, kIpLen = 20, kUdpLen = 8;
-constexpr uint32_t kEspHdr = 8, kIvLen = 8, kIcvLen = 16;
-constexpr uint32_t kEspOffset = kEthLen + kIpLen;           // ESP header in an inbound frame
-constexpr uint32_t kCipherOffset = kEspOffset + kEspHdr + kIvLen;  // start of the encrypted part
+constexpr uint32_t kEspHdr = 8, kIcvLen = 16;
+constexpr uint32_t kEspOffset = kEthLen + kIpLen;  // ESP header in an inbound frame
 
 std::atomic<bool> g_stop{false};
 
@@ -133,13 +137,55 @@ void store_be32(uint8_t* p, uint32_t v) {
   std::memcpy(p, &v, 4);
 }
 
-// Builds frame number `seq` (1, 2, ...) of the traffic into `dst` (room for the whole frame) and
-// returns its length. Outbound writes the headers only (see the file comment).
+// The flows and SAs of a case (bench/bench_topology.py's, which documents the scheme; run_bench.py checks
+// the frames against scapy): frame k carries flow f of F (outbound f = (k-1) mod F, inbound f = k mod F,
+// as gen_traffic.py pairs packets with its 8 templates), of SA pair s = f mod N. Flow f's inside host is
+// HOST + f / 50000, its UDP source port 10000 + f mod 50000; with N > 1 SA pair s's remote host is
+// remote_base + s and its peer peer_base + s, its inbound SPI spi_base + s. With N = 1 and F = 8 the
+// frames are the templates' (nothing is rewritten).
+struct Flows {
+  uint32_t sas = 1, flows = 8;
+  uint32_t remote_base = 0, peer_base = 0, spi_base = 0;
+  bool rewrite() const { return sas > 1 || flows > 8; }
+};
+
+void ipv4_checksum(uint8_t* ip) {
+  ip[10] = ip[11] = 0;
+  uint32_t sum = 0;
+  for (int i = 0; i < 20; i += 2) sum += static_cast<uint32_t>(ip[i] << 8 | ip[i + 1]);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  ip[10] = static_cast<uint8_t>(~sum >> 8);
+  ip[11] = static_cast<uint8_t>(~sum);
+}
+
+// Rewrites an inner IPv4/UDP packet (no options) to flow f: `host_at` 12 (source, outbound) or 16
+// (destination, inbound) gets the inside host, the other address the SA's remote host (N > 1).
+void rewrite_inner(uint8_t* ip, uint32_t f, const Flows& fl, bool inbound) {
+  const uint32_t host_at = inbound ? 16 : 12, remote_at = inbound ? 12 : 16;
+  store_be32(ip + host_at, (load_be32(ip + host_at) & 0xffffff00u) + 5 + f / 50000);
+  if (fl.sas > 1) store_be32(ip + remote_at, fl.remote_base + f % fl.sas);
+  const uint32_t sport = 10000 + f % 50000;
+  ip[20] = static_cast<uint8_t>(sport >> 8);
+  ip[21] = static_cast<uint8_t>(sport);
+  ip[26] = ip[27] = 0;  // UDP checksum: none (the addresses changed)
+  ipv4_checksum(ip);
+}
+
+// Builds frame number `k` (1, 2, ...) of the traffic into `dst` (room for the whole frame) and
+// returns its length. Outbound writes the headers only (see the file comment). CBC frames are
+// complete only after finish() (their jobs are submitted in build() and flushed there).
 class Traffic {
  public:
-  Traffic(const std::string& dir, const std::vector<std::vector<uint8_t>>& templates, const std::string& key_hex)
-      : inbound_(dir == "inbound") {
+  Traffic(const std::string& dir, const std::string& alg, const std::vector<std::vector<uint8_t>>& templates,
+          const std::string& key_hex, const std::string& auth_key_hex, const Flows& flows)
+      : inbound_(dir == "inbound"), cbc_(alg == "aes128cbc-sha256"), flows_(flows) {
     if (!inbound_ && dir != "outbound") die("--dir must be outbound or inbound");
+    if (!cbc_ && alg != "aes128gcm") die("--alg must be aes128gcm or aes128cbc-sha256");
+    if (flows_.sas == 0 || flows_.flows < flows_.sas || flows_.flows > 50000u * 240) {
+      die("--sas N and --conns F: 1 <= N <= F <= 12000000");
+    }
+    if (flows_.rewrite() && templates.size() != 8) die("rewriting flows needs the 8 templates of gen_traffic.py");
+    seqs_.assign(flows_.sas, 0);
     const size_t len = templates[0].size();
     for (const auto& t : templates) {
       if (t.size() != len) die("templates of different lengths");
@@ -150,45 +196,61 @@ class Traffic {
         if (t.size() < kEthLen + kIpLen + kUdpLen || t[12] != 0x08 || t[13] != 0x00 || t[14] != 0x45 || t[23] != 17) {
           die("outbound template is not Ethernet/IPv4 (no options)/UDP");
         }
-        Template tp;
-        tp.header.assign(t.begin(), t.begin() + kEthLen + kIpLen + kUdpLen);
-        tp.header[40] = tp.header[41] = 0;  // UDP checksum: none (the payload is not written)
-        templates_.push_back(std::move(tp));
+        std::vector<uint8_t> header(t.begin(), t.begin() + kEthLen + kIpLen + kUdpLen);
+        header[40] = header[41] = 0;  // UDP checksum: none (the payload is not written)
+        headers_.push_back(std::move(header));
       }
       return;
     }
-    if (key_hex.size() != 40) die("--key: 20 bytes in hex (16-byte AES key + 4-byte salt) for inbound");
-    uint8_t key[20];
-    for (int i = 0; i < 20; ++i) key[i] = static_cast<uint8_t>(std::stoul(key_hex.substr(2 * i, 2), nullptr, 16));
-    std::memcpy(salt_, key + 16, 4);
+    const std::vector<uint8_t> key = hex(key_hex, cbc_ ? 16 : 20, "--key");
     mgr_ = alloc_mb_mgr(0);
     if (mgr_ == nullptr) die("alloc_mb_mgr failed");
     init_mb_mgr_auto(mgr_, &arch_);
-    IMB_AES128_GCM_PRE(mgr_, key, &gcm_key_);
-    if (frame_len_ < kCipherOffset + 4 + kIcvLen) die("inbound template too short for ESP");
-    cipher_len_ = frame_len_ - kCipherOffset - kIcvLen;
+    iv_len_ = cbc_ ? 16 : 8;
+    if (cbc_) {
+      IMB_AES_KEYEXP_128(mgr_, key.data(), enc_keys_, dec_keys_);
+      const std::vector<uint8_t> auth = hex(auth_key_hex, 32, "--auth-key");
+      alignas(16) uint8_t block[64];
+      for (int pad = 0; pad < 2; ++pad) {  // HMAC (RFC 2104): the states after key ^ ipad / opad
+        std::memset(block, pad == 0 ? 0x36 : 0x5c, sizeof block);
+        for (size_t i = 0; i < auth.size(); ++i) block[i] ^= auth[i];
+        IMB_SHA256_ONE_BLOCK(mgr_, block, pad == 0 ? ipad_ : opad_);
+      }
+    } else {
+      std::memcpy(salt_, key.data() + 16, 4);
+      IMB_AES128_GCM_PRE(mgr_, key.data(), &gcm_key_);
+    }
+    cipher_offset_ = kEspOffset + kEspHdr + iv_len_;
+    if (frame_len_ < cipher_offset_ + 16 + kIcvLen) die("inbound template too short for ESP");
+    cipher_len_ = frame_len_ - cipher_offset_ - kIcvLen;
+    plain_.resize(templates.size());
     for (size_t i = 0; i < templates.size(); ++i) {
       const auto& t = templates[i];
       if (t[12] != 0x08 || t[13] != 0x00 || t[14] != 0x45 || t[23] != 50) die("inbound template is not IPv4 (no options)/ESP");
       const uint32_t seq = load_be32(&t[kEspOffset + 4]);
       if (i == 0) {
         spi_ = load_be32(&t[kEspOffset]);
-        seq0_ = seq;
-      } else if (seq != seq0_ + i || load_be32(&t[kEspOffset]) != spi_) {
+        outer_.assign(t.begin(), t.begin() + kEspOffset);
+      } else if (seq != load_be32(&templates[0][kEspOffset + 4]) + i || load_be32(&t[kEspOffset]) != spi_) {
         die("inbound templates must be one SA's consecutive sequence numbers");
       }
-      Template tp;
-      tp.header.assign(t.begin(), t.begin() + kEspOffset);
-      tp.plain.resize(cipher_len_);
-      uint8_t iv[12], tag[kIcvLen];
-      std::memcpy(iv, salt_, 4);
-      std::memcpy(iv + 4, &t[kEspOffset + kEspHdr], kIvLen);
-      IMB_AES128_GCM_DEC(mgr_, &gcm_key_, &ctx_, tp.plain.data(), &t[kCipherOffset], cipher_len_, iv,
-                         &t[kEspOffset], kEspHdr, tag, kIcvLen);
-      if (std::memcmp(tag, &t[kCipherOffset + cipher_len_], kIcvLen) != 0) {
-        die("inbound template " + std::to_string(i) + ": ICV does not verify with --key");
+      // Decrypt a copy; the plaintext belongs to inner packet seq mod n (gen_traffic.py's pairing).
+      std::vector<uint8_t> frame = t;
+      uint8_t tag[kIcvLen];
+      crypt(frame.data(), false, salt_, tag);
+      flush();
+      if (std::memcmp(tag, &t[cipher_offset_ + cipher_len_], kIcvLen) != 0) {
+        die("inbound template " + std::to_string(i) + ": ICV does not verify with the keys");
       }
-      templates_.push_back(std::move(tp));
+      plain_[seq % templates.size()].assign(frame.begin() + cipher_offset_, frame.begin() + cipher_offset_ + cipher_len_);
+      if (cbc_) {
+        if (std::any_of(&t[kEspOffset + kEspHdr], &t[kEspOffset + kEspHdr + 8], [](uint8_t b) { return b != 0; }) ||
+            load_be32(&t[kEspOffset + kEspHdr + 12]) != seq % 8) {
+          die("CBC template " + std::to_string(i) + ": IV is not 8 zero bytes + sequence number mod 8");
+        }
+        cipher_text_.resize(templates.size());
+        cipher_text_[seq % templates.size()].assign(t.begin() + cipher_offset_, t.begin() + cipher_offset_ + cipher_len_);
+      }
     }
   }
 
@@ -199,29 +261,55 @@ class Traffic {
   }
 
   uint32_t frame_len() const { return frame_len_; }
+  uint32_t sas() const { return flows_.sas; }
 
-  // Inbound frame `seq` uses the plaintext the pcaps pair with `seq` (the template with the same
-  // sequence number modulo the number of templates); outbound frame `seq` the flow (seq-1) mod N.
-  uint32_t build(uint8_t* dst, uint32_t seq) {
-    const size_t n = templates_.size();
+  uint32_t build(uint8_t* dst, uint64_t k) {
     if (!inbound_) {
-      const Template& tp = templates_[(seq - 1) % n];
-      std::memcpy(dst, tp.header.data(), tp.header.size());
+      const auto f = static_cast<uint32_t>((k - 1) % flows_.flows);
+      const std::vector<uint8_t>& h = headers_[f % headers_.size()];
+      std::memcpy(dst, h.data(), h.size());
+      if (flows_.rewrite()) rewrite_inner(dst + kEthLen, f, flows_, false);
       return frame_len_;
     }
-    const Template& tp = templates_[(seq + n - seq0_ % n) % n];
-    std::memcpy(dst, tp.header.data(), kEspOffset);
+    const auto f = static_cast<uint32_t>(k % flows_.flows);
+    const uint32_t s = f % flows_.sas;
+    const uint32_t seq = ++seqs_[s];
+    if (seq == 0) die("ESP sequence numbers exhausted (no ESN): use a shorter duration");
+    std::memcpy(dst, outer_.data(), kEspOffset);
     uint8_t* esp = dst + kEspOffset;
-    store_be32(esp, spi_);
+    store_be32(esp, flows_.sas > 1 ? flows_.spi_base + s : spi_);
     store_be32(esp + 4, seq);
-    store_be32(esp + 8, 0);  // IV = the sequence number, 64 bits big-endian (as gen_traffic.py)
-    store_be32(esp + 12, seq);
-    uint8_t iv[12];
-    std::memcpy(iv, salt_, 4);
-    std::memcpy(iv + 4, esp + 8, 8);
-    IMB_AES128_GCM_ENC(mgr_, &gcm_key_, &ctx_, dst + kCipherOffset, tp.plain.data(), cipher_len_, iv, esp, kEspHdr,
-                       dst + kCipherOffset + cipher_len_, kIcvLen);
+    // IV: GCM: the sequence number, 64 bits big-endian; CBC: 8 zero bytes, then the sequence number modulo
+    // the 8 templates (64 bits big-endian): with one flow per template the ciphertext is then the same for
+    // every packet of a template, so it is encrypted once and only the HMAC (over the sequence number) is
+    // computed per packet. Both as gen_traffic.py makes them. (Predictable or repeated IVs: a benchmark may.)
+    std::memset(esp + kEspHdr, 0, iv_len_);
+    store_be32(esp + kEspHdr + iv_len_ - 4, cbc_ ? seq % 8 : seq);
+    uint8_t* cipher = dst + cipher_offset_;
+    if (cbc_ && !flows_.rewrite()) {
+      std::memcpy(cipher, cipher_text_[seq % 8].data(), cipher_len_);
+      authenticate(esp, cipher + cipher_len_);
+      return frame_len_;
+    }
+    const std::vector<uint8_t>& plain = plain_[f % plain_.size()];
+    std::memcpy(cipher, plain.data(), cipher_len_);
+    uint8_t salt[4];
+    std::memcpy(salt, salt_, 4);
+    if (flows_.rewrite()) {
+      rewrite_inner(cipher, f, flows_, true);
+      if (flows_.sas > 1) {
+        store_be32(dst + kEthLen + 12, flows_.peer_base + s);
+        ipv4_checksum(dst + kEthLen);
+        store_be32(salt, load_be32(salt_) ^ s);  // bench_topology.cipher_key: salt XOR s
+      }
+    }
+    crypt(dst, true, salt, cipher + cipher_len_);
     return frame_len_;
+  }
+
+  // Completes the CBC jobs build() submitted.
+  void finish() {
+    if (cbc_ && inbound_) flush();
   }
 
   const char* arch() const {
@@ -236,27 +324,119 @@ class Traffic {
   }
 
  private:
-  struct Template {
-    std::vector<uint8_t> header;  // outbound: Ethernet/IPv4/UDP; inbound: Ethernet/outer IPv4
-    std::vector<uint8_t> plain;   // inbound: inner packet + ESP padding + trailer
-  };
-  bool inbound_;
+  static std::vector<uint8_t> hex(const std::string& text, size_t bytes, const char* what) {
+    if (text.size() != 2 * bytes) die(std::string(what) + ": " + std::to_string(bytes) + " bytes in hex");
+    std::vector<uint8_t> out(bytes);
+    for (size_t i = 0; i < bytes; ++i) out[i] = static_cast<uint8_t>(std::stoul(text.substr(2 * i, 2), nullptr, 16));
+    return out;
+  }
+
+  // En/decrypts the ESP frame in place (ICV to `tag`). GCM completes at once; CBC+HMAC submits a job.
+  void crypt(uint8_t* frame, bool encrypt, const uint8_t salt[4], uint8_t* tag) {
+    uint8_t* esp = frame + kEspOffset;
+    uint8_t* cipher = frame + cipher_offset_;
+    if (!cbc_) {
+      uint8_t iv[12];
+      std::memcpy(iv, salt, 4);
+      std::memcpy(iv + 4, esp + kEspHdr, 8);
+      if (encrypt) {
+        IMB_AES128_GCM_ENC(mgr_, &gcm_key_, &ctx_, cipher, cipher, cipher_len_, iv, esp, kEspHdr, tag, kIcvLen);
+      } else {
+        IMB_AES128_GCM_DEC(mgr_, &gcm_key_, &ctx_, cipher, cipher, cipher_len_, iv, esp, kEspHdr, tag, kIcvLen);
+      }
+      return;
+    }
+    IMB_JOB* job = IMB_GET_NEXT_JOB(mgr_);
+    job->cipher_mode = IMB_CIPHER_CBC;
+    job->hash_alg = IMB_AUTH_HMAC_SHA_256;
+    job->cipher_direction = encrypt ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
+    job->chain_order = encrypt ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
+    job->key_len_in_bytes = IMB_KEY_128_BYTES;
+    job->enc_keys = enc_keys_;
+    job->dec_keys = dec_keys_;
+    job->src = esp;
+    job->dst = cipher;
+    job->cipher_start_src_offset_in_bytes = kEspHdr + iv_len_;
+    job->msg_len_to_cipher_in_bytes = cipher_len_;
+    job->iv = esp + kEspHdr;
+    job->iv_len_in_bytes = 16;
+    job->hash_start_src_offset_in_bytes = 0;
+    job->msg_len_to_hash_in_bytes = kEspHdr + iv_len_ + cipher_len_;  // ESP header, IV and ciphertext
+    job->u.HMAC._hashed_auth_key_xor_ipad = ipad_;
+    job->u.HMAC._hashed_auth_key_xor_opad = opad_;
+    job->auth_tag_output = tag;
+    job->auth_tag_output_len_in_bytes = kIcvLen;
+    job = IMB_SUBMIT_JOB(mgr_);
+    while (job != nullptr) {
+      check(job);
+      job = IMB_GET_COMPLETED_JOB(mgr_);
+    }
+  }
+
+  // CBC: the HMAC of a frame whose ciphertext is in place (no cipher work).
+  void authenticate(uint8_t* esp, uint8_t* tag) {
+    IMB_JOB* job = IMB_GET_NEXT_JOB(mgr_);
+    job->cipher_mode = IMB_CIPHER_NULL;
+    job->hash_alg = IMB_AUTH_HMAC_SHA_256;
+    job->cipher_direction = IMB_DIR_ENCRYPT;
+    job->chain_order = IMB_ORDER_CIPHER_HASH;
+    job->src = esp;
+    job->dst = esp + kEspHdr + iv_len_;
+    job->cipher_start_src_offset_in_bytes = kEspHdr + iv_len_;
+    job->msg_len_to_cipher_in_bytes = cipher_len_;
+    job->hash_start_src_offset_in_bytes = 0;
+    job->msg_len_to_hash_in_bytes = kEspHdr + iv_len_ + cipher_len_;
+    job->u.HMAC._hashed_auth_key_xor_ipad = ipad_;
+    job->u.HMAC._hashed_auth_key_xor_opad = opad_;
+    job->auth_tag_output = tag;
+    job->auth_tag_output_len_in_bytes = kIcvLen;
+    job = IMB_SUBMIT_JOB(mgr_);
+    while (job != nullptr) {
+      check(job);
+      job = IMB_GET_COMPLETED_JOB(mgr_);
+    }
+  }
+
+  void flush() {
+    IMB_JOB* job;
+    while ((job = IMB_FLUSH_JOB(mgr_)) != nullptr) check(job);
+  }
+
+  static void check(const IMB_JOB* job) {
+    if (job->status != IMB_STATUS_COMPLETED) die("intel-ipsec-mb job failed: status " + std::to_string(job->status));
+  }
+
+  bool inbound_, cbc_;
+  Flows flows_;
   uint32_t frame_len_ = 0;
-  std::vector<Template> templates_;
+  std::vector<std::vector<uint8_t>> headers_;  // outbound: Ethernet/IPv4/UDP per template
+  std::vector<uint8_t> outer_;                 // inbound: Ethernet/outer IPv4
+  std::vector<std::vector<uint8_t>> plain_;    // inbound: inner packet + ESP padding + trailer, by seq mod n
+  std::vector<std::vector<uint8_t>> cipher_text_;  // inbound CBC: the templates' ciphertext, by seq mod n
+  std::vector<uint32_t> seqs_;                 // inbound: each SA's last sequence number
   IMB_MGR* mgr_ = nullptr;
   IMB_ARCH arch_ = IMB_ARCH_NONE;
   alignas(64) gcm_key_data gcm_key_{};
   gcm_context_data ctx_{};
+  alignas(16) uint8_t enc_keys_[16 * 15] = {}, dec_keys_[16 * 15] = {};
+  alignas(16) uint8_t ipad_[32] = {}, opad_[32] = {};
   uint8_t salt_[4] = {};
-  uint32_t spi_ = 0, seq0_ = 0, cipher_len_ = 0;
+  uint32_t spi_ = 0, iv_len_ = 8, cipher_offset_ = 0, cipher_len_ = 0;
 };
 
 struct Options {
-  std::string ring, pool, templates, dir, key, dump;
+  std::string ring, pool, templates, dir, alg = "aes128gcm", key, auth_key, dump;
   uint16_t port = 0;
-  uint32_t burst = 32, count = 64, flows = 0;
+  uint32_t burst = 32, count = 64, templates_n = 0;
+  Flows flows;
   uint64_t duration_ms = 0, wait_ms = 10000, full_sleep_us = 0;
 };
+
+uint32_t parse_ipv4(const std::string& text) {
+  in_addr a{};
+  if (inet_pton(AF_INET, text.c_str(), &a) != 1) die("'" + text + "' is not an IPv4 address");
+  return ntohl(a.s_addr);
+}
 
 Options parse(int argc, char** argv) {
   Options o;
@@ -270,9 +450,16 @@ Options parse(int argc, char** argv) {
     else if (a == "--pool") o.pool = val();
     else if (a == "--port") o.port = static_cast<uint16_t>(std::stoul(val()));
     else if (a == "--templates") o.templates = val();
-    else if (a == "--flows") o.flows = static_cast<uint32_t>(std::stoul(val()));
+    else if (a == "--flows") o.templates_n = static_cast<uint32_t>(std::stoul(val()));
     else if (a == "--dir") o.dir = val();
+    else if (a == "--alg") o.alg = val();
     else if (a == "--key") o.key = val();
+    else if (a == "--auth-key") o.auth_key = val();
+    else if (a == "--sas") o.flows.sas = static_cast<uint32_t>(std::stoul(val()));
+    else if (a == "--conns") o.flows.flows = static_cast<uint32_t>(std::stoul(val()));
+    else if (a == "--remote-base") o.flows.remote_base = parse_ipv4(val());
+    else if (a == "--peer-base") o.flows.peer_base = parse_ipv4(val());
+    else if (a == "--spi-base") o.flows.spi_base = static_cast<uint32_t>(std::stoul(val(), nullptr, 0));
     else if (a == "--burst") o.burst = static_cast<uint32_t>(std::stoul(val()));
     else if (a == "--duration-ms") o.duration_ms = std::stoull(val());
     else if (a == "--wait-ms") o.wait_ms = std::stoull(val());
@@ -289,9 +476,10 @@ Options parse(int argc, char** argv) {
 
 int dump(const Options& o, Traffic& traffic) {
   std::vector<std::vector<uint8_t>> frames;
-  for (uint32_t seq = 1; seq <= o.count; ++seq) {
+  for (uint32_t k = 1; k <= o.count; ++k) {
     std::vector<uint8_t> fr(traffic.frame_len(), 0);  // outbound: the payload the feed leaves alone
-    fr.resize(traffic.build(fr.data(), seq));
+    fr.resize(traffic.build(fr.data(), k));
+    traffic.finish();
     frames.push_back(std::move(fr));
   }
   write_pcap(o.dump, frames);
@@ -320,7 +508,7 @@ int main(int argc, char** argv) {
   while (sep < argc && std::strcmp(argv[sep], "--") != 0) ++sep;
   const bool have_eal = sep < argc;
   const Options o = have_eal ? parse(argc - sep - 1, argv + sep + 1) : parse(argc - 1, argv + 1);
-  Traffic traffic(o.dir, read_pcap(o.templates, o.flows), o.key);
+  Traffic traffic(o.dir, o.alg, read_pcap(o.templates, o.templates_n), o.key, o.auth_key, o.flows);
   if (!o.dump.empty()) return dump(o, traffic);
   if (!have_eal) die("EAL arguments (secondary process of the gateway) and -- are required");
 
@@ -346,7 +534,7 @@ int main(int argc, char** argv) {
   marks.reserve(16);
   uint32_t marks_seen = 0;
   bool filled = false;
-  uint32_t seq = 1;
+  uint64_t k = 1;  // the next frame's number
   rte_mbuf* burst[kMaxBurst];
   const uint32_t n = o.burst;
   const unsigned capacity = rte_ring_get_capacity(rx);
@@ -422,7 +610,6 @@ int main(int argc, char** argv) {
     }
     std::memcpy(burst, next, n * sizeof burst[0]);
     have_next = take(next);  // (if the pool is empty now, the next round tries again)
-    if (seq > UINT32_MAX - n) die("ESP sequence numbers exhausted (no ESN): use a shorter duration");
     for (uint32_t i = 0; i < n; ++i) {
       // What a NIC's RX path writes (rte_pktmbuf_reset's fields of the first cache line): a free mbuf
       // already has next == NULL and nb_segs == 1 (rte_pktmbuf_free_seg), and PMDs leave the second
@@ -437,10 +624,11 @@ int main(int argc, char** argv) {
       m->vlan_tci = 0;
       m->vlan_tci_outer = 0;
       m->hash.rss = 0;
-      const uint32_t len = traffic.build(rte_pktmbuf_mtod(m, uint8_t*), seq++);
+      const uint32_t len = traffic.build(rte_pktmbuf_mtod(m, uint8_t*), k++);
       m->data_len = static_cast<uint16_t>(len);
       m->pkt_len = len;
     }
+    traffic.finish();
     // One producer (this process; the gateway sends nothing on this port), room checked above.
     const unsigned sent = rte_ring_enqueue_burst(rx, reinterpret_cast<void**>(burst), n, nullptr);
     if (sent != n) die("the ring took " + std::to_string(sent) + " of " + std::to_string(n) + ": another producer?");
@@ -460,10 +648,10 @@ int main(int argc, char** argv) {
     mk += buf;
   }
   mk += "]";
-  std::printf("{\"fed\":%llu,\"last_seq\":%u,\"seconds\":%.3f,\"ring_full_polls\":%llu,\"ring_low_seen\":%llu,"
+  std::printf("{\"fed\":%llu,\"frames\":%llu,\"seconds\":%.3f,\"ring_full_polls\":%llu,\"ring_low_seen\":%llu,"
               "\"ring_empty_seen\":%llu,\"starved_s\":%.6f,\"pool_empty_polls\":%llu,\"sleeps\":%llu,\"overshoot_us\":%.1f,"
               "\"frame_len\":%u,\"arch\":\"%s\",\"lcore\":%u,\"marks\":%s}\n",
-              static_cast<unsigned long long>(fed), seq - 1, secs, static_cast<unsigned long long>(ring_full_polls),
+              static_cast<unsigned long long>(fed), static_cast<unsigned long long>(k - 1), secs, static_cast<unsigned long long>(ring_full_polls),
               static_cast<unsigned long long>(ring_low_seen), static_cast<unsigned long long>(ring_empty_seen),
               starved / tsc_hz, static_cast<unsigned long long>(pool_empty), static_cast<unsigned long long>(sleeps), overshoot / tsc_hz * 1e6,
               traffic.frame_len(), traffic.arch(), rte_lcore_id(), mk.c_str());

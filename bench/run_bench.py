@@ -140,7 +140,12 @@ class Telemetry:
 
     def _sample_rate(self, out_port, in_port, warmup, window, worker, timeout, mark):
         deadline = time.monotonic() + timeout
-        while self.port_stats(out_port)[1]["opackets"] == 0:
+        while True:
+            try:  # (no stats until the gateway has made its ports: start-up with many SAs takes seconds)
+                if self.port_stats(out_port)[1]["opackets"] > 0:
+                    break
+            except RuntimeError:
+                pass
             if time.monotonic() > deadline:
                 raise RuntimeError("no output packets")
             time.sleep(0.001)
@@ -170,6 +175,19 @@ def on_cpu_ns(task):
         return int(f.read().split()[0])
 
 
+def wait_ready(tel, timeout):
+    """Waits until the process's ports exist (ipsec-secgw's start-up with many SAs takes seconds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            tel.port_stats(1)
+            return
+        except (RuntimeError, KeyError, TypeError):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the gateway's ports did not come up")
+            time.sleep(0.05)
+
+
 def worker_task(pid, comm=None):
     """The /proc task directory of the process's worker thread: the thread named `comm` (dpvpn's EAL worker
     lcore), or the main thread (ipsec-secgw's worker is its main lcore)."""
@@ -192,17 +210,48 @@ def ring_device(direction):
     return "net_ring0" if direction == "outbound" else "net_ring1"
 
 
+class Case:
+    """One cell of the matrix: direction, inner packet size, algorithm, SA pairs and flows (bench_topology.py)."""
+
+    def __init__(self, direction, size, alg, sas, flows, secgw_max_sas):
+        self.dir, self.size, self.alg, self.sas, self.flows = direction, size, alg, sas, flows
+        # ipsec-secgw (DPDK 22.11) was still creating 100k SAs after 4 minutes here: beyond --secgw-max-sas
+        # only dpvpn runs (its target there is a share of its own 1-SA rate).
+        self.secgw = sas <= secgw_max_sas
+        big = sas > 1000 or flows > 100000
+        # Start-up: dpvpn parses N SAs of YAML (~20 s for 100k), ipsec-secgw builds its ACLs and N sessions.
+        self.startup_s = 300.0 if big else 20.0
+        # dpvpn's connections are created by its writer thread as flows arrive (one event per new flow): with
+        # 1M flows the table fills in the first second or two; the window starts after that.
+        self.warmup_s = 3.0 if flows > 100000 else 0.5 if big else 0.1
+        self.eal_mb = 2048 if big else 512
+
+    def label(self):
+        return f"{self.dir} {self.size} B: {self.alg}, {self.sas} SA{'s' if self.sas > 1 else ''}, {self.flows} flows, 1 lcore"
+
+
+def feed_traffic_args(direction, case):
+    """dpvpn-bench-feed's traffic options for a case (the same for its ring mode and --dump)."""
+    args = ["--flows", str(gen_traffic.N_FLOWS), "--dir", direction, "--alg", case.alg,
+            "--key", topo.cipher_key("inbound", 0, case.alg).hex(), "--sas", str(case.sas), "--conns", str(case.flows),
+            "--remote-base", topo.ip_str(topo.MULTI_REMOTE_BASE), "--peer-base", topo.ip_str(topo.MULTI_PEER_BASE),
+            "--spi-base", str(topo.spi_in(0, 2))]
+    if topo.auth_key("inbound", case.alg):
+        args += ["--auth-key", topo.auth_key("inbound", case.alg).hex()]
+    return args
+
+
 class Feed:
     """dpvpn-bench-feed (bench/ring_feed.cpp) attached to a running gateway as a DPDK secondary process, on
     FEED_CPU: fills the gateway's net_ring RX ring with mbufs of the gateway's own pool until stop()."""
 
-    def __init__(self, a, prefix, app, direction, templates, log):
+    def __init__(self, a, prefix, app, direction, templates, log, case):
         port = 0 if direction == "outbound" else 1
         cmd = a.feed_sched + [a.feed_bin, "--proc-type=secondary", "--file-prefix", prefix, "--lcores", f"2@{FEED_CPU}",
                         "--no-pci", "--no-telemetry", "--log-level", "lib.eal:error", "--",
                         "--ring", f"ETH_RXTX0_{ring_device(direction)}", "--pool", POOLS[app], "--port", str(port),
-                        "--templates", templates, "--flows", str(gen_traffic.N_FLOWS), "--dir", direction,
-                        "--key", topo.KEY_IN.hex(), "--wait-ms", "20000", "--full-sleep-us", str(a.feed_sleep_us)]
+                        "--templates", templates, *feed_traffic_args(direction, case),
+                        "--wait-ms", str(int(case.startup_s * 1000)), "--full-sleep-us", str(a.feed_sleep_us)]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True)
         self.result = None
 
@@ -252,11 +301,15 @@ class Bench:
     def __init__(self, a):
         self.a = a
         self.seq = 0
+        self.case = None    # the Case being measured
+        self.pinned = None  # the inbound case's PinnedFile
+
+    def eal_mem(self):
         # The ring feed attaches to the gateway's hugepages through their files (no --huge-unlink): cleanup()
         # removes them after each run.
-        self.eal_mem = (["-m", "512"] if a.feed == "ring" else ["--huge-unlink", "-m", "512"]) if a.hugepages \
-            else ["--no-huge", "-m", "1024"]
-        self.pinned = None  # the inbound case's PinnedFile
+        mb = str(self.case.eal_mb)
+        return (["-m", mb] if self.a.feed == "ring" else ["--huge-unlink", "-m", mb]) if self.a.hugepages \
+            else ["--no-huge", "-m", str(max(1024, self.case.eal_mb))]
 
     def prefix(self):
         self.seq += 1
@@ -277,12 +330,12 @@ class Bench:
         shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
 
     # ---- traffic -------------------------------------------------------------------------------
-    def pcaps(self, direction, size):
-        """(traffic pcap, its packets, gate pcap, ARP pcap). The ring feed needs no traffic pcap (None): it takes
-        its templates from the gate pcap."""
+    def pcaps(self, direction, size, alg="aes128gcm"):
+        """(traffic pcap, its packets, gate pcap, ARP pcap) of the one-SA traffic. The ring feed needs no traffic
+        pcap (None): it takes its templates from the gate pcap."""
         count = OUTBOUND_LOOP if direction == "outbound" else self.a.inbound_count(size)
-        path = os.path.join(self.a.pcaps, f"{direction}-{size}-{count}.pcap")
-        gate = os.path.join(self.a.pcaps, f"{direction}-{size}-{GATE_COUNT}.pcap")
+        path = os.path.join(self.a.pcaps, gen_traffic.traffic_name(direction, size, count, alg))
+        gate = os.path.join(self.a.pcaps, gen_traffic.traffic_name(direction, size, GATE_COUNT, alg))
         if self.a.feed == "ring":
             path = count = None
         for p, n in ((path, count), (gate, GATE_COUNT)):
@@ -291,8 +344,8 @@ class Bench:
             if not os.path.exists(p):
                 print(f"  generating {os.path.basename(p)} ({n} packets) ...", flush=True)
                 subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "gen_traffic.py"),
-                                "--out", self.a.pcaps, "--dir", direction, "--size", str(size), "--count", str(n)],
-                               check=True, stdout=subprocess.DEVNULL)
+                                "--out", self.a.pcaps, "--dir", direction, "--size", str(size), "--count", str(n),
+                                "--alg", alg], check=True, stdout=subprocess.DEVNULL)
         subprocess.run(["sync"])
         garp = os.path.join(self.a.pcaps, f"garp-{direction}.pcap")
         return path, count, gate, garp
@@ -320,15 +373,16 @@ class Bench:
             self.pinned.warm()
         work = self.a.work
         cfg = os.path.join(work, "dpvpn.yaml")
+        c = self.case
         with open(cfg, "w") as f:
-            f.write((topo.dpvpn_forward_yaml if forward_only else topo.dpvpn_yaml)(lan, wan, self.a.mbufs,
-                                                                                os.path.join(work, "agent.sock")))
+            f.write((topo.dpvpn_forward_yaml if forward_only else topo.dpvpn_yaml)(
+                lan, wan, self.a.mbufs, os.path.join(work, "agent.sock"), c.alg, c.sas, c.flows))
         stats = os.path.join(work, "dpvpn-stats.json")
         if os.path.exists(stats):
             os.unlink(stats)
         prefix = self.prefix()
         cmd = list(wrapper) + self.a.nice + [self.a.dpvpn, "-l", "0,1", "--file-prefix", prefix, "--no-pci", "--log-level",
-                               "lib.eal:error", *self.eal_mem, "--", "--config", cfg, "--stats-json", stats]
+                               "lib.eal:error", *self.eal_mem(), "--", "--config", cfg, "--stats-json", stats]
         if duration_ms:
             cmd += ["--duration-ms", str(duration_ms)]
         if exit_idle_ms:
@@ -338,15 +392,15 @@ class Bench:
         sampled = fed = report = None
         try:
             if sample or feed:
-                tel = Telemetry(prefix, proc)
+                tel = Telemetry(prefix, proc, timeout=c.startup_s)
                 if feed:
-                    fed = Feed(self.a, prefix, "dpvpn", direction, feed, log)
+                    fed = Feed(self.a, prefix, "dpvpn", direction, feed, log, c)
                 if sample:
                     out_port, in_port = (1, 0) if direction == "outbound" else (0, 1)
                     sampled = tel.sample_rate(out_port, in_port, *sample, worker_task(proc.pid, "rte-worker-1"),
-                                              mark=fed.mark if fed else None)
+                                              timeout=c.startup_s, mark=fed.mark if fed else None)
                 tel.close()
-            proc.wait(timeout=300)
+            proc.wait(timeout=300 + c.startup_s)
             if fed:
                 report = fed.stop()
         finally:
@@ -363,17 +417,23 @@ class Bench:
             return json.load(f), sampled, report
 
     def dpvpn_rate(self, direction, size, traffic, count, garp, templates=None):
-        """templates: the ring feed's template pcap (None: the pcap feed)."""
-        d1, d2 = self.a.durations(direction, size)
+        """templates: the ring feed's template pcap (None: the pcap feed). Cases with many SAs or flows skip the
+        D1 run (the cross-check; their start-up takes seconds)."""
+        d1, d2 = self.a.durations(self.case)
         key = "encrypted" if direction == "outbound" else "decrypted"
-        s1, _, _ = self.run_dpvpn(direction, traffic, garp, direction == "outbound", duration_ms=d1, feed=templates)
+        s1 = None if d1 is None else self.run_dpvpn(direction, traffic, garp, direction == "outbound", duration_ms=d1,
+                                                    feed=templates)[0]
         s2, sampled, feed = self.run_dpvpn(direction, traffic, garp, direction == "outbound", duration_ms=d2,
-                                           sample=self.a.window(direction, size), feed=templates)
+                                           sample=self.a.window(self.case), feed=templates)
         if feed:
             check_feed("dpvpn", feed, sampled[1])
         for s in (s1, s2):
+            if s is None:
+                continue
             lc = s["lcores"][0]
-            sa = [x for x in s["sas"] if x["direction"] == ("outbound" if direction == "outbound" else "inbound")][0]
+            want = "outbound" if direction == "outbound" else "inbound"
+            sa = {k: sum(x[k] for x in s["sas"] if x["direction"] == want)
+                  for k in ("replay_drops", "auth_failures", "other_drops")}
             # (With the ring feed the worker polls an empty ring until the feed has attached: the feed's
             # window counters judge starvation instead, the same way for both gateways.)
             if not templates and (lc["idle_polls"] > 1000 or (direction == "inbound" and lc["rx"] >= count)):
@@ -389,11 +449,17 @@ class Bench:
             raise RuntimeError(f"dpvpn: transmitted {lc['tx']} but {key} {s2[key]}")
         if abs(sampled[0] - sampled[1]) > 0.05 * sampled[1]:  # the two reads are not atomic
             raise RuntimeError(f"dpvpn: output {sampled[0]:.3f} Mpps != input {sampled[1]:.3f} Mpps (drops?)")
-        diff = (s2[key] - s1[key]) / ((d2 - d1) / 1000) / 1e6
+        # The flows of the case must all have become `connections` entries (the writer creates them as they come).
+        if s2.get("connections_created", 0) < 0.95 * self.case.flows:
+            raise RuntimeError(f"dpvpn: only {s2.get('connections_created')} connections created for "
+                               f"{self.case.flows} flows")
+        diff = None if s1 is None else (s2[key] - s1[key]) / ((d2 - d1) / 1000) / 1e6
+        used = [x for x in s2["sas"] if x["packets"]]
         r = {"mpps": sampled[0], "in_mpps": sampled[1], "cpu_share": sampled[3], "stats_json_diff_mpps": diff,
-             "counter": key,
-             "d1_ms": d1, "d2_ms": d2, "count_d1": s1[key], "count_d2": s2[key], "tx_d2": lc["tx"],
-             "drops_d2": s2["drops"], "sa_d2": [x for x in s2["sas"] if x["packets"]]}
+             "counter": key, "d1_ms": d1, "d2_ms": d2, "count_d1": None if s1 is None else s1[key],
+             "count_d2": s2[key], "tx_d2": lc["tx"], "drops_d2": s2["drops"],
+             "connections_created_d2": s2.get("connections_created"), "sas_used_d2": len(used),
+             "sa_d2": used if len(used) <= 4 else used[:4]}
         if feed:
             r["feed"] = {k: v for k, v in feed.items() if k != "marks"}
         return r
@@ -406,25 +472,27 @@ class Bench:
         if self.pinned:
             self.pinned.warm()
         cfg = os.path.join(self.a.work, "secgw.cfg")
+        c = self.case
         with open(cfg, "w") as f:
-            f.write(topo.secgw_forward_cfg() if forward_only else topo.secgw_cfg())
+            f.write(topo.secgw_forward_cfg(c.alg, c.sas) if forward_only else topo.secgw_cfg(c.alg, c.sas))
         prefix = self.prefix()
         # -l 1: one lcore (EAL's main lcore is the worker); the alarm and telemetry threads are not lcores.
-        cmd = self.a.nice + [self.a.secgw, "-l", "1", "--file-prefix", prefix, "--no-pci", *self.eal_mem,
+        cmd = self.a.nice + [self.a.secgw, "-l", "1", "--file-prefix", prefix, "--no-pci", *self.eal_mem(),
                "--vdev", lan, "--vdev", wan, "--vdev", "crypto_aesni_mb0", "--",
                "-p", "0x3", "-P", "-u", "0x2", "--config", "(0,0,1),(1,0,1)", "-f", cfg, "-s", str(self.a.mbufs + 1)]
         log = open(os.path.join(self.a.work, "secgw.log"), "w")
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         sampled = fed = report = None
         try:
-            tel = Telemetry(prefix, proc)
+            tel = Telemetry(prefix, proc, timeout=c.startup_s)
             if feed:
-                fed = Feed(self.a, prefix, "secgw", direction, feed, log)
+                fed = Feed(self.a, prefix, "secgw", direction, feed, log, c)
             out_port, in_port = (1, 0) if direction == "outbound" else (0, 1)
             if sample:
-                sampled = tel.sample_rate(out_port, in_port, *sample, worker_task(proc.pid),
+                sampled = tel.sample_rate(out_port, in_port, *sample, worker_task(proc.pid), timeout=c.startup_s,
                                           mark=fed.mark if fed else None)
             else:
+                wait_ready(tel, c.startup_s)
                 time.sleep(run_s)
             final = tel.port_stats(out_port)[1]
             tel.close()
@@ -444,7 +512,7 @@ class Bench:
 
     def secgw_rate(self, direction, size, traffic, count, garp, templates=None):
         (out_mpps, in_mpps, in_total, share), _, feed = self.run_secgw(
-            direction, traffic, garp, direction == "outbound", sample=self.a.window(direction, size), feed=templates)
+            direction, traffic, garp, direction == "outbound", sample=self.a.window(self.case), feed=templates)
         if feed:
             check_feed("secgw", feed, in_mpps)
         elif direction == "inbound" and in_total >= count:
@@ -471,9 +539,9 @@ class Bench:
                 check_feed(app, feed, mpps)
             except RuntimeError:
                 limited = True
-        window = self.a.window("outbound", size)
+        window = self.a.window(self.case)
         s, (d_out, d_in, _, d_share), feed = self.run_dpvpn("outbound", traffic, garp, True,
-                                                            duration_ms=self.a.durations("outbound", size)[1],
+                                                            duration_ms=self.a.durations(self.case)[1],
                                                             sample=window, forward_only=True, feed=templates)
         if feed:
             feed_ok("dpvpn forward-only", feed, d_in)
@@ -489,33 +557,44 @@ class Bench:
         return d_out, g_out, d_share, g_share, limited
 
     # ---- correctness gate ----------------------------------------------------------------------
-    def gate(self, direction, size, gate_pcap, garp):
-        """Both gateways process GATE_COUNT packets into a pcap; scapy checks what came out."""
+    def gate(self, gate_pcap, garp, expected_inner):
+        """Both gateways process the gate pcap's packets into a pcap; scapy checks what came out (decrypting
+        outbound ESP with the SA its SPI names): every checked packet must be one of `expected_inner` (the inner
+        packets sent), TTL decremented or not, with a valid header checksum, and outbound to the SA's peer."""
         from scapy.all import IP, rdpcap
-        from scapy.layers.ipsec import ESP, SecurityAssociation
-        expected = {bytes(IP(p))[20:]: p for p in gen_traffic.inner_packets(direction, size)}  # by IP payload
+        c = self.case
+        direction = c.dir
+        expected = {bytes(IP(p))[20:]: p for p in expected_inner}  # by IP payload (UDP ports differ per flow)
         out = {}
-        for app in ("dpvpn", "secgw"):
+        for app in ("dpvpn", "secgw") if c.secgw else ("dpvpn",):
             tx = os.path.join(self.a.work, f"gate-{app}.pcap")
             if os.path.exists(tx):
                 os.unlink(tx)
             if app == "dpvpn":
-                self.run_dpvpn(direction, gate_pcap, garp, False, exit_idle_ms=300, tx_pcap=tx)
+                self.run_dpvpn(direction, gate_pcap, garp, False, exit_idle_ms=300 + int(c.startup_s * 1000), tx_pcap=tx)
             else:
                 self.run_secgw(direction, gate_pcap, garp, False, tx_pcap=tx, run_s=1.0)
             pkts = [p for p in rdpcap(tx) if IP in p]
-            sa = SecurityAssociation(ESP, spi=topo.SPI_OUT, crypt_algo="AES-GCM", crypt_key=topo.KEY_OUT,
-                                     tunnel_header=IP(src=topo.WAN_IP, dst=topo.PEER_IP))
             good = 0
             for p in pkts[:: max(1, len(pkts) // 256)]:  # scapy is slow: check up to ~256 spread packets
                 ip = p[IP]
                 if direction == "outbound":
-                    if ip.proto != 50 or ip.src != topo.WAN_IP or ip.dst != topo.PEER_IP:
+                    raw = bytes(ip)
+                    spi = int.from_bytes(raw[20:24], "big")
+                    sa_index = spi - topo.SPI_OUT
+                    if ip.proto != 50 or ip.src != topo.WAN_IP or not 0 <= sa_index < c.sas or \
+                            ip.dst != topo.peer_ip(sa_index, c.sas):
                         continue
-                    ip = sa.decrypt(ip)
+                    try:
+                        ip = gen_traffic.scapy_sa("outbound", c.alg, spi, IP(src=topo.WAN_IP, dst=ip.dst),
+                                                  sa_index).decrypt(ip)
+                    except Exception:  # an ICV that does not verify, a bad pad
+                        continue
+                    if ip.dst != topo.remote_host(sa_index, c.sas):
+                        continue
                 inner = bytes(ip)
                 ref = expected.get(inner[20:])
-                if ref is None or len(inner) != size or inner[8] not in (ref[8], ref[8] - 1):
+                if ref is None or len(inner) != c.size or inner[8] not in (ref[8], ref[8] - 1):
                     continue
                 hdr = IP(inner)
                 sent_sum = hdr.chksum
@@ -528,33 +607,74 @@ class Bench:
             ok = len(pkts) >= GATE_COUNT // 4 and checked > 0 and good == checked
             out[app] = {"delivered": len(pkts), "of": GATE_COUNT, "checked": checked, "good": good, "ok": ok}
             if not ok:
-                raise RuntimeError(f"correctness gate failed for {app} {direction} {size}: {out[app]}")
+                raise RuntimeError(f"correctness gate failed for {app} {c.label()}: {out[app]}")
         return out
 
     # ---- the ring feed's traffic -----------------------------------------------------------------
-    def check_feed_frames(self, direction, gate_pcap):
-        """The ring feed builds the pcaps' traffic: its first GATE_COUNT frames (dpvpn-bench-feed --dump, the
-        same code path as its ring mode) against the gate pcap from gen_traffic.py. Inbound: byte for byte
-        (sequence numbers 1.., IV, ciphertext, ICV). Outbound: the feed writes only the Ethernet/IPv4/UDP headers
-        into a recycled mbuf, so those must match (UDP checksum 0: none), the payload is whatever the buffer holds."""
-        from scapy.all import rdpcap
-        out = os.path.join(self.a.work, f"feed-{direction}.pcap")
+    def check_feed_frames(self, gate_pcap):
+        """The ring feed builds the traffic: its first GATE_COUNT frames (dpvpn-bench-feed --dump, the same code
+        path as its ring mode). One SA, 8 flows: against the gate pcap from gen_traffic.py (scapy-built). Inbound:
+        byte for byte (sequence numbers 1.., IV, ciphertext, ICV). Outbound: the feed writes only the
+        Ethernet/IPv4/UDP headers into a recycled mbuf, so those must match (UDP checksum 0: none), the payload
+        is whatever the buffer holds. Several SAs or flows: each frame is checked against the scheme of
+        bench_topology.py (addresses, ports, SPI, per-SA sequence numbers, header checksum), inbound ones
+        decrypted by scapy with their SA's keys (the ICV must verify).
+        Returns (summary, the dumped pcap, the inner packets it carries)."""
+        from scapy.all import IP, rdpcap
+        c = self.case
+        out = os.path.join(self.a.work, f"feed-{c.dir}.pcap")
         subprocess.run([self.a.feed_bin, "--dump", out, "--count", str(GATE_COUNT), "--templates", gate_pcap,
-                        "--flows", str(gen_traffic.N_FLOWS), "--dir", direction, "--key", topo.KEY_IN.hex()],
-                       check=True)
-        mine, ref = [bytes(p) for p in rdpcap(out)], [bytes(p) for p in rdpcap(gate_pcap)]
-        if direction == "inbound":
-            bad = sum(a != b for a, b in zip(mine, ref))
-        else:
-            bad = sum(len(a) != len(b) or a[:40] != b[:40] or a[40:42] != b"\0\0" for a, b in zip(mine, ref))
-        if len(mine) != len(ref) or bad:
-            raise RuntimeError(f"the ring feed's {direction} frames differ from gen_traffic.py's ({bad} of {len(ref)})")
-        return {"frames": len(mine), "compared": "bytes" if direction == "inbound" else "headers"}
+                        *feed_traffic_args(c.dir, c)], check=True)
+        mine = [bytes(p) for p in rdpcap(out)]
+        if c.sas == 1 and c.flows == gen_traffic.N_FLOWS:
+            ref = [bytes(p) for p in rdpcap(gate_pcap)]
+            if c.dir == "inbound":
+                bad = sum(a != b for a, b in zip(mine, ref))
+            else:
+                bad = sum(len(a) != len(b) or a[:40] != b[:40] or a[40:42] != b"\0\0" for a, b in zip(mine, ref))
+            if len(mine) != len(ref) or bad:
+                raise RuntimeError(f"the ring feed's {c.dir} frames differ from gen_traffic.py's ({bad} of {len(ref)})")
+            return ({"frames": len(mine), "compared": "bytes" if c.dir == "inbound" else "headers"}, out,
+                    gen_traffic.inner_packets(c.dir, c.size))
+        inners, bad, seqs = [], 0, {}
+        for k, frame in enumerate(mine, start=1):
+            f = (k - 1) % c.flows if c.dir == "outbound" else k % c.flows
+            sa_index = f % c.sas
+            ip = IP(frame[14:])
+            if c.dir == "inbound":
+                seqs[sa_index] = seqs.get(sa_index, 0) + 1
+                spi, seq = int.from_bytes(frame[34:38], "big"), int.from_bytes(frame[38:42], "big")
+                if spi != topo.spi_in(sa_index, c.sas) or seq != seqs[sa_index] or \
+                        ip.src != topo.peer_ip(sa_index, c.sas) or ip.dst != topo.WAN_IP:
+                    bad += 1
+                    continue
+                try:
+                    ip = gen_traffic.scapy_sa("inbound", c.alg, spi, IP(src=ip.src, dst=ip.dst), sa_index).decrypt(ip)
+                except Exception:
+                    bad += 1
+                    continue
+            host = topo.ip_str(topo.ip_int(topo.HOST_IP) + f // 50000)
+            src, dst = (topo.remote_host(sa_index, c.sas), host) if c.dir == "inbound" else \
+                (host, topo.remote_host(sa_index, c.sas))
+            inner = bytes(ip)
+            hdr = IP(inner)
+            sent_sum = hdr.chksum
+            del hdr.chksum
+            if hdr.src != src or hdr.dst != dst or hdr.sport != 10000 + f % 50000 or len(inner) != c.size or \
+                    IP(bytes(hdr)).chksum != sent_sum:
+                bad += 1
+                continue
+            inners.append(inner)
+        if bad:
+            raise RuntimeError(f"the ring feed's {c.dir} frames for {c.sas} SAs / {c.flows} flows: {bad} of "
+                               f"{len(mine)} wrong")
+        return {"frames": len(mine), "compared": "scheme" + (" + scapy decrypt" if c.dir == "inbound" else "")}, \
+            out, inners
 
     # ---- crypto ceiling ------------------------------------------------------------------------
-    def crypto(self, sizes):
-        r = subprocess.run(self.a.nice + ["taskset", "-c", "1", self.a.crypto, "--sizes", ",".join(map(str, sizes))],
-                           check=True, capture_output=True, text=True)
+    def crypto(self, sizes, alg):
+        r = subprocess.run(self.a.nice + ["taskset", "-c", "1", self.a.crypto, "--sizes", ",".join(map(str, sizes)),
+                                          "--alg", alg], check=True, capture_output=True, text=True)
         return [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
 
 
@@ -645,8 +765,15 @@ def main():
     ap.add_argument("--feed-sleep-us", dest="feed_sleep_us", type=int, default=100,
                     help="longest sleep of the ring feed when the ring is full (0: it spins; see ring_feed.cpp)")
     ap.add_argument("--hugepages", action="store_true")
-    ap.add_argument("--sizes", default="64,1420")
+    ap.add_argument("--sizes", default="64,256,512,1420")
     ap.add_argument("--dirs", default="outbound,inbound")
+    ap.add_argument("--algs", default="aes128gcm,aes128cbc-sha256", help=f"of {','.join(topo.ALGS)}")
+    ap.add_argument("--secgw-max-sas", dest="secgw_max_sas", type=int, default=1000,
+                    help="run ipsec-secgw only in cases with at most this many SA pairs (its start-up with 100k SAs "
+                         "took more than 4 minutes)")
+    ap.add_argument("--scales", default="1,1000,100000:1000000",
+                    help="SA pairs[:flows] per case (flows default: max(8, SA pairs)); 100000:1000000 = 100k SA "
+                         "pairs and 1M flows (dpvpn's `connections` entries)")
     ap.add_argument("--no-gate", action="store_true")
     a = ap.parse_args()
     if a.feed == "ring":
@@ -662,183 +789,266 @@ def main():
     # A run where the pool ran dry is refused (check_feed).
     if a.mbufs is None:
         a.mbufs = MBUFS_RING_FEED if a.feed == "ring" else MBUFS
-    if not a.quick:
-        print("note: the full matrix (256/512 B, AES-CBC+HMAC-SHA-256, 1k/100k SAs, 1M connections, 2 lcores) is "
-              "not implemented yet: running the --quick cases.")
+    if a.quick:
+        a.sizes, a.algs, a.scales = "64,1420", "aes128gcm", "1"
     os.makedirs(a.results, exist_ok=True)
     a.work = os.path.join(a.pcaps, "work")
     os.makedirs(a.work, exist_ok=True)
     # Inbound pcaps are single-pass: big enough for ~0.5 s at up to ~8 Mpps (64 B) / ~2.5 Mpps (1420 B).
     a.inbound_count = lambda size: 4_000_000 if size <= 256 else 1_200_000
-    # dpvpn D1, D2 (ms); telemetry warm-up and window (s). Pcap feed: inbound is bounded by its single-pass pcap.
-    # Ring feed: no bound (sequence numbers are made on the fly); D1/D2 leave room for the feed's attach
-    # (a secondary process's EAL start, ~0.1-0.3 s, before the first packet).
+    # dpvpn D1, D2 (ms; D1 None: no cross-check run); telemetry warm-up and window (s). Pcap feed: inbound is
+    # bounded by its single-pass pcap. Ring feed: no bound (sequence numbers are made on the fly); D1/D2 leave
+    # room for the feed's attach (a secondary process's EAL start, ~0.1-0.3 s, before the first packet) and
+    # the case's warm-up.
     if a.feed == "ring":
-        a.durations = lambda d, size: (400, 1500)
-        a.window = lambda d, size: (0.1, 0.6)
+        a.durations = lambda c: (400, 1500) if c.warmup_s <= 0.1 else (None, int(c.warmup_s * 1000) + 1500)
+        a.window = lambda c: (c.warmup_s, 0.6)
     else:
-        a.durations = lambda d, size: (200, 900) if d == "outbound" else (100, 600) if size <= 256 else (100, 450)
-        a.window = lambda d, size: (0.1, 0.6) if d == "outbound" else (0.1, 0.3) if size <= 256 else (0.05, 0.2)
+        a.durations = lambda c: (200, 900) if c.dir == "outbound" else (100, 600) if c.size <= 256 else (100, 450)
+        a.window = lambda c: (0.1, 0.6) if c.dir == "outbound" else (0.1, 0.3) if c.size <= 256 else (0.05, 0.2)
     a.nice = ["nice", "-n", str(a.nice)] if a.nice != 0 and os.geteuid() == 0 else []
     # The ring feed at a real-time priority (as root): on a shared machine a compile job on the feed's CPU
     # otherwise takes time slices of milliseconds, the ring (1023 packets, ~0.1-0.4 ms of traffic) runs dry and
     # the gateway waits. It sleeps whenever the ring is full (--feed-sleep-us), so it takes only the CPU time
     # its packets need and is never throttled.
     a.feed_sched = ["chrt", "-f", "1"] if os.geteuid() == 0 else a.nice
-    sizes = [int(s) for s in a.sizes.split(",")]
+    sizes = [int(x) for x in a.sizes.split(",")]
     dirs = a.dirs.split(",")
+    algs = a.algs.split(",")
+    scales = []  # (SA pairs, flows)
+    for item in a.scales.split(","):
+        n, _, f = item.partition(":")
+        scales.append((int(n), int(f) if f else max(gen_traffic.N_FLOWS, int(n))))
+    for alg in algs:
+        topo.check(alg, 1)
+    if a.feed == "pcap" and (algs != ["aes128gcm"] or scales != [(1, gen_traffic.N_FLOWS)]):
+        ap.error("--feed pcap measures AES-GCM with 1 SA only (--algs aes128gcm --scales 1)")
     b = Bench(a)
 
-    crypto = b.crypto(sizes)
-    tsc_hz = crypto[0]["tsc_hz"]
-    ceiling = {(c["size"], c["dir"]): c for c in crypto}
+    ceiling, tsc_hz, arch = {}, None, None
+    for alg in algs:
+        for c in b.crypto(sizes, alg):
+            ceiling[(c["size"], c["dir"], alg)] = c
+            tsc_hz, arch = c["tsc_hz"], c["arch"]
+    # Two worker lcores need two CPUs for the workers and one for the ring feed (and EAL's main lcore).
+    lcores_note = (f"2 lcores: not measured: this machine has {os.cpu_count()} CPUs (2 workers + the traffic feed "
+                   f"need at least 3)") if (os.cpu_count() or 1) < 3 else \
+        "2 lcores: not implemented in this harness yet (1 worker lcore per gateway)"
     results = {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "tsc_hz": tsc_hz, "runs": a.runs,
                "loadavg_start": os.getloadavg(), "nice": a.nice, "cpu": cpu_model(), "cpus": os.cpu_count(),
-               "crypto_arch": crypto[0]["arch"], "feed": a.feed, "method": __doc__, "cases": []}
-    for direction in dirs:
-        for size in sizes:
-            print(f"== {direction} {size} B: aes128gcm, 1 SA, 1 lcore", flush=True)
-            traffic, count, gate_pcap, garp = b.pcaps(direction, size)
-            templates = gate_pcap if a.feed == "ring" else None  # the ring feed's first N_FLOWS frames
-            case = {"dir": direction, "alg": "aes128gcm", "size": size, "sas": 1, "lcores": 1, "feed": a.feed,
-                    "traffic": os.path.basename(traffic or gate_pcap), "dpvpn_runs": [], "secgw_runs": []}
-            if not a.no_gate:
-                case["gate"] = b.gate(direction, size, gate_pcap, garp)
-                print(f"  correctness gate: {case['gate']}", flush=True)
-            if templates:
-                case["feed_frames"] = b.check_feed_frames(direction, gate_pcap)
-                print(f"  ring feed: its first {case['feed_frames']['frames']} frames match gen_traffic.py's "
-                      f"({case['feed_frames']['compared']})", flush=True)
-            b.pinned = PinnedFile(traffic) if direction == "inbound" and not templates else None  # see PinnedFile
-            try:
-                for r in range(a.runs):  # alternate the two gateways so slow phases of the machine hit both
-                    d = retry(lambda: b.dpvpn_rate(direction, size, traffic, count, garp, templates))
-                    s = retry(lambda: b.secgw_rate(direction, size, traffic, count, garp, templates))
-                    case["dpvpn_runs"].append(d)
-                    case["secgw_runs"].append(s)
-                    fw = (f"  [ring empty in window (feed's bound): dpvpn {d['feed']['window']['ring_empty_seen']}x "
-                          f"{d['feed']['window']['starved_s'] / d['feed']['window']['t'] * 100:.2f} %, secgw "
-                          f"{s['feed']['window']['ring_empty_seen']}x "
-                          f"{s['feed']['window']['starved_s'] / s['feed']['window']['t'] * 100:.2f} %]") if templates else ""
-                    print(f"  run {r + 1}: dpvpn {d['mpps']:.3f} Mpps (--stats-json difference "
-                          f"{d['stats_json_diff_mpps']:.3f})  secgw {s['mpps']:.3f} Mpps{fw}", flush=True)
-            finally:
-                if b.pinned:
-                    b.pinned.close()
-                b.pinned = None
-            if direction == "outbound":  # the forward-only baseline (see forward_rate)
-                fw = [retry(lambda: b.forward_rate(size, traffic, garp, templates)) for _ in range(min(a.runs, 3))]
-                case["forward_runs"] = [{"dpvpn_mpps": d, "secgw_mpps": g, "dpvpn_cpu_share": ds, "secgw_cpu_share": gs,
-                                         "feed_limited": lim} for d, g, ds, gs, lim in fw]
-                case["forward_feed_limited_runs"] = sum(x[4] for x in fw)
-                case["dpvpn_forward_mpps"] = statistics.median(x[0] for x in fw)
-                case["secgw_forward_mpps"] = statistics.median(x[1] for x in fw)
-                # On-CPU cycles/packet (see on_cpu_cycles): the baseline without time lost to other processes.
-                case["dpvpn_forward_oncpu_cycles"] = statistics.median(tsc_hz / (x[0] * 1e6) * x[2] for x in fw)
-                case["secgw_forward_oncpu_cycles"] = statistics.median(tsc_hz / (x[1] * 1e6) * x[3] for x in fw)
-                lim = case["forward_feed_limited_runs"]
-                print(f"  forward-only baseline: dpvpn {case['dpvpn_forward_mpps']:.3f} Mpps  "
-                      f"secgw {case['secgw_forward_mpps']:.3f} Mpps"
-                      + (f"  ({lim} of {len(fw)} runs feed-limited: lower bounds)" if lim else ""), flush=True)
-            dm = statistics.median(x["mpps"] for x in case["dpvpn_runs"])
-            sm = statistics.median(x["mpps"] for x in case["secgw_runs"])
-            c = ceiling[(size, "encrypt" if direction == "outbound" else "decrypt")]
-            case.update({
-                "dpvpn_mpps": dm, "secgw_mpps": sm, "ratio": dm / sm,
-                "dpvpn_gbps": dm * size * 8 / 1000, "secgw_gbps": sm * size * 8 / 1000,
-                "dpvpn_cycles_per_packet": tsc_hz / (dm * 1e6), "secgw_cycles_per_packet": tsc_hz / (sm * 1e6),
-                "crypto_cycles_per_packet": c["cycles_per_packet"], "crypto_mpps": c["mpps"],
-                "efficiency": c["cycles_per_packet"] / (tsc_hz / (dm * 1e6)),
-                "dpvpn_stats_json_diff_mpps": statistics.median(x["stats_json_diff_mpps"] for x in case["dpvpn_runs"]),
-                "paired_ratio_median": statistics.median(d["mpps"] / s["mpps"] for d, s in
-                                                         zip(case["dpvpn_runs"], case["secgw_runs"])),
-                "dpvpn_mpps_min_max": [min(x["mpps"] for x in case["dpvpn_runs"]), max(x["mpps"] for x in case["dpvpn_runs"])],
-                "secgw_mpps_min_max": [min(x["mpps"] for x in case["secgw_runs"]), max(x["mpps"] for x in case["secgw_runs"])],
-                "dpvpn_oncpu_cycles_per_packet": statistics.median(on_cpu_cycles(tsc_hz, x) for x in case["dpvpn_runs"]),
-                "secgw_oncpu_cycles_per_packet": statistics.median(on_cpu_cycles(tsc_hz, x) for x in case["secgw_runs"]),
-            })
-            case["oncpu_ratio"] = case["secgw_oncpu_cycles_per_packet"] / case["dpvpn_oncpu_cycles_per_packet"]
-            results["cases"].append(case)
+               "crypto_arch": arch, "feed": a.feed, "method": __doc__, "lcores_note": lcores_note, "cases": []}
+    forward = {}  # (size, SA pairs, flows) -> the forward-only baseline (measured once, with the first algorithm)
+    for alg in algs:
+        for sas, flows in scales:
+            for direction in dirs:
+                for size in sizes:
+                    b.case = Case(direction, size, alg, sas, flows, a.secgw_max_sas)
+                    results["cases"].append(measure_case(a, b, ceiling, tsc_hz, forward))
+                    with open(os.path.join(a.work, "partial-results.json"), "w") as f:
+                        json.dump(results, f, indent=2)
 
     results["loadavg_end"] = os.getloadavg()
+    report(a, results, tsc_hz, dirs, algs)
+
+
+def measure_case(a, b, ceiling, tsc_hz, forward):
+    c = b.case
+    direction, size = c.dir, c.size
+    print(f"== {c.label()}", flush=True)
+    traffic, count, gate_pcap, garp = b.pcaps(direction, size, c.alg)
+    templates = gate_pcap if a.feed == "ring" else None  # the ring feed's first N_FLOWS frames
+    case = {"dir": direction, "alg": c.alg, "size": size, "sas": c.sas, "flows": c.flows, "lcores": 1, "feed": a.feed,
+            "traffic": os.path.basename(traffic or gate_pcap), "dpvpn_runs": [], "secgw_runs": []}
+    gate_in, expected = gate_pcap, gen_traffic.inner_packets(direction, size)
+    if templates:
+        case["feed_frames"], dump, inners = b.check_feed_frames(gate_pcap)
+        print(f"  ring feed: its first {case['feed_frames']['frames']} frames are right "
+              f"({case['feed_frames']['compared']})", flush=True)
+        if c.sas > 1 or c.flows > gen_traffic.N_FLOWS:
+            gate_in, expected = dump, inners  # the gate then runs the feed's own frames
+    if not a.no_gate:
+        case["gate"] = b.gate(gate_in, garp, expected)
+        print(f"  correctness gate: {case['gate']}", flush=True)
+    b.pinned = PinnedFile(traffic) if direction == "inbound" and not templates else None  # see PinnedFile
+    try:
+        for r in range(a.runs):  # alternate the two gateways so slow phases of the machine hit both
+            d = retry(lambda: b.dpvpn_rate(direction, size, traffic, count, garp, templates))
+            s = retry(lambda: b.secgw_rate(direction, size, traffic, count, garp, templates)) if c.secgw else None
+            case["dpvpn_runs"].append(d)
+            if s:
+                case["secgw_runs"].append(s)
+
+            def empty(app, x):
+                w = x["feed"]["window"]
+                return f"{app} {w['ring_empty_seen']}x {w['starved_s'] / w['t'] * 100:.2f} %"
+            fw = (f"  [ring empty in window (feed's bound): {empty('dpvpn', d)}"
+                  + (f", {empty('secgw', s)}" if s else "") + "]") if templates else ""
+            cross = "" if d["stats_json_diff_mpps"] is None else f" (--stats-json difference {d['stats_json_diff_mpps']:.3f})"
+            other = f"secgw {s['mpps']:.3f} Mpps" if s else "secgw not run"
+            print(f"  run {r + 1}: dpvpn {d['mpps']:.3f} Mpps{cross}  {other}{fw}", flush=True)
+    finally:
+        if b.pinned:
+            b.pinned.close()
+        b.pinned = None
+    key = (size, c.sas, c.flows)
+    if direction == "outbound" and key not in forward:  # the forward-only baseline (see forward_rate)
+        fw = [retry(lambda: b.forward_rate(size, traffic, garp, templates)) for _ in range(min(a.runs, 3))]
+        base = {"forward_runs": [{"dpvpn_mpps": d, "secgw_mpps": g, "dpvpn_cpu_share": ds, "secgw_cpu_share": gs,
+                                  "feed_limited": lim} for d, g, ds, gs, lim in fw]}
+        base["forward_feed_limited_runs"] = sum(x[4] for x in fw)
+        base["dpvpn_forward_mpps"] = statistics.median(x[0] for x in fw)
+        base["secgw_forward_mpps"] = statistics.median(x[1] for x in fw)
+        # On-CPU cycles/packet (see on_cpu_cycles): the baseline without time lost to other processes.
+        base["dpvpn_forward_oncpu_cycles"] = statistics.median(tsc_hz / (x[0] * 1e6) * x[2] for x in fw)
+        base["secgw_forward_oncpu_cycles"] = statistics.median(tsc_hz / (x[1] * 1e6) * x[3] for x in fw)
+        forward[key] = base
+        lim = base["forward_feed_limited_runs"]
+        print(f"  forward-only baseline: dpvpn {base['dpvpn_forward_mpps']:.3f} Mpps  "
+              f"secgw {base['secgw_forward_mpps']:.3f} Mpps"
+              + (f"  ({lim} of {len(fw)} runs feed-limited: lower bounds)" if lim else ""), flush=True)
+    if direction == "outbound":
+        case.update(forward[key])
+    dm = statistics.median(x["mpps"] for x in case["dpvpn_runs"])
+    cc = ceiling[(size, "encrypt" if direction == "outbound" else "decrypt", c.alg)]
+    case.update({
+        "dpvpn_mpps": dm, "dpvpn_gbps": dm * size * 8 / 1000, "dpvpn_cycles_per_packet": tsc_hz / (dm * 1e6),
+        "crypto_cycles_per_packet": cc["cycles_per_packet"], "crypto_mpps": cc["mpps"],
+        "efficiency": cc["cycles_per_packet"] / (tsc_hz / (dm * 1e6)),
+        "dpvpn_mpps_min_max": [min(x["mpps"] for x in case["dpvpn_runs"]), max(x["mpps"] for x in case["dpvpn_runs"])],
+        "dpvpn_oncpu_cycles_per_packet": statistics.median(on_cpu_cycles(tsc_hz, x) for x in case["dpvpn_runs"]),
+    })
+    if case["secgw_runs"]:
+        sm = statistics.median(x["mpps"] for x in case["secgw_runs"])
+        case.update({
+            "secgw_mpps": sm, "ratio": dm / sm, "secgw_gbps": sm * size * 8 / 1000,
+            "secgw_cycles_per_packet": tsc_hz / (sm * 1e6),
+            "paired_ratio_median": statistics.median(d["mpps"] / s["mpps"] for d, s in
+                                                     zip(case["dpvpn_runs"], case["secgw_runs"])),
+            "secgw_mpps_min_max": [min(x["mpps"] for x in case["secgw_runs"]), max(x["mpps"] for x in case["secgw_runs"])],
+            "secgw_oncpu_cycles_per_packet": statistics.median(on_cpu_cycles(tsc_hz, x) for x in case["secgw_runs"]),
+        })
+        case["oncpu_ratio"] = case["secgw_oncpu_cycles_per_packet"] / case["dpvpn_oncpu_cycles_per_packet"]
+    else:
+        case["secgw_note"] = f"not run: more than --secgw-max-sas {a.secgw_max_sas} SAs"
+        for k in ("secgw_mpps", "ratio", "secgw_gbps", "secgw_cycles_per_packet", "paired_ratio_median",
+                  "secgw_oncpu_cycles_per_packet", "oncpu_ratio"):
+            case[k] = None
+        case["secgw_mpps_min_max"] = [None, None]
+    diffs = [x["stats_json_diff_mpps"] for x in case["dpvpn_runs"] if x["stats_json_diff_mpps"] is not None]
+    case["dpvpn_stats_json_diff_mpps"] = statistics.median(diffs) if diffs else None
+    return case
+
+
+def num(v, spec):
+    """Formats a number, or n/a for a gateway that did not run."""
+    return "n/a" if v is None else format(v, spec)
+
+
+def report(a, results, tsc_hz, dirs, algs):
     stamp = time.strftime("%Y%m%d-%H%M%S")
     json_path = os.path.join(a.results, f"bench-{stamp}.json")
-    with open(json_path, "w") as f:
-        json.dump(results, f, indent=2)
+    cases = results["cases"]
     print()
     print(f"{results['cpu']}, TSC {tsc_hz / 1e9:.3f} GHz, ipsec-mb {results['crypto_arch']}; median of {a.runs} runs; "
           f"load average {results['loadavg_start'][0]:.1f} at start, {results['loadavg_end'][0]:.1f} at end")
     print("Gbps = inner IP packet bytes x rate; cycles/packet = TSC Hz / rate (the worker polls at 100 %); "
           "efficiency = crypto-only cycles/packet / dpvpn cycles/packet")
-    hdr = (f"{'dir':<9}{'size':>5} {'dpvpn Mpps':>10} {'secgw Mpps':>10} {'dpvpn Gbps':>10} {'secgw Gbps':>10} "
-           f"{'dpvpn cyc/p':>11} {'secgw cyc/p':>11} {'crypto cyc/p':>12} {'dpvpn/secgw':>11} {'efficiency':>10}")
+    hdr = (f"{'dir':<9}{'alg':<17}{'SAs':>7}{'flows':>8}{'size':>5} {'dpvpn Mpps':>10} {'secgw Mpps':>10} "
+           f"{'dpvpn Gbps':>10} {'secgw Gbps':>10} {'dpvpn cyc/p':>11} {'secgw cyc/p':>11} {'crypto cyc/p':>12} "
+           f"{'dpvpn/secgw':>11} {'efficiency':>10}")
+
+    def head(c):
+        return f"{c['dir']:<9}{c['alg']:<17}{c['sas']:>7}{c['flows']:>8}{c['size']:>5}"
     print(hdr)
-    for c in results["cases"]:
-        print(f"{c['dir']:<9}{c['size']:>5} {c['dpvpn_mpps']:>10.3f} {c['secgw_mpps']:>10.3f} {c['dpvpn_gbps']:>10.2f} "
-              f"{c['secgw_gbps']:>10.2f} {c['dpvpn_cycles_per_packet']:>11.0f} {c['secgw_cycles_per_packet']:>11.0f} "
-              f"{c['crypto_cycles_per_packet']:>12.0f} {c['ratio']:>11.2f} {c['efficiency'] * 100:>9.1f}%"
-              f"   (paired ratio {c['paired_ratio_median']:.2f}; runs: dpvpn {c['dpvpn_mpps_min_max'][0]:.2f}.."
+    for c in cases:
+        print(f"{head(c)} {c['dpvpn_mpps']:>10.3f} {num(c['secgw_mpps'], '>10.3f')} {c['dpvpn_gbps']:>10.2f} "
+              f"{num(c['secgw_gbps'], '>10.2f')} {c['dpvpn_cycles_per_packet']:>11.0f} "
+              f"{num(c['secgw_cycles_per_packet'], '>11.0f')} "
+              f"{c['crypto_cycles_per_packet']:>12.0f} {num(c['ratio'], '>11.2f')} {c['efficiency'] * 100:>9.1f}%"
+              f"   (paired ratio {num(c['paired_ratio_median'], '.2f')}; runs: dpvpn {c['dpvpn_mpps_min_max'][0]:.2f}.."
               f"{c['dpvpn_mpps_min_max'][1]:.2f}, "
-              f"secgw {c['secgw_mpps_min_max'][0]:.2f}..{c['secgw_mpps_min_max'][1]:.2f})")
+              f"secgw {num(c['secgw_mpps_min_max'][0], '.2f')}..{num(c['secgw_mpps_min_max'][1], '.2f')})")
     print("\non-CPU view (worker thread's CPU time instead of wall time: no time slices lost to other processes; "
           "ratio = secgw/dpvpn on-CPU cycles)")
-    print(f"{'dir':<9}{'size':>5} {'dpvpn on-CPU cyc/p':>18} {'secgw on-CPU cyc/p':>18} {'ratio':>6}  worker CPU share "
-          f"dpvpn / secgw (medians)")
-    for c in results["cases"]:
-        print(f"{c['dir']:<9}{c['size']:>5} {c['dpvpn_oncpu_cycles_per_packet']:>18.0f} "
-              f"{c['secgw_oncpu_cycles_per_packet']:>18.0f} {c['oncpu_ratio']:>6.2f}  "
-              f"{statistics.median(x['cpu_share'] for x in c['dpvpn_runs']):.2f} / "
-              f"{statistics.median(x['cpu_share'] for x in c['secgw_runs']):.2f}")
-    fwd = [c for c in results["cases"] if "dpvpn_forward_mpps" in c]
+    print(f"{'dir':<9}{'alg':<17}{'SAs':>7}{'flows':>8}{'size':>5} {'dpvpn on-CPU cyc/p':>18} {'secgw on-CPU cyc/p':>18} "
+          f"{'ratio':>6}  worker CPU share dpvpn / secgw (medians)")
+    for c in cases:
+        sshare = statistics.median(x['cpu_share'] for x in c['secgw_runs']) if c['secgw_runs'] else None
+        print(f"{head(c)} {c['dpvpn_oncpu_cycles_per_packet']:>18.0f} "
+              f"{num(c['secgw_oncpu_cycles_per_packet'], '>18.0f')} {num(c['oncpu_ratio'], '>6.2f')}  "
+              f"{statistics.median(x['cpu_share'] for x in c['dpvpn_runs']):.2f} / {num(sshare, '.2f')}")
+    fwd = [c for c in cases if "dpvpn_forward_mpps" in c]
     if fwd:
         print("\nforward-only baseline (same traffic, ports and feed, clear forwarding, no IPsec): what the harness's RX/TX and "
               "routing cost each gateway;\nIPsec cycles/packet = gateway cycles/packet - its forward-only cycles/packet")
-        print(f"{'dir':<9}{'size':>5} {'dpvpn fwd Mpps':>14} {'secgw fwd Mpps':>14} {'dpvpn IPsec cyc/p':>17} "
-              f"{'secgw IPsec cyc/p':>17} {'secgw/dpvpn':>11}   on-CPU: fwd cyc/p dpvpn, secgw; IPsec cyc/p dpvpn, "
-              f"secgw, secgw/dpvpn")
+        print(f"{'dir':<9}{'alg':<17}{'SAs':>7}{'flows':>8}{'size':>5} {'dpvpn fwd Mpps':>14} {'secgw fwd Mpps':>14} "
+              f"{'dpvpn IPsec cyc/p':>17} {'secgw IPsec cyc/p':>17} {'secgw/dpvpn':>11}   on-CPU: fwd cyc/p dpvpn, "
+              f"secgw; IPsec cyc/p dpvpn, secgw, secgw/dpvpn")
         for c in fwd:
+            if c["secgw_mpps"] is None:
+                continue
             di = c["dpvpn_cycles_per_packet"] - tsc_hz / (c["dpvpn_forward_mpps"] * 1e6)
             si = c["secgw_cycles_per_packet"] - tsc_hz / (c["secgw_forward_mpps"] * 1e6)
             c["dpvpn_ipsec_cycles_per_packet"], c["secgw_ipsec_cycles_per_packet"] = di, si
             dio = c["dpvpn_oncpu_cycles_per_packet"] - c["dpvpn_forward_oncpu_cycles"]
             sio = c["secgw_oncpu_cycles_per_packet"] - c["secgw_forward_oncpu_cycles"]
-            print(f"{c['dir']:<9}{c['size']:>5} {c['dpvpn_forward_mpps']:>14.3f} {c['secgw_forward_mpps']:>14.3f} "
+            print(f"{head(c)} {c['dpvpn_forward_mpps']:>14.3f} {c['secgw_forward_mpps']:>14.3f} "
                   f"{di:>17.0f} {si:>17.0f} {si / di if di > 0 else float('nan'):>11.2f}   "
                   f"{c['dpvpn_forward_oncpu_cycles']:.0f}, {c['secgw_forward_oncpu_cycles']:.0f}; "
                   f"{dio:.0f}, {sio:.0f}, {sio / dio if dio > 0 else float('nan'):.2f}")
-        with open(json_path, "w") as f:
-            json.dump(results, f, indent=2)
+    one = {(c["dir"], c["alg"], c["size"]): c for c in cases if c["sas"] == 1 and c["flows"] == gen_traffic.N_FLOWS}
+    scaled = [c for c in cases if (c["dir"], c["alg"], c["size"]) in one and (c["sas"] > 1 or c["flows"] > gen_traffic.N_FLOWS)]
+    if scaled:
+        print("\nscale: each gateway's rate with many SAs / flows as a share of its own 1-SA, 8-flow rate (same run)")
+        print(f"{'dir':<9}{'alg':<17}{'SAs':>7}{'flows':>8}{'size':>5} {'dpvpn':>8} {'secgw':>8}")
+        for c in scaled:
+            o = one[(c["dir"], c["alg"], c["size"])]
+            c["dpvpn_share_of_1sa"] = c["dpvpn_mpps"] / o["dpvpn_mpps"]
+            c["secgw_share_of_1sa"] = None if c["secgw_mpps"] is None else c["secgw_mpps"] / o["secgw_mpps"]
+            print(f"{head(c)} {c['dpvpn_share_of_1sa'] * 100:>7.1f}% "
+                  f"{num(None if c['secgw_share_of_1sa'] is None else c['secgw_share_of_1sa'] * 100, '>7.1f')}%")
+    print(f"\n{results['lcores_note']}")
+    with open(json_path, "w") as f:
+        json.dump(results, f, indent=2)
     print()
-    for c in results["cases"]:
-        print(f"bench: dir={c['dir']} alg={c['alg']} size={c['size']} sas={c['sas']} lcores={c['lcores']} "
-              f"dpvpn_mpps={c['dpvpn_mpps']:.3f} secgw_mpps={c['secgw_mpps']:.3f} ratio={c['ratio']:.2f} "
-              f"efficiency={c['efficiency']:.2f} oncpu_ratio={c['oncpu_ratio']:.2f}")
+    for c in cases:
+        print(f"bench: dir={c['dir']} alg={c['alg']} size={c['size']} sas={c['sas']} flows={c['flows']} "
+              f"lcores={c['lcores']} dpvpn_mpps={c['dpvpn_mpps']:.3f} secgw_mpps={num(c['secgw_mpps'], '.3f')} "
+              f"ratio={num(c['ratio'], '.2f')} efficiency={c['efficiency']:.2f} oncpu_ratio={num(c['oncpu_ratio'], '.2f')}")
     print(f"\nJSON: {json_path}")
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        fig, axes = plt.subplots(1, len(dirs), figsize=(6 * len(dirs), 4), squeeze=False)
-        for ax, direction in zip(axes[0], dirs):
-            cs = [c for c in results["cases"] if c["dir"] == direction]
-            xs = [c["size"] for c in cs]
-            ax.plot(xs, [c["dpvpn_mpps"] for c in cs], "o-", label="dpvpn")
-            ax.plot(xs, [c["secgw_mpps"] for c in cs], "s-", label="ipsec-secgw")
-            ax.plot(xs, [c["crypto_mpps"] for c in cs], "^--", label="crypto only (ipsec-mb)")
+        panels = [(d, al) for al in algs for d in dirs]
+        fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4), squeeze=False)
+        for ax, (direction, alg) in zip(axes[0], panels):
+            for sas, flows in sorted({(c["sas"], c["flows"]) for c in cases}):
+                cs = [c for c in cases if c["dir"] == direction and c["alg"] == alg and c["sas"] == sas and
+                      c["flows"] == flows]
+                if not cs:
+                    continue
+                tag = "" if sas == 1 and flows == gen_traffic.N_FLOWS else f" {sas} SAs/{flows} flows"
+                xs = [c["size"] for c in cs]
+                ax.plot(xs, [c["dpvpn_mpps"] for c in cs], "o-", label="dpvpn" + tag)
+                if all(c["secgw_mpps"] is not None for c in cs):
+                    ax.plot(xs, [c["secgw_mpps"] for c in cs], "s-", label="ipsec-secgw" + tag)
+                if not tag:
+                    ax.plot(xs, [c["crypto_mpps"] for c in cs], "^--", label="crypto only (ipsec-mb)")
             ax.set_xscale("log")
+            xs = sorted({c["size"] for c in cases})
             ax.set_xticks(xs, [str(x) for x in xs])
             ax.set_xlabel("inner packet size (bytes)")
             ax.set_ylabel("Mpps, 1 lcore")
-            ax.set_title(f"{direction}, AES-GCM-128, 1 SA")
+            ax.set_title(f"{direction}, {alg}")
             ax.grid(True, alpha=0.3)
-            ax.legend()
+            ax.legend(fontsize=7)
         fig.tight_layout()
         png = os.path.join(a.results, f"bench-{stamp}.png")
         fig.savefig(png, dpi=100)
         print(f"plot: {png}")
     except ImportError:
         print("plot: skipped (python3-matplotlib is not installed)")
-
 
 if __name__ == "__main__":
     main()
