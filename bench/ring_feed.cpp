@@ -139,8 +139,9 @@ void store_be32(uint8_t* p, uint32_t v) {
 
 // The flows and SAs of a case (bench/bench_topology.py's, which documents the scheme; run_bench.py checks
 // the frames against scapy): frame k carries flow f of F (outbound f = (k-1) mod F, inbound f = k mod F,
-// as gen_traffic.py pairs packets with its 8 templates), of SA pair s = f mod N. Flow f's inside host is
-// HOST + f / 50000, its UDP source port 10000 + f mod 50000; with N > 1 SA pair s's remote host is
+// as gen_traffic.py pairs packets with its 8 templates), of SA pair s = f mod N. Flow f's UDP source port
+// is 10000 + f mod 50000, its destination port 5001 + f / 50000 (the inside host stays the one the
+// gateway knows the MAC of); with N > 1 SA pair s's remote host is
 // remote_base + s and its peer peer_base + s, its inbound SPI spi_base + s. With N = 1 and F = 8 the
 // frames are the templates' (nothing is rewritten).
 struct Flows {
@@ -158,15 +159,15 @@ void ipv4_checksum(uint8_t* ip) {
   ip[11] = static_cast<uint8_t>(~sum);
 }
 
-// Rewrites an inner IPv4/UDP packet (no options) to flow f: `host_at` 12 (source, outbound) or 16
-// (destination, inbound) gets the inside host, the other address the SA's remote host (N > 1).
+// Rewrites an inner IPv4/UDP packet (no options) to flow f: its ports, and with N > 1 the remote
+// host's address (destination outbound, source inbound).
 void rewrite_inner(uint8_t* ip, uint32_t f, const Flows& fl, bool inbound) {
-  const uint32_t host_at = inbound ? 16 : 12, remote_at = inbound ? 12 : 16;
-  store_be32(ip + host_at, (load_be32(ip + host_at) & 0xffffff00u) + 5 + f / 50000);
-  if (fl.sas > 1) store_be32(ip + remote_at, fl.remote_base + f % fl.sas);
-  const uint32_t sport = 10000 + f % 50000;
+  if (fl.sas > 1) store_be32(ip + (inbound ? 12 : 16), fl.remote_base + f % fl.sas);
+  const uint32_t sport = 10000 + f % 50000, dport = 5001 + f / 50000;
   ip[20] = static_cast<uint8_t>(sport >> 8);
   ip[21] = static_cast<uint8_t>(sport);
+  ip[22] = static_cast<uint8_t>(dport >> 8);
+  ip[23] = static_cast<uint8_t>(dport);
   ip[26] = ip[27] = 0;  // UDP checksum: none (the addresses changed)
   ipv4_checksum(ip);
 }

@@ -152,6 +152,7 @@ void inbound_chunk(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sa
   uint32_t op_index[kEspChunk];
   uint32_t nops = 0;
 
+  prefetch_sas(sas, n);
   // 1. Lengths, SPI, anti-replay check (cheap, before crypto), lifetime; one op per packet.
   for (uint32_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];

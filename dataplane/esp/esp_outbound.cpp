@@ -129,6 +129,7 @@ void outbound_chunk(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* s
   uint32_t op_index[kEspChunk];  // packet index of each op
   uint32_t nops = 0;
 
+  prefetch_sas(sas, n);
   // 1. Validate, size, admit under the lifetime.
   for (uint32_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];

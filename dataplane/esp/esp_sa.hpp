@@ -10,6 +10,8 @@
 // are reserved with one fetch_add per SA per burst). An inbound SA's replay window is not
 // concurrent: at any one time a single lcore may run inbound bursts for a given SA (RSS on the
 // outer addresses/SPI gives that). Counters and state are relaxed atomics, readable anywhere.
+#include <rte_prefetch.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -159,6 +161,24 @@ class EspSa {
   // How many more packets / bytes the hard lifetime allows (UINT64_MAX: no limit).
   uint64_t packet_budget() const;
   uint64_t byte_budget() const;
+
+  // The lines a chunk reads from this SA, in two steps: first its own (hot line, limits), then the
+  // ones the hot line points to (key schedule, outbound header template, inbound replay bits). See
+  // prefetch_sas().
+  // (rte_prefetch0, an asm statement: GCC deletes a loop of __builtin_prefetch as free of side effects.)
+  void prefetch_own() const {
+    rte_prefetch0(&hot_);
+    rte_prefetch0(&limits_);
+  }
+  void prefetch_pointed() const {
+    const auto* keys = reinterpret_cast<const char*>(hot_.keys);
+    for (int line = 0; line < 4; ++line) rte_prefetch0(keys + 64 * line);  // round keys, first hash keys
+    if (hot_.inbound()) {
+      rte_prefetch0(hot_.replay);
+    } else {
+      rte_prefetch0(hot_.outer_template);
+    }
+  }
   void account(uint64_t packets, uint64_t bytes);  // adds, then raises soft/hard expiry
   void add_drops(uint32_t replay, uint32_t auth, uint32_t ts, uint32_t other);
   void mark_hard_expired() { raise_once(esp_state::kHardExpired, esp_state::kHardEvent); }
@@ -195,6 +215,18 @@ class EspSa {
   const CryptoEngine* engine_ = nullptr;  // released what it prepared (cryptodev sessions) on destruction
   alignas(8) uint8_t outer_template_[48] = {};
 };
+
+// A chunk spread over many SAs (remote access: each packet another client) finds none of their lines
+// in cache; touching them all first lets the misses overlap instead of queuing one behind the other
+// (~10 dependent misses per packet otherwise). Consecutive packets of one SA prefetch once.
+inline void prefetch_sas(EspSa* const* sas, uint32_t n) {
+  for (uint32_t i = 0; i < n; ++i) {
+    if (sas[i] != nullptr && (i == 0 || sas[i] != sas[i - 1])) sas[i]->prefetch_own();
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    if (sas[i] != nullptr && (i == 0 || sas[i] != sas[i - 1])) sas[i]->prefetch_pointed();
+  }
+}
 
 // Soft limits must not be above hard ones (0 = no limit); the message names the lifetime field.
 Status validate_lifetime(const SaLifetime& lifetime);
