@@ -37,6 +37,12 @@ struct ConfigDraft {
   };
   std::vector<RouteRef> route_refs;  // per route
 
+  struct NeighborRef {
+    std::string port;
+    Field port_at, address_at;
+  };
+  std::vector<NeighborRef> neighbor_refs;  // per neighbour
+
   struct SaRef {
     Field local_at;
     bool replay_window_given = false;
@@ -60,9 +66,15 @@ struct ConfigDraft {
 void read_dataplane_section(const Field& section, ConfigDraft* draft);
 void read_ports_section(const Field& section, ConfigDraft* draft);
 void read_routes_section(const Field& section, ConfigDraft* draft);
+void read_neighbors_section(const Field& section, ConfigDraft* draft);
 void read_sas_section(const Field& section, ConfigDraft* draft);
 void read_policies_section(const Field& section, ConfigDraft* draft);
 void read_agent_section(const Field& section, ConfigDraft* draft);
+
+// "02:00:00:00:00:01" (lower-case hex), for messages.
+std::string mac_text(const std::array<uint8_t, 6>& mac);
+// Checks a MAC written at `at` (not multicast, not all-zero), or fails with the problem.
+std::array<uint8_t, 6> read_unicast_mac(const Field& at);
 
 // Second pass.
 void resolve_references(ConfigDraft* draft);

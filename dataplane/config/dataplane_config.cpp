@@ -20,7 +20,7 @@ void read_document(const Field& root, ConfigDraft* draft) {
   if (!root.node.IsMap()) {
     config_internal::fail(root.line, "expected a map of sections (dataplane, ports, ...)");
   }
-  const MapFields sections(root, {"dataplane", "ports", "routes", "sas", "policies", "agent"});
+  const MapFields sections(root, {"dataplane", "ports", "routes", "neighbors", "sas", "policies", "agent"});
   sections.require("dataplane");
   sections.require("ports");
   // File order, so that the first error reported is the first one written.
@@ -28,6 +28,7 @@ void read_document(const Field& root, ConfigDraft* draft) {
     if (key == "dataplane") config_internal::read_dataplane_section(field, draft);
     if (key == "ports") config_internal::read_ports_section(field, draft);
     if (key == "routes") config_internal::read_routes_section(field, draft);
+    if (key == "neighbors") config_internal::read_neighbors_section(field, draft);
     if (key == "sas") config_internal::read_sas_section(field, draft);
     if (key == "policies") config_internal::read_policies_section(field, draft);
     if (key == "agent") config_internal::read_agent_section(field, draft);

@@ -51,6 +51,15 @@ struct RouteConfig {
   uint16_t port = 0;  // index into ports
 };
 
+// A static neighbour: the MAC of a next hop on a port, known without ARP / ND. Installed as a
+// permanent entry of the neighbours table (never aged, never solicited, not overwritten by what
+// the dataplane learns).
+struct NeighborConfig {
+  uint16_t port = 0;  // index into ports
+  IpAddr address;     // on a connected subnet of `port`, not the port's own address
+  std::array<uint8_t, 6> mac{};
+};
+
 struct PolicyConfig {
   IpPrefix local;   // inner addresses on our side (host bits clear)
   IpPrefix remote;  // inner addresses on the peer's side
@@ -80,6 +89,7 @@ struct DataplaneConfig {
 
   std::vector<PortConfig> ports;
   std::vector<RouteConfig> routes;
+  std::vector<NeighborConfig> neighbors;
   // Complete SAs: replay_window defaulted from dataplane.replay_window, and local_ts/remote_ts
   // filled from every protect policy that names the SA, in policy order.
   std::vector<SaParams> sas;

@@ -6,7 +6,6 @@
 
 namespace dpvpn::dataplane::config_internal {
 
-namespace {
 std::string mac_text(const std::array<uint8_t, 6>& mac) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
@@ -18,6 +17,16 @@ std::string mac_text(const std::array<uint8_t, 6>& mac) {
   return out;
 }
 
+std::array<uint8_t, 6> read_unicast_mac(const Field& at) {
+  std::array<uint8_t, 6> mac{};
+  const std::string text = scalar(at);
+  if (!parse_mac(text, &mac)) fail(at, "'" + text + "' is not a MAC address (02:00:00:00:00:01)");
+  if (mac[0] & 1) fail(at, mac_text(mac) + " is a multicast address");
+  if (mac == std::array<uint8_t, 6>{}) fail(at, "00:00:00:00:00:00 is not a usable address");
+  return mac;
+}
+
+namespace {
 void read_addresses(const Field& list, const std::vector<PortConfig>& earlier, PortConfig* port) {
   const std::vector<Field> items = list_items(list);
   if (items.empty()) fail(list, "no addresses (a port needs at least one, as address/length)");
@@ -75,14 +84,7 @@ void read_ports_section(const Field& section, ConfigDraft* draft) {
                                  {{"inside", PortRole::kInside}, {"outside", PortRole::kOutside}});
     read_addresses(map.require("addresses"), ports, &port);
 
-    if (auto f = map.get("mac")) {
-      std::array<uint8_t, 6> mac{};
-      const std::string text = scalar(*f);
-      if (!parse_mac(text, &mac)) fail(*f, "'" + text + "' is not a MAC address (02:00:00:00:00:01)");
-      if (mac[0] & 1) fail(*f, mac_text(mac) + " is a multicast address");
-      if (mac == std::array<uint8_t, 6>{}) fail(*f, "00:00:00:00:00:00 is not a usable address");
-      port.mac = mac;
-    }
+    if (auto f = map.get("mac")) port.mac = read_unicast_mac(*f);
     if (auto f = map.get("mtu")) {
       port.mtu = static_cast<uint16_t>(integer(*f, 576, 9600));
       for (const IpPrefix& a : port.addresses) {

@@ -1,6 +1,6 @@
 // Second pass: names and addresses that point into other sections (workers -> ports,
-// routes -> ports, SAs -> port addresses, policies -> SAs), and the defaults that come from
-// another section.
+// routes and neighbours -> ports, SAs -> port addresses, policies -> SAs), and the defaults that
+// come from another section.
 #include <map>
 #include <string>
 #include <utility>
@@ -47,6 +47,22 @@ void resolve_workers(ConfigDraft* draft) {
   }
 }
 
+// A next hop (route via, static neighbour) must be on a connected subnet of its port and not one of
+// the port's own addresses.
+void check_on_subnet(const PortConfig& port, const IpAddr& addr, const Field& at) {
+  bool on_subnet = false;
+  std::string subnets;
+  for (const IpPrefix& a : port.addresses) {
+    if (a.addr == addr) fail(at, addr.to_string() + " is an address of port '" + port.name + "' itself");
+    on_subnet = on_subnet || a.contains(addr);
+    if (a.addr.is_v4() == addr.is_v4()) subnets += (subnets.empty() ? "" : ", ") + a.to_string();
+  }
+  if (!on_subnet) {
+    fail(at, addr.to_string() + " is not on a connected subnet of port '" + port.name + "' (" +
+                 (subnets.empty() ? "it has no address of that family" : subnets) + ")");
+  }
+}
+
 void resolve_routes(ConfigDraft* draft) {
   DataplaneConfig& cfg = draft->cfg;
   for (size_t r = 0; r < cfg.routes.size(); ++r) {
@@ -55,19 +71,19 @@ void resolve_routes(ConfigDraft* draft) {
     const int port = find_port(cfg, ref.port);
     if (port < 0) fail(ref.port_at, "no port named '" + ref.port + "'");
     route.port = static_cast<uint16_t>(port);
-    bool on_subnet = false;
-    std::string subnets;
-    for (const IpPrefix& a : cfg.ports[port].addresses) {
-      if (a.addr == route.via) {
-        fail(ref.via_at, route.via.to_string() + " is an address of port '" + ref.port + "' itself");
-      }
-      on_subnet = on_subnet || a.contains(route.via);
-      if (a.addr.is_v4() == route.via.is_v4()) subnets += (subnets.empty() ? "" : ", ") + a.to_string();
-    }
-    if (!on_subnet) {
-      fail(ref.via_at, route.via.to_string() + " is not on a connected subnet of port '" + ref.port +
-                           "' (" + (subnets.empty() ? "it has no address of that family" : subnets) + ")");
-    }
+    check_on_subnet(cfg.ports[port], route.via, ref.via_at);
+  }
+}
+
+void resolve_neighbors(ConfigDraft* draft) {
+  DataplaneConfig& cfg = draft->cfg;
+  for (size_t n = 0; n < cfg.neighbors.size(); ++n) {
+    const ConfigDraft::NeighborRef& ref = draft->neighbor_refs[n];
+    NeighborConfig& neighbor = cfg.neighbors[n];
+    const int port = find_port(cfg, ref.port);
+    if (port < 0) fail(ref.port_at, "no port named '" + ref.port + "'");
+    neighbor.port = static_cast<uint16_t>(port);
+    check_on_subnet(cfg.ports[port], neighbor.address, ref.address_at);
   }
 }
 
@@ -111,6 +127,7 @@ void resolve_policies(ConfigDraft* draft) {
 void resolve_references(ConfigDraft* draft) {
   resolve_workers(draft);
   resolve_routes(draft);
+  resolve_neighbors(draft);
   resolve_sas(draft);
   resolve_policies(draft);
 }

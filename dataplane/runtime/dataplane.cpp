@@ -68,6 +68,7 @@ Status Dataplane::create(const DataplaneConfig& config, std::unique_ptr<Dataplan
   dp->now_seconds_ = dp->clock_.now_seconds();
   if (Status s = dp->init_ports(); !s) return s;
   if (Status s = dp->init_tables_and_sas(); !s) return s;
+  if (Status s = dp->init_static_neighbors(); !s) return s;
   if (Status s = dp->init_workers(); !s) return s;
   *out = std::move(dp);
   return Status::ok();
@@ -168,6 +169,20 @@ Status Dataplane::init_tables_and_sas() {
     const uint32_t tunnel = policy.outbound_sa >= 0 ? config_.sas[policy.outbound_sa].tunnel_id : 0;
     if (Status s = sa_manager_->add_policy(policy.remote.network(), policy.action, out_index, tunnel); !s) {
       return {s.code(), fmt::format("policy {} -> {}: {}", policy.local.to_string(), policy.remote.to_string(),
+                                    s.message())};
+    }
+  }
+  return Status::ok();
+}
+
+// The config's static neighbours: permanent entries (no TTL, so never aged out, hence never
+// solicited again; learn_neighbor leaves them as they are).
+Status Dataplane::init_static_neighbors() {
+  auto neighbors = tables_->typed<tables::TableId::neighbors>();
+  for (const NeighborConfig& n : config_.neighbors) {
+    const tables::NeighborKey key{n.address, ports_[n.port].port_id, 0};
+    if (Status s = neighbors.upsert(key, {n.mac, kNeighborPermanent}, {.ttl_s = 0, .link = false}); !s) {
+      return {s.code(), fmt::format("static neighbour {} on port {}: {}", n.address.to_string(), ports_[n.port].name,
                                     s.message())};
     }
   }
@@ -305,13 +320,21 @@ void Dataplane::solicit(uint16_t port_index, const IpAddr& addr) {
 void Dataplane::learn_neighbor(uint16_t port_index, const IpAddr& addr, const std::array<uint8_t, 6>& mac) {
   const PortInfo& port = ports_[port_index];
   tables::NeighborKey key{addr, port.port_id, 0};
-  if (!tables_->typed<tables::TableId::neighbors>().upsert(key, {mac, tables::kNeighborReachable}).is_ok()) return;
-  ++neighbors_learned_;
+  auto neighbors = tables_->typed<tables::TableId::neighbors>();
+  // A static neighbour keeps its configured MAC whatever the network says (ARP / ND are not
+  // authenticated); held packets, if any, go to the configured MAC.
+  std::array<uint8_t, 6> to = mac;
+  if (const auto* n = neighbors.lookup(key); n != nullptr && n->state == kNeighborPermanent) {
+    to = n->mac;
+  } else {
+    if (!neighbors.upsert(key, {mac, tables::kNeighborReachable}).is_ok()) return;
+    ++neighbors_learned_;
+  }
   auto it = pending_.find({port_index, addr});
   if (it == pending_.end()) return;
   for (rte_mbuf* m : it->second.packets) {
     const bool v6 = (rte_pktmbuf_mtod(m, const uint8_t*)[0] >> 4) == 6;
-    if (push_ethernet(m, port, mac, v6)) {
+    if (push_ethernet(m, port, to, v6)) {
       inject_frame(port_index, m);
     } else {
       rte_pktmbuf_free(m);

@@ -40,6 +40,11 @@ struct RunLimits {
   uint64_t duration_ms = 0;   // stop after this long (0 = never)
 };
 
+// The neighbours table's state for a static neighbour from the config (`neighbors:`): no expiry,
+// and learned ARP / ND never replace it. Workers send to any state but tables::kNeighborIncomplete
+// (0); tables::kNeighborReachable (1) is a learned entry.
+inline constexpr uint16_t kNeighborPermanent = 2;
+
 class Dataplane {
  public:
   // EAL must be initialized (with eal_args_for(config) among its arguments).
@@ -81,6 +86,7 @@ class Dataplane {
   Dataplane() = default;
   Status init_ports();
   Status init_tables_and_sas();
+  Status init_static_neighbors();
   Status init_workers();
   void handle_control_event(ControlEvent& ev);
   void handle_hold(HoldItem& item);

@@ -438,12 +438,12 @@ void Worker::send_resolved(rte_mbuf* m, const IpAddr& dst, bool ipv6, const Next
     neighbor = memo_.neighbor;
   } else {
     neighbor = neighbors_.lookup(key);
-    if (neighbor != nullptr && neighbor->state == tables::kNeighborReachable) {
+    if (neighbor != nullptr && neighbor->state != tables::kNeighborIncomplete) {
       memo_.neighbor_key = key;
       memo_.neighbor = neighbor;
     }
   }
-  if (neighbor != nullptr && neighbor->state == tables::kNeighborReachable) {
+  if (neighbor != nullptr && neighbor->state != tables::kNeighborIncomplete) {
     if (!push_ethernet(m, port, neighbor->mac, ipv6)) return drop(m, DropReason::kTooBig);
     memo_.tx_dst = dst;
     memo_.tx_ipv6 = ipv6;

@@ -96,6 +96,13 @@ policies:
   - local: 10.1.0.0/16
     remote: 10.9.0.0/16
     action: bypass
+neighbors:
+  - port: outside
+    address: 192.0.2.2
+    mac: "02:00:00:00:02:02"
+  - port: inside
+    address: "fd00:1::2"
+    mac: "02:00:00:00:01:aB"
 )";
 
 IpAddr ip(const char* text) { return *IpAddr::parse(text); }
@@ -134,7 +141,8 @@ const BadConfig kBadConfigs[] = {
      "dp.yaml:3: unknown key 'workerz' in dataplane (known: workers, idle, idle_sleep_us, mbufs, "
      "replay_window, crypto, crypto_device, tables, punt_ring, hold_queue)"},
     {"routes:\n", "route:\n",
-     "dp.yaml:32: unknown key 'route' at the top level (known: dataplane, ports, routes, sas, policies, agent)"},
+     "dp.yaml:32: unknown key 'route' at the top level (known: dataplane, ports, routes, neighbors, sas, policies, "
+     "agent)"},
     {"    esn: false\n", "    esm: false\n",
      "dp.yaml:44: unknown key 'esm' in sas[0] (known: name, direction, spi, algorithm, key, auth_key, "
      "local, remote, esn, replay_window, natt, lifetime, tunnel_id)"},
@@ -252,6 +260,33 @@ const BadConfig kBadConfigs[] = {
      "dp.yaml:74: policies[1].remote: fd00:9::/32 and local 10.1.0.0/16 are of different address families"},
     {"remote: 10.9.0.0/16", "remote: 10.2.0.0/16", "dp.yaml:73: policies[1]: same local and remote as policies[0]"},
     {"action: bypass", "action: drop", "dp.yaml:75: policies[1].action: 'drop' is not one of protect, bypass"},
+    // neighbors
+    {"    mac: \"02:00:00:00:02:02\"\n", "    macc: \"02:00:00:00:02:02\"\n",
+     "dp.yaml:79: unknown key 'macc' in neighbors[0] (known: port, address, mac)"},
+    {"    mac: \"02:00:00:00:02:02\"\n", "", "dp.yaml:77: neighbors[0]: missing required key 'mac'"},
+    {"  - port: outside\n", "  - port: outsid\n", "dp.yaml:77: neighbors[0].port: no port named 'outsid'"},
+    {"address: 192.0.2.2", "address: 192.0.2.300", "dp.yaml:78: neighbors[0].address: '192.0.2.300' is not an IP address"},
+    {"address: 192.0.2.2", "address: 192.0.2.2/24",
+     "dp.yaml:78: neighbors[0].address: '192.0.2.2/24' is not an IP address"},
+    {"address: 192.0.2.2", "address: 192.0.3.2",
+     "dp.yaml:78: neighbors[0].address: 192.0.3.2 is not on a connected subnet of port 'outside' (192.0.2.1/24)"},
+    {"address: 192.0.2.2", "address: \"2001:db8::2\"",
+     "dp.yaml:78: neighbors[0].address: 2001:db8::2 is not on a connected subnet of port 'outside' (it has no "
+     "address of that family)"},
+    {"address: 192.0.2.2", "address: 192.0.2.1",
+     "dp.yaml:78: neighbors[0].address: 192.0.2.1 is an address of port 'outside' itself"},
+    {"address: \"fd00:1::2\"", "address: \"fd00:1::1\"",
+     "dp.yaml:81: neighbors[1].address: fd00:1::1 is an address of port 'inside' itself"},
+    {"  - port: inside\n    address: \"fd00:1::2\"\n", "  - port: outside\n    address: 192.0.2.2\n",
+     "dp.yaml:81: neighbors[1].address: 192.0.2.2 on port 'outside' is already a neighbor (neighbors[0])"},
+    {"\"02:00:00:00:02:02\"", "\"01:00:5e:00:00:01\"",
+     "dp.yaml:79: neighbors[0].mac: 01:00:5e:00:00:01 is a multicast address"},
+    {"\"02:00:00:00:02:02\"", "\"00:00:00:00:00:00\"",
+     "dp.yaml:79: neighbors[0].mac: 00:00:00:00:00:00 is not a usable address"},
+    {"\"02:00:00:00:02:02\"", "\"02:00:00:00:02\"",
+     "dp.yaml:79: neighbors[0].mac: '02:00:00:00:02' is not a MAC address (02:00:00:00:00:01)"},
+    {"  - port: outside\n    address: 192.0.2.2\n", "  - port: outside\n    address: [192.0.2.2]\n",
+     "dp.yaml:78: neighbors[0].address: expected a single value, got a list"},
 };
 
 }  // namespace
@@ -367,6 +402,14 @@ TEST_CASE("a complete config parses into exactly the expected struct") {
   CHECK(cfg.policies[1].action == PolicyAction::kBypass);
   CHECK(cfg.policies[1].outbound_sa == -1);
   CHECK(cfg.policies[1].inbound_sa == -1);
+
+  REQUIRE(cfg.neighbors.size() == 2);
+  CHECK(cfg.neighbors[0].port == 1);
+  CHECK(cfg.neighbors[0].address == ip("192.0.2.2"));
+  CHECK(cfg.neighbors[0].mac == std::array<uint8_t, 6>{0x02, 0, 0, 0, 0x02, 0x02});
+  CHECK(cfg.neighbors[1].port == 0);
+  CHECK(cfg.neighbors[1].address == ip("fd00:1::2"));
+  CHECK(cfg.neighbors[1].mac == std::array<uint8_t, 6>{0x02, 0, 0, 0, 0x01, 0xab});
 }
 
 TEST_CASE("defaults: only the required keys") {
@@ -396,6 +439,7 @@ ports:
   CHECK(cfg.routes.empty());
   CHECK(cfg.sas.empty());
   CHECK(cfg.policies.empty());
+  CHECK(cfg.neighbors.empty());
 }
 
 TEST_CASE("each bad config is reported as file:line: what is wrong") {
@@ -464,6 +508,10 @@ TEST_CASE("the shipped example file loads") {
   CHECK(cfg.workers.size() == 2);
   CHECK(cfg.ports.size() == 2);
   CHECK(cfg.routes.size() == 2);
+  REQUIRE(cfg.neighbors.size() == 2);
+  CHECK(cfg.neighbors[0].address == *IpAddr::parse("192.0.2.254"));
+  CHECK(cfg.neighbors[1].port == 1);
+  CHECK(cfg.neighbors[1].mac == std::array<uint8_t, 6>{0x02, 0, 0, 0, 0x02, 0xfe});
   REQUIRE(cfg.sas.size() == 2);
   CHECK(cfg.sas[0].local_ts.size() == 2);  // an IPv4 and an IPv6 protect policy
   CHECK(cfg.sas[1].local_ts.size() == 2);

@@ -285,3 +285,143 @@ TEST_CASE("an unanswered next hop: ARP requests once a second, its held packets 
   dp.reset();
   rte_mempool_free(pool);
 }
+
+namespace {
+// Ethernet (to our inside MAC 02:00:00:00:00:01) + IPv6 + UDP (checksum left 0: not checked when
+// forwarding).
+std::vector<uint8_t> udp6_frame(const IpAddr& src, const IpAddr& dst, const std::vector<uint8_t>& payload) {
+  std::vector<uint8_t> f(14 + 40 + 8 + payload.size(), 0);
+  const uint8_t eth[14] = {0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0x01, 0x05, 0x86, 0xdd};
+  std::memcpy(f.data(), eth, 14);
+  uint8_t* ip = f.data() + 14;
+  const auto udp_len = static_cast<uint16_t>(8 + payload.size());
+  ip[0] = 0x60;
+  ip[4] = static_cast<uint8_t>(udp_len >> 8);
+  ip[5] = static_cast<uint8_t>(udp_len);
+  ip[6] = 17;
+  ip[7] = 64;
+  std::memcpy(ip + 8, src.bytes.data(), 16);
+  std::memcpy(ip + 24, dst.bytes.data(), 16);
+  uint8_t* udp = ip + 40;
+  udp[1] = 7;
+  udp[3] = 9;
+  udp[4] = static_cast<uint8_t>(udp_len >> 8);
+  udp[5] = static_cast<uint8_t>(udp_len);
+  std::memcpy(udp + 8, payload.data(), payload.size());
+  return f;
+}
+}  // namespace
+
+TEST_CASE("static neighbours: sent to the configured MAC at once, no ARP / ND, permanent, not relearned") {
+  RingPort inside("sn_in"), outside("sn_out");
+  const std::string text = R"(
+dataplane:
+  workers:
+    - lcore: 1
+      rx: [inside:0, outside:0]
+  mbufs: 2047
+ports:
+  - name: inside
+    device: net_ring_sn_in
+    role: inside
+    addresses: [10.1.0.1/24, "fd00:1::1/64"]
+    mac: "02:00:00:00:00:01"
+  - name: outside
+    device: net_ring_sn_out
+    role: outside
+    addresses: [192.0.2.1/24, "2001:db8:1::1/64"]
+    mac: "02:00:00:00:00:02"
+routes:
+  - prefix: 198.51.100.0/24
+    via: 192.0.2.254
+    port: outside
+neighbors:
+  - port: outside
+    address: 192.0.2.7
+    mac: "02:00:00:00:07:07"
+  - port: outside
+    address: 192.0.2.254
+    mac: "02:00:00:00:fe:fe"
+  - port: outside
+    address: "2001:db8:1::7"
+    mac: "02:00:00:00:76:76"
+)";
+  DataplaneConfig config;
+  const Status parsed = parse_dataplane_config(text, "sn.yaml", &config);
+  INFO(parsed.to_string());
+  REQUIRE(parsed.is_ok());
+  std::unique_ptr<Dataplane> dp;
+  const Status created = Dataplane::create(config, &dp);
+  INFO(created.to_string());
+  REQUIRE(created.is_ok());
+  rte_mempool* pool = rte_pktmbuf_pool_create("sn_test_pool", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+  REQUIRE(pool != nullptr);
+
+  // The entries are in the neighbours table from the start: permanent, no expiry.
+  auto& table = dp->tables().table(tables::TableId::neighbors);
+  CHECK(table.count() == 3);
+  const tables::NeighborKey key7{*IpAddr::parse("192.0.2.7"), dp->ports()[1].port_id, 0};
+  const auto* entry = dp->tables().typed<tables::TableId::neighbors>().lookup(key7);
+  REQUIRE(entry != nullptr);
+  CHECK(entry->state == kNeighborPermanent);
+  CHECK(table.meta_of(entry).expires_at == 0);
+
+  const auto check_sent_to = [](const std::vector<uint8_t>& frame, const std::array<uint8_t, 6>& mac, bool v6) {
+    REQUIRE(frame.size() >= 14);
+    CHECK(std::vector<uint8_t>(frame.begin(), frame.begin() + 6) == std::vector<uint8_t>(mac.begin(), mac.end()));
+    CHECK(std::vector<uint8_t>(frame.begin() + 6, frame.begin() + 12) == std::vector<uint8_t>{2, 0, 0, 0, 0, 2});
+    CHECK(frame[12] == (v6 ? 0x86 : 0x08));
+    CHECK(frame[13] == (v6 ? 0xdd : 0x00));
+  };
+  // Clear traffic from the inside: to the neighbour itself (connected), through the route's next
+  // hop, and over IPv6. Each leaves on the first poll, nothing held, no ARP / ND.
+  receive(pool, inside.rx, udp_frame(0x0a010005, 0xc0000207, 1, 2, std::vector<uint8_t>(8, 0), 0x01));
+  receive(pool, inside.rx, udp_frame(0x0a010005, 0xc6336409, 1, 2, std::vector<uint8_t>(8, 0), 0x01));
+  receive(pool, inside.rx, udp6_frame(*IpAddr::parse("fd00:1::5"), *IpAddr::parse("2001:db8:1::7"),
+                                      std::vector<uint8_t>(8, 0)));
+  CHECK(dp->poll_workers_once() == 3);
+  auto out = sent(outside.tx);
+  REQUIRE(out.size() == 3);
+  check_sent_to(out[0], {2, 0, 0, 0, 7, 7}, false);
+  CHECK(out[0][14 + 19] == 7);  // 192.0.2.7
+  check_sent_to(out[1], {2, 0, 0, 0, 0xfe, 0xfe}, false);
+  CHECK(out[1][14 + 19] == 9);  // 198.51.100.9, via 192.0.2.254
+  check_sent_to(out[2], {2, 0, 0, 0, 0x76, 0x76}, true);
+  CHECK(out[2][14 + 39] == 7);  // 2001:db8:1::7
+  dp->housekeeping_once();
+  dp->poll_workers_once();
+  CHECK(sent(outside.tx).empty());  // no ARP or ND went out
+  std::string stats = dp->stats_json();
+  CHECK(stats.find("\"held\": 0") != std::string::npos);
+
+  // A (gratuitous) ARP reply claiming 192.0.2.7 for another MAC changes nothing.
+  receive(pool, outside.rx, garp(0xc0000207, 0x99));
+  dp->poll_workers_once();
+  dp->housekeeping_once();
+  entry = dp->tables().typed<tables::TableId::neighbors>().lookup(key7);
+  REQUIRE(entry != nullptr);
+  CHECK(entry->state == kNeighborPermanent);
+  CHECK(entry->mac == std::array<uint8_t, 6>{2, 0, 0, 0, 7, 7});
+  stats = dp->stats_json();
+  CHECK(stats.find("\"neighbors_learned\": 0") != std::string::npos);
+  // Aging everything keeps them.
+  table.age_all();
+  CHECK(table.count() == 3);
+  receive(pool, inside.rx, udp_frame(0x0a010005, 0xc0000207, 1, 2, std::vector<uint8_t>(8, 0), 0x01));
+  dp->poll_workers_once();
+  out = sent(outside.tx);
+  REQUIRE(out.size() == 1);
+  check_sent_to(out[0], {2, 0, 0, 0, 7, 7}, false);
+
+  // A learned neighbour beside them is still learned as before.
+  receive(pool, outside.rx, garp(0xc0000208, 0x08));
+  dp->poll_workers_once();
+  dp->housekeeping_once();
+  const auto* learned = dp->tables().typed<tables::TableId::neighbors>().lookup(
+      {*IpAddr::parse("192.0.2.8"), dp->ports()[1].port_id, 0});
+  REQUIRE(learned != nullptr);
+  CHECK(learned->state == tables::kNeighborReachable);
+  CHECK(dp->stats_json().find("\"neighbors_learned\": 1") != std::string::npos);
+  dp.reset();
+  rte_mempool_free(pool);
+}
