@@ -361,17 +361,7 @@ class Traffic {
     job->msg_len_to_cipher_in_bytes = cipher_len_;
     job->iv = esp + kEspHdr;
     job->iv_len_in_bytes = 16;
-    job->hash_start_src_offset_in_bytes = 0;
-    job->msg_len_to_hash_in_bytes = kEspHdr + iv_len_ + cipher_len_;  // ESP header, IV and ciphertext
-    job->u.HMAC._hashed_auth_key_xor_ipad = ipad_;
-    job->u.HMAC._hashed_auth_key_xor_opad = opad_;
-    job->auth_tag_output = tag;
-    job->auth_tag_output_len_in_bytes = kIcvLen;
-    job = IMB_SUBMIT_JOB(mgr_);
-    while (job != nullptr) {
-      check(job);
-      job = IMB_GET_COMPLETED_JOB(mgr_);
-    }
+    submit_hmac(job, tag);
   }
 
   // CBC: the HMAC of a frame whose ciphertext is in place (no cipher work).
@@ -385,6 +375,11 @@ class Traffic {
     job->dst = esp + kEspHdr + iv_len_;
     job->cipher_start_src_offset_in_bytes = kEspHdr + iv_len_;
     job->msg_len_to_cipher_in_bytes = cipher_len_;
+    submit_hmac(job, tag);
+  }
+
+  // The HMAC-SHA-256 part every CBC job shares (over ESP header, IV and ciphertext), then submits it.
+  void submit_hmac(IMB_JOB* job, uint8_t* tag) {
     job->hash_start_src_offset_in_bytes = 0;
     job->msg_len_to_hash_in_bytes = kEspHdr + iv_len_ + cipher_len_;
     job->u.HMAC._hashed_auth_key_xor_ipad = ipad_;
