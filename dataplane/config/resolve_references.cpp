@@ -10,26 +10,26 @@
 namespace dpvpn::dataplane::config_internal {
 
 namespace {
-int find_port(const DataplaneConfig& cfg, const std::string& name) {
+// The index of the port a reference names; an error at `at` when there is none.
+uint16_t port_named(const DataplaneConfig& cfg, const std::string& name, const Field& at) {
   for (size_t i = 0; i < cfg.ports.size(); ++i) {
-    if (cfg.ports[i].name == name) return static_cast<int>(i);
+    if (cfg.ports[i].name == name) return static_cast<uint16_t>(i);
   }
-  return -1;
+  fail(at, "no port named '" + name + "'");
 }
 
 void resolve_workers(ConfigDraft* draft) {
   DataplaneConfig& cfg = draft->cfg;
   std::map<std::pair<uint16_t, uint16_t>, size_t> polled_by;  // (port, queue) -> worker
   for (const ConfigDraft::RxRef& ref : draft->rx_refs) {
-    const int port = find_port(cfg, ref.port);
-    if (port < 0) fail(ref.at, "no port named '" + ref.port + "'");
+    const uint16_t port = port_named(cfg, ref.port, ref.at);
     const uint16_t queues = cfg.ports[port].rx_queues;
     if (ref.queue >= queues) {
       fail(ref.at, "no queue " + std::to_string(ref.queue) + " on port '" + ref.port + "' (it has " +
                        std::to_string(queues) + " rx queue" + (queues == 1 ? "" : "s") + ": 0.." +
                        std::to_string(queues - 1) + ")");
     }
-    const auto [it, added] = polled_by.emplace(std::pair{uint16_t(port), ref.queue}, ref.worker);
+    const auto [it, added] = polled_by.emplace(std::pair{port, ref.queue}, ref.worker);
     if (!added) {
       fail(ref.at, ref.port + ":" + std::to_string(ref.queue) + " is already polled by lcore " +
                        std::to_string(cfg.workers[it->second].lcore));
@@ -68,9 +68,8 @@ void resolve_routes(ConfigDraft* draft) {
   for (size_t r = 0; r < cfg.routes.size(); ++r) {
     const ConfigDraft::RouteRef& ref = draft->route_refs[r];
     RouteConfig& route = cfg.routes[r];
-    const int port = find_port(cfg, ref.port);
-    if (port < 0) fail(ref.port_at, "no port named '" + ref.port + "'");
-    route.port = static_cast<uint16_t>(port);
+    const uint16_t port = port_named(cfg, ref.port, ref.port_at);
+    route.port = port;
     check_on_subnet(cfg.ports[port], route.via, ref.via_at);
   }
 }
@@ -80,9 +79,8 @@ void resolve_neighbors(ConfigDraft* draft) {
   for (size_t n = 0; n < cfg.neighbors.size(); ++n) {
     const ConfigDraft::NeighborRef& ref = draft->neighbor_refs[n];
     NeighborConfig& neighbor = cfg.neighbors[n];
-    const int port = find_port(cfg, ref.port);
-    if (port < 0) fail(ref.port_at, "no port named '" + ref.port + "'");
-    neighbor.port = static_cast<uint16_t>(port);
+    const uint16_t port = port_named(cfg, ref.port, ref.port_at);
+    neighbor.port = port;
     check_on_subnet(cfg.ports[port], neighbor.address, ref.address_at);
   }
 }
