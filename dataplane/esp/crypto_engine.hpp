@@ -67,6 +67,15 @@ class CryptoEngine {
   // Engines whose blocks are plain data need nothing (the default).
   virtual void release_keys(EspKeyBlock* keys) const { static_cast<void>(keys); }
 
+  // Control path: the lines of the EspKeyBlock every packet of an SA with these params reads
+  // (bit i: bytes 64i..64i+63), for the data path to prefetch with the SA. With many SAs each
+  // line is a DRAM miss; a line missing from the mask costs a stall per packet, a line too many
+  // only bandwidth. Default: the first four lines.
+  virtual uint32_t hot_key_lines(const SaParams& params) const {
+    static_cast<void>(params);
+    return 0xfu;
+  }
+
   // Data path: runs n ops (any n), sets every op's status. No allocation, locks or syscalls.
   // Call only from the lcore that owns this engine object.
   virtual void process_burst(CryptoOp* ops, uint32_t n) = 0;

@@ -84,7 +84,7 @@ inline Addr128 addr128(const uint8_t* a) {
 inline Addr128 addr128_v4(const uint8_t* a) { return Addr128{0xffff00000000ull | load32(a)}; }
 
 // TrafficSelector::contains on the precomputed ranges: start <= addr <= end, protocol, port range.
-bool ts_match(const std::vector<SelectorRange>& list, Addr128 addr, uint8_t proto, uint16_t port) {
+bool ts_match(std::span<const SelectorRange> list, Addr128 addr, uint8_t proto, uint16_t port) {
   if (list.empty()) return true;
   for (const SelectorRange& ts : list) {
     if (ts.protocol != 0 && proto != ts.protocol) continue;
@@ -190,6 +190,7 @@ void inbound_chunk(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sa
         }
         // Bytes are checked after decryption, when the inner length is known.
         if (r == EspResult::kOk && !grp.admit(0)) r = EspResult::kSaExpired;
+        if (r == EspResult::kOk) hot.replay->prefetch_for_accept(p.seq_full);
       }
       if (r == EspResult::kOk) {
         CryptoOp& op = ops[nops];

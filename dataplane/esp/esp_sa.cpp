@@ -31,11 +31,20 @@ Addr128 addr128(const IpAddr& a) {
   return v;
 }
 
-std::vector<SelectorRange> selector_ranges(const std::vector<TrafficSelector>& list) {
-  std::vector<SelectorRange> out;
-  out.reserve(list.size());
-  for (const TrafficSelector& ts : list) out.push_back({addr128(ts.start), addr128(ts.end), ts.port_lo, ts.port_hi, ts.protocol});
-  return out;
+SelectorRange selector_range(const TrafficSelector& ts) {
+  return {addr128(ts.start), addr128(ts.end), ts.port_lo, ts.port_hi, ts.protocol};
+}
+
+// One side's ranges: a single selector in the object's own slot, several in `more`.
+std::span<const SelectorRange> side_ranges(const std::vector<TrafficSelector>& list, SelectorRange* inline_slot,
+                                           std::vector<SelectorRange>* more) {
+  if (list.size() == 1) {
+    *inline_slot = selector_range(list[0]);
+    return {inline_slot, 1};
+  }
+  more->reserve(list.size());
+  for (const TrafficSelector& ts : list) more->push_back(selector_range(ts));
+  return *more;
 }
 
 uint8_t build_outer_template(const SaParams& p, uint8_t* t) {
@@ -123,6 +132,7 @@ Status create_esp_sa(const SaParams& params, const CryptoEngine& engine, const E
   secure_zero(sa->keys_, sizeof(EspKeyBlock));
   if (Status s = engine.prepare_keys(params, sa->keys_); !s.is_ok()) return s;
   sa->engine_ = &engine;  // from here on, destroying the SA releases what the engine prepared
+  sa->burst_.key_lines = engine.hot_key_lines(params) & ((1ull << (sizeof(EspKeyBlock) / 64)) - 1);
 
   // The cold copy keeps no key bytes.
   sa->params_ = params;
@@ -163,23 +173,27 @@ Status create_esp_sa(const SaParams& params, const CryptoEngine& engine, const E
   return Status::ok();
 }
 
+EspSaSelectors::EspSaSelectors(std::vector<TrafficSelector> local_ts, std::vector<TrafficSelector> remote_ts)
+    : local(std::move(local_ts)), remote(std::move(remote_ts)) {
+  remote_ranges = side_ranges(remote, &remote_inline, &remote_more);
+  local_ranges = side_ranges(local, &local_inline, &local_more);
+}
+
 Status EspSa::update(const SaLifetime& lt, std::vector<TrafficSelector> local_ts,
                      std::vector<TrafficSelector> remote_ts, std::unique_ptr<const EspSaSelectors>* retired) {
   if (Status s = validate_lifetime(lt); !s) return s;
-  std::unique_ptr<EspSaSelectors> next(new (std::nothrow) EspSaSelectors{local_ts, remote_ts, {}, {}});
+  std::unique_ptr<EspSaSelectors> next(new (std::nothrow) EspSaSelectors(local_ts, remote_ts));
   if (!next) return {StatusCode::kResourceExhausted, "esp sa: out of memory"};
-  next->local_ranges = selector_ranges(local_ts);
-  next->remote_ranges = selector_ranges(remote_ts);
-  limits_.soft_packets.store(lt.soft_packets, std::memory_order_relaxed);
-  limits_.hard_packets.store(lt.hard_packets, std::memory_order_relaxed);
-  limits_.soft_bytes.store(lt.soft_bytes, std::memory_order_relaxed);
-  limits_.hard_bytes.store(lt.hard_bytes, std::memory_order_relaxed);
+  burst_.limits.soft_packets.store(lt.soft_packets, std::memory_order_relaxed);
+  burst_.limits.hard_packets.store(lt.hard_packets, std::memory_order_relaxed);
+  burst_.limits.soft_bytes.store(lt.soft_bytes, std::memory_order_relaxed);
+  burst_.limits.hard_bytes.store(lt.hard_bytes, std::memory_order_relaxed);
   soft_seconds_ = lt.soft_seconds;
   hard_seconds_ = lt.hard_seconds;
   params_.lifetime = lt;
   params_.local_ts = std::move(local_ts);
   params_.remote_ts = std::move(remote_ts);
-  selectors_.store(next.get(), std::memory_order_release);
+  burst_.selectors.store(next.get(), std::memory_order_release);
   *retired = std::move(selectors_owner_);
   selectors_owner_ = std::move(next);
   return Status::ok();
@@ -227,14 +241,14 @@ uint32_t EspSa::take_expiry_events() {
 }
 
 uint64_t EspSa::packet_budget() const {
-  const uint64_t limit = limits_.hard_packets.load(std::memory_order_relaxed);
+  const uint64_t limit = burst_.limits.hard_packets.load(std::memory_order_relaxed);
   if (limit == 0) return ~0ull;
   const uint64_t used = hot_.packets.load(std::memory_order_relaxed);
   return used >= limit ? 0 : limit - used;
 }
 
 uint64_t EspSa::byte_budget() const {
-  const uint64_t limit = limits_.hard_bytes.load(std::memory_order_relaxed);
+  const uint64_t limit = burst_.limits.hard_bytes.load(std::memory_order_relaxed);
   if (limit == 0) return ~0ull;
   const uint64_t used = hot_.bytes.load(std::memory_order_relaxed);
   return used >= limit ? 0 : limit - used;
@@ -249,10 +263,10 @@ void EspSa::account(uint64_t packets, uint64_t bytes) {
     const uint64_t l = limit.load(std::memory_order_relaxed);
     return l != 0 && used >= l;
   };
-  if (!(state & esp_state::kSoftExpired) && (reached(limits_.soft_packets, p) || reached(limits_.soft_bytes, b))) {
+  if (!(state & esp_state::kSoftExpired) && (reached(burst_.limits.soft_packets, p) || reached(burst_.limits.soft_bytes, b))) {
     raise_once(esp_state::kSoftExpired, esp_state::kSoftEvent);
   }
-  if (!(state & esp_state::kHardExpired) && (reached(limits_.hard_packets, p) || reached(limits_.hard_bytes, b))) {
+  if (!(state & esp_state::kHardExpired) && (reached(burst_.limits.hard_packets, p) || reached(burst_.limits.hard_bytes, b))) {
     raise_once(esp_state::kHardExpired, esp_state::kHardEvent);
   }
 }

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "esp/crypto_engine.hpp"
@@ -87,7 +88,7 @@ static_assert(std::atomic<uint64_t>::is_always_lock_free);
 
 // Byte/packet lifetimes, checked once per SA per burst. 0 = no limit. Relaxed atomics: UpdateSa
 // may change them while workers read; a burst seeing a mix of old and new limits is harmless.
-struct alignas(64) EspSaLimits {
+struct EspSaLimits {
   std::atomic<uint64_t> soft_packets{0}, hard_packets{0};
   std::atomic<uint64_t> soft_bytes{0}, hard_bytes{0};
 };
@@ -104,11 +105,22 @@ struct SelectorRange {
 
 // Inner-address selectors of an inbound SA. Immutable once published: UpdateSa swaps in a new
 // object and the caller frees the old one after an RCU grace period (workers may still read it).
-struct EspSaSelectors {
+// What the data path reads comes first: the ranges of each side, held in the object itself when a
+// side has one selector (the usual child SA), so a packet reads the object's first two lines and
+// nothing they point to (kDataPathLines, prefetched with the SA).
+struct alignas(64) EspSaSelectors {
+  EspSaSelectors(std::vector<TrafficSelector> local_ts, std::vector<TrafficSelector> remote_ts);
+  EspSaSelectors(const EspSaSelectors&) = delete;  // the spans point into the object
+  EspSaSelectors& operator=(const EspSaSelectors&) = delete;
+
+  static constexpr uint32_t kDataPathLines = 2;
+  std::span<const SelectorRange> remote_ranges, local_ranges;  // the data path's view (empty: any)
+  SelectorRange remote_inline{}, local_inline{};
   std::vector<TrafficSelector> local;   // inner addresses on our side
   std::vector<TrafficSelector> remote;  // inner addresses on the peer's side
-  std::vector<SelectorRange> local_ranges, remote_ranges;  // the same, as the data path reads them
+  std::vector<SelectorRange> local_more, remote_more;  // a side with several selectors
 };
+static_assert(offsetof(EspSaSelectors, local_inline) + sizeof(SelectorRange) <= EspSaSelectors::kDataPathLines * 64);
 
 struct alignas(64) EspSaDropCounters {
   std::atomic<uint64_t> replay{0};  // duplicate or too old
@@ -143,7 +155,7 @@ class EspSa {
   bool inbound() const { return hot_.inbound(); }
   uint64_t created_seconds() const { return created_seconds_; }
   // Data path: the selectors published now (see EspSaSelectors for their lifetime).
-  const EspSaSelectors& selectors() const { return *selectors_.load(std::memory_order_acquire); }
+  const EspSaSelectors& selectors() const { return *burst_.selectors.load(std::memory_order_acquire); }
   const std::vector<TrafficSelector>& local_ts() const { return selectors().local; }
   const std::vector<TrafficSelector>& remote_ts() const { return selectors().remote; }
   ReplayWindow* replay_window() { return replay_.get(); }
@@ -168,13 +180,17 @@ class EspSa {
   // (rte_prefetch0, an asm statement: GCC deletes a loop of __builtin_prefetch as free of side effects.)
   void prefetch_own() const {
     rte_prefetch0(&hot_);
-    rte_prefetch0(&limits_);
+    rte_prefetch0(&burst_);
   }
   void prefetch_pointed() const {
     const auto* keys = reinterpret_cast<const char*>(hot_.keys);
-    for (int line = 0; line < 4; ++line) rte_prefetch0(keys + 64 * line);  // round keys, first hash keys
+    for (uint32_t lines = burst_.key_lines; lines != 0; lines &= lines - 1) {
+      rte_prefetch0(keys + 64 * __builtin_ctz(lines));
+    }
     if (hot_.inbound()) {
       rte_prefetch0(hot_.replay);
+      const auto* selectors = reinterpret_cast<const char*>(burst_.selectors.load(std::memory_order_acquire));
+      for (uint32_t line = 0; line < EspSaSelectors::kDataPathLines; ++line) rte_prefetch0(selectors + 64 * line);
     } else {
       rte_prefetch0(hot_.outer_template);
     }
@@ -201,7 +217,14 @@ class EspSa {
   void raise_once(uint32_t flag, uint32_t event);
 
   EspSaHot hot_{};
-  EspSaLimits limits_{};
+  // The line read once per SA per burst: limits, the published selectors (see EspSaSelectors for
+  // their lifetime), and which key lines to prefetch (CryptoEngine::hot_key_lines).
+  struct alignas(64) BurstLine {
+    EspSaLimits limits;
+    std::atomic<const EspSaSelectors*> selectors{nullptr};
+    uint32_t key_lines = 0;
+  } burst_;
+  static_assert(sizeof(BurstLine) == 64);
   EspSaDropCounters drops_{};
   // Cold.
   SaParams params_;
@@ -209,7 +232,6 @@ class EspSa {
   uint64_t soft_seconds_ = 0, hard_seconds_ = 0;
   std::unique_ptr<ReplayWindow> replay_;
   std::unique_ptr<const EspSaSelectors> selectors_owner_;
-  std::atomic<const EspSaSelectors*> selectors_{nullptr};
   EspKeyBlock* keys_ = nullptr;
   bool owns_keys_ = false;
   const CryptoEngine* engine_ = nullptr;  // released what it prepared (cryptodev sessions) on destruction

@@ -35,6 +35,14 @@ struct MbKeys {
 static_assert(sizeof(MbKeys) <= EspKeyBlock::kBytes, "EspKeyBlock too small for intel-ipsec-mb keys");
 static_assert(alignof(MbKeys) <= alignof(EspKeyBlock));
 
+// Bit mask of the 64-byte lines bytes [offset, offset + len) of the key block fall in.
+constexpr uint32_t lines_of(size_t offset, size_t len) {
+  uint32_t mask = 0;
+  for (size_t line = offset / 64; line * 64 < offset + len; ++line) mask |= 1u << line;
+  return mask;
+}
+static_assert(sizeof(MbKeys) <= 32 * 64, "hot_key_lines' mask has 32 bits");
+
 const MbKeys* mb_keys(const EspKeyBlock* block) { return reinterpret_cast<const MbKeys*>(block->bytes); }
 
 void put64(uint8_t* p, uint64_t v) {
@@ -159,6 +167,38 @@ Status IpsecMbEngine::prepare_keys(const SaParams& params, EspKeyBlock* out) con
     }
   }
   return Status::ok();
+}
+
+uint32_t IpsecMbEngine::hot_key_lines(const SaParams& params) const {
+  const bool aes256 = params.algorithm == EspAlgorithm::kAesGcm256 ||
+                      params.algorithm == EspAlgorithm::kAesCbc256HmacSha256;
+  const size_t round_keys = 16 * (aes256 ? 15 : 11);
+  const uint32_t salt = lines_of(offsetof(MbKeys, salt), sizeof(MbKeys::salt));
+  switch (params.algorithm) {
+    case EspAlgorithm::kAesGcm128:
+    case EspAlgorithm::kAesGcm256: {
+      // GHASH reads HashKey^8..HashKey^1 for a short packet (more powers only for long ones, whose
+      // cipher time hides the miss). Where they are depends on the code path (intel-ipsec-mb's
+      // gcm_keys_*.asm): after the round keys (SSE/AVX/AVX2/AVX512), or at the end of the 48-power
+      // table (VAES AVX512).
+      const auto* mgr = static_cast<const IMB_MGR*>(mgr_);
+      const bool vaes = arch_ == IMB_ARCH_AVX512 && (mgr->features & IMB_FEATURE_VAES) != 0 &&
+                        (mgr->features & IMB_FEATURE_VPCLMULQDQ) != 0;
+      const size_t hkeys = offsetof(gcm_key_data, ghash_keys);
+      const size_t powers = 16 * 8;
+      const uint32_t ghash = vaes ? lines_of(hkeys + sizeof(gcm_key_data::ghash_keys.vaes_avx512) - powers, powers)
+                                  : lines_of(hkeys, 2 * powers);  // SSE/AVX: also the Karatsuba halves
+      return lines_of(offsetof(gcm_key_data, expanded_keys), round_keys) | ghash | salt;
+    }
+    case EspAlgorithm::kChaCha20Poly1305: return lines_of(offsetof(MbKeys, chacha), 32) | salt;
+    case EspAlgorithm::kAesCbc128HmacSha256:
+    case EspAlgorithm::kAesCbc256HmacSha256: {
+      const uint32_t hmac = lines_of(offsetof(MbCbcKeys, ipad), 64);
+      if (params.direction == SaDirection::kInbound) return lines_of(offsetof(MbCbcKeys, dec), round_keys) | hmac;
+      return lines_of(offsetof(MbCbcKeys, enc), round_keys) | lines_of(offsetof(MbCbcKeys, iv_key_enc), 16 * 11) | hmac;
+    }
+  }
+  return 0xfu;
 }
 
 void IpsecMbEngine::process_burst(CryptoOp* ops, uint32_t n) {

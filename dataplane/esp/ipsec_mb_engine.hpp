@@ -23,6 +23,7 @@ class IpsecMbEngine final : public CryptoEngine {
   IpsecMbEngine& operator=(const IpsecMbEngine&) = delete;
 
   Status prepare_keys(const SaParams& params, EspKeyBlock* out) const override;
+  uint32_t hot_key_lines(const SaParams& params) const override;
   void process_burst(CryptoOp* ops, uint32_t n) override;
 
   std::string_view arch_name() const;  // "sse", "avx", "avx2", "avx512"

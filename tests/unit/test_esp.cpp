@@ -511,6 +511,32 @@ TEST_CASE("inbound accepts OpenSSL-made packets and rejects bad ones with the ex
   }
 }
 
+TEST_CASE("inbound selectors: several per side, and swapped by update", "[esp]") {
+  // One selector per side is held inside the selectors object, several in a vector: both forms.
+  SaParams p = make_params(EspAlgorithm::kAesGcm128, SaDirection::kInbound);
+  p.local_ts = {TrafficSelector::prefix(IpAddr::v4(0x0a010000), 16), TrafficSelector::prefix(IpAddr::v4(0x0a090000), 16)};
+  p.remote_ts = {TrafficSelector::prefix(IpAddr::v4(0x0a000000), 16)};
+  auto sa = make_sa(p);
+  uint64_t seq = 0;
+  auto in = [&](uint32_t dst) {
+    Mbuf m = make_mbuf(openssl_seal_gcm(p, ++seq, with_trailer(inner_v4(5, dst), 4)));
+    return run_one(false, sa.get(), m);
+  };
+  CHECK(in(0x0a010001) == EspResult::kOk);
+  CHECK(in(0x0a090001) == EspResult::kOk);
+  CHECK(in(0x0a070001) == EspResult::kTsMismatch);
+
+  std::unique_ptr<const EspSaSelectors> retired;
+  REQUIRE(sa->update(p.lifetime, {TrafficSelector::prefix(IpAddr::v4(0x0a070000), 16)}, p.remote_ts, &retired).is_ok());
+  REQUIRE(retired != nullptr);
+  CHECK(retired->local_ranges.size() == 2);  // the old object stays intact for readers still holding it
+  CHECK(sa->selectors().local_ranges.size() == 1);
+  CHECK(in(0x0a070001) == EspResult::kOk);
+  CHECK(in(0x0a090001) == EspResult::kTsMismatch);
+  CHECK(sa->counters().ts_drops == 2);
+  CHECK(sa->counters().packets == 3);
+}
+
 TEST_CASE("CBC inbound: cipher length must be whole blocks", "[esp]") {
   const SaParams out_p = make_params(EspAlgorithm::kAesCbc128HmacSha256, SaDirection::kOutbound);
   auto out_sa = make_sa(out_p);
