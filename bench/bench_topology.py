@@ -11,6 +11,12 @@ Tunnel mode, IPv4 outer and inner, AES-GCM-128 (`aes128gcm`) or AES-CBC-128 + HM
 (the traffic's port a net_ring fed by dpvpn-bench-feed, or net_pcap RX from a pcap; TX dropped by the
 PMD), the same SAs and the same traffic.
 
+Next hops: static in both gateways, with the MACs gen_traffic.py's gratuitous ARPs announce: dpvpn's
+`neighbors:` (NEIGHBORS: the next hop 192.0.2.2 on wan, which is the peer with one SA and the router to
+the clients' 100.64.0.0/10 with several, and the inside host 10.1.0.5 on lan, where inbound traffic
+leaves), ipsec-secgw's `neigh` lines (its --eth-dest). So neither needs an ARP to start forwarding, and
+the port the traffic leaves through need not deliver one (run_bench.py: a net_null port).
+
 Keys: every SA of a direction has the same AES key (and HMAC key): the traffic generator then needs one
 key schedule, not N. Each gateway still expands and stores one key schedule per SA (neither knows the
 keys are equal), so their memory and cache footprint is that of N keys. GCM SAs differ in their salt
@@ -33,6 +39,8 @@ ALGS = ("aes128gcm", "aes128cbc-sha256")
 MULTI_REMOTE_BASE = 0x0A800000  # 10.128.0.0: client s's virtual address is this + s
 MULTI_PEER_BASE = 0x64400000    # 100.64.0.0: client s's public address is this + s
 MAX_SAS = 1 << 17
+# dpvpn's static neighbours: (port, address, MAC) of every next hop the traffic leaves to.
+NEIGHBORS = (("wan", PEER_IP, PEER_MAC), ("lan", HOST_IP, HOST_MAC))
 
 
 def mac_bytes(mac):
@@ -116,6 +124,11 @@ def _dpvpn_sa(name, direction, s, alg, sas):
             f"    local: {WAN_IP}\n    remote: {peer_ip(s, sas)}\n")
 
 
+def _dpvpn_neighbors():
+    return "neighbors:\n" + "".join(f'  - port: {port}\n    address: {ip}\n    mac: "{mac}"\n'
+                                     for port, ip, mac in NEIGHBORS)
+
+
 def dpvpn_yaml(lan_device, wan_device, mbufs, agent_socket, alg="aes128gcm", sas=1, flows=8):
     """agent_socket: the gRPC agent's unix socket, private to the run (the default path may be in use by
     another dataplane on the machine, and the run would refuse to start)."""
@@ -143,7 +156,7 @@ dataplane:
     mac: "{WAN_MAC}"
 """
     routes = "" if sas == 1 else f"routes:\n  - prefix: 100.64.0.0/10\n    via: {PEER_IP}\n    port: wan\n"
-    parts = [head, routes, "sas:\n"]
+    parts = [head, _dpvpn_neighbors(), routes, "sas:\n"]
     for s in range(sas):
         out_name, in_name = ("to-peer", "from-peer") if sas == 1 else (f"o{s}", f"i{s}")
         parts.append(_dpvpn_sa(out_name, "outbound", s, alg, sas))
