@@ -562,8 +562,8 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
   IpAddr esp_dst[kBurst];
   uint32_t esp_spi[kBurst];
   uint16_t n_in = 0;
-  InsidePacket inside[kBurst];
-  uint16_t n_inside = 0;
+  // Room for every packet of the burst plus the fragments of a few large ones.
+  static constexpr size_t kOutMax = kBurst * 4;
   rte_mbuf* esp_out[kOutMax];
   const SaSlot* esp_out_sa[kOutMax];
   uint16_t n_out = 0;
@@ -638,137 +638,83 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
       continue;
     }
     if (port.role == PortRole::kInside) {
-      inside[n_inside++] = {m, dst, v, v6};  // routed below, with the rest of the burst's inside traffic
+      // A burst usually carries several packets to one destination: its route is looked up once.
+      const tables::VpnRoutingValue* route;
+      if (memo_.route_valid && memo_.route_dst == dst) {
+        route = memo_.route_value;
+      } else {
+        route = dst.is_v4() ? vpn_routing_.route_v4(dst.v4_host_order()) : vpn_routing_.route_v6(dst.bytes);
+        memo_.route_dst = dst;
+        memo_.route_value = route;
+        memo_.route_valid = true;
+      }
+      if (route != nullptr && (route->flags & tables::kRouteEncrypt) != 0) {
+        // One route, one outbound SA: a burst of one tunnel looks outbound_SPI up once.
+        const tables::OutboundSpiValue* sa;
+        if (route == memo_.route) {
+          sa = memo_.outbound_sa;
+        } else {
+          alignas(8) const tables::OutboundSpiKey key{route->gateway, route->outbound_spi};
+          sa = route->outbound_spi == 0 ? nullptr : outbound_spi_.lookup(key);
+          memo_.route = route;
+          memo_.outbound_sa = sa;
+        }
+        const SaSlot* slot = sa != nullptr && sa->sa_index < view_.sa_slot_count ? &view_.sa_slots[sa->sa_index]
+                                                                                 : nullptr;
+        if (slot == nullptr || slot->esp == nullptr) {
+          tables::FiveTupleKey flow{ip_src(l3, v6), dst, v.sport, v.dport, v.proto, {}};
+          if (encryption_requests_.lookup(flow) == nullptr) {
+            ControlEvent ev;
+            ev.type = ControlEventType::kAcquire;
+            ev.port_index = port_index;
+            ev.src = flow.src;
+            ev.dst = flow.dst;
+            ev.sport = v.sport;
+            ev.dport = v.dport;
+            ev.proto = v.proto;
+            ev.gateway = route->gateway;
+            ev.spi = route->outbound_spi;
+            if (rte_ring_mp_enqueue_elem(view_.control_ring, &ev, sizeof ev) == 0) bump(counters_.acquires);
+          }
+          drop(m, DropReason::kNoSa);
+          continue;
+        }
+        if (v.ttl <= 1) {
+          drop(m, DropReason::kTtlExceeded);
+          continue;
+        }
+        strip_to_ip(m, v);
+        decrement_ttl(m, v6);
+        track(m, v, tables::kDirOutbound, sa->sa_index);
+        // The inner packet must fit the outer link after ESP (RFC 4459: fragment before encrypting).
+        const NextHop* outer_hop = next_hop(slot->remote);
+        const uint16_t outer_mtu = outer_hop != nullptr ? (*view_.ports)[outer_hop->port_index].mtu : 1500;
+        const auto limit = static_cast<uint16_t>(outer_mtu - slot->max_overhead);
+        if (rte_pktmbuf_pkt_len(m) > limit) {
+          const uint16_t n_frags = handle_too_big(m, limit, port_index, esp_out + n_out,
+                                                  static_cast<uint16_t>(std::min<size_t>(kMaxFragments, kOutMax - n_out)));
+          for (uint16_t f = 0; f < n_frags; ++f) esp_out_sa[n_out++] = slot;
+          continue;
+        }
+        esp_out[n_out] = m;
+        esp_out_sa[n_out] = slot;
+        ++n_out;
+        continue;
+      }
+    }
+    strip_to_ip(m, v);
+    if (!decrement_ttl(m, v6)) {
+      drop(m, DropReason::kTtlExceeded);
       continue;
     }
-    forward_clear(m, v, dst, v6, tables::kDirInbound, port_index);
+    track(m, v, port.role == PortRole::kInside ? tables::kDirOutbound : tables::kDirInbound, kNoSa);
+    if (route_and_send(m, dst, v6, port_index)) bump(counters_.forwarded_clear);
   }
-  if (n_inside != 0) inside_transit(port_index, inside, n_inside, esp_out, esp_out_sa, &n_out);
   for (uint16_t done = 0; done < n_out; done += kBurst) {
     outbound_esp(esp_out + done, esp_out_sa + done, std::min<uint16_t>(kBurst, static_cast<uint16_t>(n_out - done)));
   }
   if (n_in != 0) inbound_esp(esp_in, esp_dst, esp_spi, n_in);
   flush_tracked();
-}
-
-[[gnu::always_inline]] inline void Worker::forward_clear(rte_mbuf* m, const PacketView& v, const IpAddr& dst, bool v6,
-                                                        uint8_t direction, uint16_t port_index) {
-  strip_to_ip(m, v);
-  if (!decrement_ttl(m, v6)) return drop(m, DropReason::kTtlExceeded);
-  track(m, v, direction, kNoSa);
-  if (route_and_send(m, dst, v6, port_index)) bump(counters_.forwarded_clear);
-}
-
-void Worker::inside_transit(uint16_t port_index, const InsidePacket* pkts, uint16_t n, rte_mbuf** esp_out,
-                            const SaSlot** esp_out_sa, uint16_t* n_out) {
-  // 1. vpn_routing: the IPv4 destinations in one bulk LPM lookup, consecutive equal ones once (a
-  //    burst of one flow is one lookup); IPv6 one by one.
-  const tables::VpnRoutingValue* routes[kBurst];
-  uint32_t v4_dsts[kBurst];
-  uint8_t v4_of[kBurst];
-  uint16_t n_v4 = 0;
-  for (uint16_t i = 0; i < n; ++i) {
-    if (pkts[i].v6) {
-      routes[i] = i != 0 && pkts[i - 1].v6 && pkts[i - 1].dst == pkts[i].dst ? routes[i - 1]
-                                                                            : vpn_routing_.route_v6(pkts[i].dst.bytes);
-      continue;
-    }
-    const uint32_t dst = pkts[i].dst.v4_host_order();
-    if (n_v4 == 0 || v4_dsts[n_v4 - 1] != dst) v4_dsts[n_v4++] = dst;
-    v4_of[i] = static_cast<uint8_t>(n_v4 - 1);
-  }
-  if (n_v4 != 0) {
-    const tables::VpnRoutingValue* v4_routes[kBurst];
-    vpn_routing_.route_v4_bulk(v4_dsts, n_v4, v4_routes);
-    for (uint16_t i = 0; i < n; ++i) {
-      if (!pkts[i].v6) routes[i] = v4_routes[v4_of[i]];
-    }
-  }
-
-  // 2. outbound_SPI for the encrypting routes: one bulk lookup (consecutive packets of one route
-  //    once), then the found values' lines asked for.
-  alignas(8) tables::OutboundSpiKey keys[kBurst];  // rte_hash_crc reads 8-byte words
-  const tables::OutboundSpiKey* key_ptrs[kBurst];
-  const tables::OutboundSpiValue* sa_values[kBurst];
-  uint8_t key_of[kBurst];
-  uint16_t n_keys = 0;
-  const tables::VpnRoutingValue* keyed_route = nullptr;
-  for (uint16_t i = 0; i < n; ++i) {
-    const tables::VpnRoutingValue* route = routes[i];
-    if (route == nullptr || (route->flags & tables::kRouteEncrypt) == 0 || route->outbound_spi == 0) continue;
-    if (route != keyed_route) {
-      keys[n_keys] = tables::OutboundSpiKey{route->gateway, route->outbound_spi};
-      key_ptrs[n_keys] = &keys[n_keys];
-      ++n_keys;
-      keyed_route = route;
-    }
-    key_of[i] = static_cast<uint8_t>(n_keys - 1);
-  }
-  uint64_t hits = 0;
-  if (n_keys != 0) {
-    hits = outbound_spi_.lookup_bulk(key_ptrs, n_keys, sa_values);
-    decltype(outbound_spi_)::prefetch_values(sa_values, hits);
-  }
-
-  // 3. The SA slots of the found SAs, asked for before the packets need them.
-  const SaSlot* key_slots[kBurst];
-  for (uint16_t k = 0; k < n_keys; ++k) {
-    const tables::OutboundSpiValue* sa = ((hits >> k) & 1) != 0 ? sa_values[k] : nullptr;
-    key_slots[k] = sa != nullptr && sa->sa_index < view_.sa_slot_count ? &view_.sa_slots[sa->sa_index] : nullptr;
-    if (key_slots[k] != nullptr) rte_prefetch0(key_slots[k]);
-  }
-
-  // 4. Packet by packet: encrypt (or ask for an SA), or forward in clear.
-  for (uint16_t i = 0; i < n; ++i) {
-    rte_mbuf* m = pkts[i].m;
-    const PacketView& v = pkts[i].v;
-    const bool v6 = pkts[i].v6;
-    const tables::VpnRoutingValue* route = routes[i];
-    if (route == nullptr || (route->flags & tables::kRouteEncrypt) == 0) {
-      forward_clear(m, v, pkts[i].dst, v6, tables::kDirOutbound, port_index);
-      continue;
-    }
-    const SaSlot* slot = route->outbound_spi != 0 ? key_slots[key_of[i]] : nullptr;
-    if (slot == nullptr || slot->esp == nullptr) {
-      const uint8_t* l3 = rte_pktmbuf_mtod_offset(m, const uint8_t*, v.l2_len);
-      tables::FiveTupleKey flow{ip_src(l3, v6), pkts[i].dst, v.sport, v.dport, v.proto, {}};
-      if (encryption_requests_.lookup(flow) == nullptr) {
-        ControlEvent ev;
-        ev.type = ControlEventType::kAcquire;
-        ev.port_index = port_index;
-        ev.src = flow.src;
-        ev.dst = flow.dst;
-        ev.sport = v.sport;
-        ev.dport = v.dport;
-        ev.proto = v.proto;
-        ev.gateway = route->gateway;
-        ev.spi = route->outbound_spi;
-        if (rte_ring_mp_enqueue_elem(view_.control_ring, &ev, sizeof ev) == 0) bump(counters_.acquires);
-      }
-      drop(m, DropReason::kNoSa);
-      continue;
-    }
-    if (v.ttl <= 1) {
-      drop(m, DropReason::kTtlExceeded);
-      continue;
-    }
-    strip_to_ip(m, v);
-    decrement_ttl(m, v6);
-    track(m, v, tables::kDirOutbound, static_cast<uint32_t>(slot - view_.sa_slots));
-    // The inner packet must fit the outer link after ESP (RFC 4459: fragment before encrypting).
-    const NextHop* outer_hop = next_hop(slot->remote);
-    const uint16_t outer_mtu = outer_hop != nullptr ? (*view_.ports)[outer_hop->port_index].mtu : 1500;
-    const auto limit = static_cast<uint16_t>(outer_mtu - slot->max_overhead);
-    if (rte_pktmbuf_pkt_len(m) > limit) {
-      const uint16_t n_frags = handle_too_big(m, limit, port_index, esp_out + *n_out,
-                                              static_cast<uint16_t>(std::min<size_t>(kMaxFragments, kOutMax - *n_out)));
-      for (uint16_t f = 0; f < n_frags; ++f) esp_out_sa[(*n_out)++] = slot;
-      continue;
-    }
-    esp_out[*n_out] = m;
-    esp_out_sa[*n_out] = slot;
-    ++*n_out;
-  }
 }
 
 void Worker::outbound_esp(rte_mbuf** pkts, const SaSlot** sas, uint16_t n) {

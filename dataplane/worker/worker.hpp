@@ -10,7 +10,6 @@
 #include "config/dataplane_config.hpp"  // IdleMode, RxQueueRef
 #include "control/control_event.hpp"
 #include "net/next_hops.hpp"
-#include "net/packet_view.hpp"
 #include "port/port_info.hpp"
 #include "tables/kernel_table_set.hpp"
 #include "worker/esp_stage.hpp"
@@ -62,23 +61,6 @@ class Worker {
   static constexpr uint16_t kBurst = 32;
   static constexpr uint16_t kPrefetchAhead = 2;  // packets between a packet's data prefetch and its parse
   void process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n);
-  // Transit traffic from the inside, parsed and checked by process_burst: its vpn_routing,
-  // outbound_SPI and SA slot lookups are made for the whole burst stage by stage, so that with many
-  // tunnels the cache misses of one stage overlap instead of queuing packet after packet.
-  struct InsidePacket {
-    rte_mbuf* m;
-    IpAddr dst;
-    PacketView v;
-    bool v6;
-  };
-  // Packets to encrypt are appended to esp_out/esp_out_sa (room for kOutMax); the rest are
-  // forwarded in clear or dropped.
-  static constexpr size_t kOutMax = kBurst * 4;  // every packet of a burst plus the fragments of a few
-  void inside_transit(uint16_t port_index, const InsidePacket* pkts, uint16_t n, rte_mbuf** esp_out,
-                      const SaSlot** esp_out_sa, uint16_t* n_out);
-  // The end of a clear packet's way through: TTL, flow tracking, next hop.
-  void forward_clear(rte_mbuf* m, const PacketView& v, const IpAddr& dst, bool v6, uint8_t direction,
-                     uint16_t port_index);
   // Answers or punts traffic to our own addresses; false (with the SPI) when it is ESP to decrypt.
   bool handle_local(uint16_t port_index, rte_mbuf* m, const struct PacketView& v, uint32_t* spi);
   // Is addr one of the ports' own addresses? (A flat copy of them: no vector walk per packet.)
@@ -111,9 +93,15 @@ class Worker {
   void flush_tracked();
 
   // Per burst (reset at the start of each process_burst; pointers stay valid until this worker's
-  // next quiescent report): the last neighbors answer, so a burst of one tunnel looks it up once
-  // instead of once per packet.
+  // next quiescent report): the last outbound_SPI and neighbors answers, so a burst of one tunnel
+  // looks each of them up once instead of once per packet.
   struct BurstMemo {
+    // The last destination looked up in vpn_routing from the inside, and its answer (may be nullptr).
+    IpAddr route_dst{};
+    const tables::VpnRoutingValue* route_value = nullptr;
+    bool route_valid = false;
+    const void* route = nullptr;  // the vpn_routing value the SA below was found for
+    const tables::OutboundSpiValue* outbound_sa = nullptr;
     tables::NeighborKey neighbor_key{};
     const tables::NeighborValue* neighbor = nullptr;  // reachable neighbour for neighbor_key
     // The last destination sent to a reachable neighbour: its port, MTU and the Ethernet header
