@@ -5,8 +5,9 @@
   gen_traffic.py --out DIR --dir inbound  --size 64 --count 3000000   # ESP from the peer, seq 1..count
 
 Writes DIR/<dir>-<size>-<count>.pcap (the traffic) and DIR/garp-<dir>.pcap (one gratuitous ARP that
-teaches dpvpn the MAC of the next hop the traffic leaves through: the peer for outbound, the inside host
-for inbound; dpvpn's config has no static neighbours).
+announces the MAC of the next hop the traffic leaves through: the peer for outbound, the inside host
+for inbound; only the pcap feed's other port reads it — the ring feed's runs give dpvpn the same MACs as
+static neighbours, and their other port is net_null,no-rx=1).
 
 `size` is the inner IP packet's length in bytes (IPv4 + UDP + payload): the packet that is encrypted.
 
