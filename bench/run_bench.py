@@ -91,17 +91,6 @@ OUTBOUND_LOOP = 2048   # outbound pcap, replayed by net_pcap infinite_rx=1 (no r
 GATE_COUNT = 2048      # packets in the correctness gate's pcaps
 
 
-def gateway_env(a):
-    """Both gateways' environment. --heap-thp: glibc backs the heap with transparent huge pages
-    (glibc.malloc.hugetlb=1; THP is "madvise" on Debian), where each gateway keeps its per-SA objects
-    (dpvpn: SA, key schedule, replay window, selectors; ipsec-secgw its sessions): with 100k SAs every
-    SA line read is otherwise a TLB miss as well as a cache miss. A deployment setting, the same for both."""
-    env = dict(os.environ)
-    if a.heap_thp:
-        env["GLIBC_TUNABLES"] = "glibc.malloc.hugetlb=1"
-    return env
-
-
 class Telemetry:
     """DPDK telemetry v2 client (the process's /var/run/dpdk/<prefix>/dpdk_telemetry.v2)."""
 
@@ -419,7 +408,7 @@ class Bench:
         if exit_idle_ms:
             cmd += ["--exit-idle-ms", str(exit_idle_ms)]
         log = open(os.path.join(work, "dpvpn.log"), "w")
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=gateway_env(self.a))
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         sampled = fed = report = None
         try:
             if sample or feed:
@@ -519,7 +508,7 @@ class Bench:
                "--vdev", lan, "--vdev", wan, "--vdev", "crypto_aesni_mb0", "--",
                "-p", "0x3", "-P", "-u", "0x2", "--config", "(0,0,1),(1,0,1)", "-f", cfg, "-s", str(self.a.mbufs + 1)]
         log = open(os.path.join(self.a.work, "secgw.log"), "w")
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=gateway_env(self.a))
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         sampled = fed = report = None
         try:
             tel = Telemetry(prefix, proc, timeout=c.startup_s)
@@ -808,8 +797,6 @@ def main():
     ap.add_argument("--sizes", default="64,256,512,1420")
     ap.add_argument("--dirs", default="outbound,inbound")
     ap.add_argument("--algs", default="aes128gcm,aes128cbc-sha256", help=f"of {','.join(topo.ALGS)}")
-    ap.add_argument("--no-heap-thp", dest="heap_thp", action="store_false",
-                    help="do not back the gateways' heaps with transparent huge pages (see gateway_env)")
     ap.add_argument("--secgw-max-sas", dest="secgw_max_sas", type=int, default=1000,
                     help="run ipsec-secgw only in cases with at most this many SA pairs (its start-up with 100k SAs "
                          "took more than 4 minutes)")
@@ -878,7 +865,7 @@ def main():
         "2 lcores: not implemented in this harness yet (1 worker lcore per gateway)"
     results = {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "tsc_hz": tsc_hz, "runs": a.runs,
                "loadavg_start": os.getloadavg(), "nice": a.nice, "cpu": cpu_model(), "cpus": os.cpu_count(),
-               "crypto_arch": arch, "feed": a.feed, "heap_thp": a.heap_thp, "method": __doc__, "lcores_note": lcores_note, "cases": []}
+               "crypto_arch": arch, "feed": a.feed, "method": __doc__, "lcores_note": lcores_note, "cases": []}
     forward = {}  # (size, SA pairs, flows) -> the forward-only baseline (measured once, with the first algorithm)
     for alg in algs:
         for sas, flows in scales:
@@ -991,7 +978,7 @@ def report(a, results, tsc_hz, dirs, algs):
     json_path = os.path.join(a.results, f"bench-{stamp}.json")
     cases = results["cases"]
     print()
-    print(f"{results['cpu']}, TSC {tsc_hz / 1e9:.3f} GHz, ipsec-mb {results['crypto_arch']}; median of {a.runs} runs; heap THP {'on' if a.heap_thp else 'off'}; "
+    print(f"{results['cpu']}, TSC {tsc_hz / 1e9:.3f} GHz, ipsec-mb {results['crypto_arch']}; median of {a.runs} runs; "
           f"load average {results['loadavg_start'][0]:.1f} at start, {results['loadavg_end'][0]:.1f} at end")
     print("Gbps = inner IP packet bytes x rate; cycles/packet = TSC Hz / rate (the worker polls at 100 %); "
           "efficiency = crypto-only cycles/packet / dpvpn cycles/packet")
