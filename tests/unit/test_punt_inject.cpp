@@ -25,16 +25,24 @@ using namespace dpvpn::test;
 
 namespace {
 const auto& config_for = ring_dataplane_config;
-}  // namespace
 
-TEST_CASE("punt, inject and acquire through the control channel") {
-  RingPort inside("pi_in"), outside("pi_out");
+// The dataplane of the config `text` (named `file` in errors); a parse or start failure says why.
+std::unique_ptr<Dataplane> start_dataplane(const std::string& text, const char* file) {
   DataplaneConfig config;
-  REQUIRE(parse_dataplane_config(config_for("pi_in", "pi_out"), "pi.yaml", &config).is_ok());
+  const Status parsed = parse_dataplane_config(text, file, &config);
+  INFO(parsed.to_string());
+  REQUIRE(parsed.is_ok());
   std::unique_ptr<Dataplane> dp;
   const Status created = Dataplane::create(config, &dp);
   INFO(created.to_string());
   REQUIRE(created.is_ok());
+  return dp;
+}
+}  // namespace
+
+TEST_CASE("punt, inject and acquire through the control channel") {
+  RingPort inside("pi_in"), outside("pi_out");
+  std::unique_ptr<Dataplane> dp = start_dataplane(config_for("pi_in", "pi_out"), "pi.yaml");
   rte_mempool* pool = rte_pktmbuf_pool_create("pi_test_pool", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   REQUIRE(pool != nullptr);
 
@@ -102,10 +110,7 @@ TEST_CASE("punt, inject and acquire through the control channel") {
 
 TEST_CASE("SA lifecycle: install, encrypt, soft and hard expiry events, delete after the grace period") {
   RingPort inside("lc_in"), outside("lc_out");
-  DataplaneConfig config;
-  REQUIRE(parse_dataplane_config(config_for("lc_in", "lc_out"), "lc.yaml", &config).is_ok());
-  std::unique_ptr<Dataplane> dp;
-  REQUIRE(Dataplane::create(config, &dp).is_ok());
+  std::unique_ptr<Dataplane> dp = start_dataplane(config_for("lc_in", "lc_out"), "lc.yaml");
   rte_mempool* pool = rte_pktmbuf_pool_create("lc_test_pool", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   REQUIRE(pool != nullptr);
 
@@ -206,14 +211,7 @@ TEST_CASE("two workers, two RX queues: each polls its own queue and sends on its
   for (const char* port : {"    role: inside\n", "    role: outside\n"}) {
     text.insert(text.find(port) + std::strlen(port), "    rx_queues: 2\n");
   }
-  DataplaneConfig config;
-  const Status parsed = parse_dataplane_config(text, "mq.yaml", &config);
-  INFO(parsed.to_string());
-  REQUIRE(parsed.is_ok());
-  std::unique_ptr<Dataplane> dp;
-  const Status created = Dataplane::create(config, &dp);
-  INFO(created.to_string());
-  REQUIRE(created.is_ok());
+  std::unique_ptr<Dataplane> dp = start_dataplane(text, "mq.yaml");
   rte_mempool* pool = rte_pktmbuf_pool_create("mq_test_pool", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   REQUIRE(pool != nullptr);
   // An ICMP echo to our outside address on each queue: each is answered on the same queue index.
@@ -255,10 +253,7 @@ TEST_CASE("two workers, two RX queues: each polls its own queue and sends on its
 
 TEST_CASE("an unanswered next hop: ARP requests once a second, its held packets dropped after 3 s") {
   RingPort inside("nh_in"), outside("nh_out");
-  DataplaneConfig config;
-  REQUIRE(parse_dataplane_config(config_for("nh_in", "nh_out"), "nh.yaml", &config).is_ok());
-  std::unique_ptr<Dataplane> dp;
-  REQUIRE(Dataplane::create(config, &dp).is_ok());
+  std::unique_ptr<Dataplane> dp = start_dataplane(config_for("nh_in", "nh_out"), "nh.yaml");
   rte_mempool* pool = rte_pktmbuf_pool_create("nh_test_pool", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   REQUIRE(pool != nullptr);
   // Clear traffic from the inside to 192.0.2.77, on the outside's subnet, which never answers ARP.
@@ -346,14 +341,7 @@ neighbors:
     address: "2001:db8:1::7"
     mac: "02:00:00:00:76:76"
 )";
-  DataplaneConfig config;
-  const Status parsed = parse_dataplane_config(text, "sn.yaml", &config);
-  INFO(parsed.to_string());
-  REQUIRE(parsed.is_ok());
-  std::unique_ptr<Dataplane> dp;
-  const Status created = Dataplane::create(config, &dp);
-  INFO(created.to_string());
-  REQUIRE(created.is_ok());
+  std::unique_ptr<Dataplane> dp = start_dataplane(text, "sn.yaml");
   rte_mempool* pool = rte_pktmbuf_pool_create("sn_test_pool", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   REQUIRE(pool != nullptr);
 
