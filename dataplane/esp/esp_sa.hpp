@@ -2,7 +2,8 @@
 // EspSa: the runtime form of one ESP SA. Three parts:
 //  - EspSaHot: what every packet touches, one cache line (SPI, algorithm, key pointer, next
 //    outbound sequence number, replay window, outer header template, packet/byte counters, state);
-//  - a read-only line of lifetime limits and a line of drop counters (touched once per burst);
+//  - a line read once per burst (lifetime limits, the selectors pointer, which key lines to prefetch)
+//    and a line of drop counters;
 //  - the cold part: the SaParams without keys, selectors, creation time.
 // Key material lives in its own aligned EspKeyBlock, zeroed when the SA is destroyed.
 //
@@ -174,9 +175,9 @@ class EspSa {
   uint64_t packet_budget() const;
   uint64_t byte_budget() const;
 
-  // The lines a chunk reads from this SA, in two steps: first its own (hot line, limits), then the
-  // ones the hot line points to (key schedule, outbound header template, inbound replay bits). See
-  // prefetch_sas().
+  // The lines a chunk reads from this SA, in two steps: first its own (hot line, per-burst line), then
+  // the ones those point to (the key lines of key_lines, outbound header template, inbound replay
+  // window and selectors). See prefetch_sas().
   // (rte_prefetch0, an asm statement: GCC deletes a loop of __builtin_prefetch as free of side effects.)
   void prefetch_own() const {
     rte_prefetch0(&hot_);
