@@ -21,6 +21,7 @@
 #include "net/local_responder.hpp"
 #include "net/packet_view.hpp"
 #include "net/too_big.hpp"
+#include "worker/burst_scratch.hpp"
 
 namespace dpvpn::dataplane {
 
@@ -559,7 +560,7 @@ bool Worker::is_own(const IpAddr& addr) const {
 void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
   const PortInfo& port = (*view_.ports)[port_index];
   rte_mbuf* esp_in[kBurst];
-  IpAddr esp_dst[kBurst];
+  BurstScratch<IpAddr, kBurst> esp_dst;
   uint32_t esp_spi[kBurst];
   uint16_t n_in = 0;
   // Room for every packet of the burst plus the fragments of a few large ones.
@@ -713,7 +714,7 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
   for (uint16_t done = 0; done < n_out; done += kBurst) {
     outbound_esp(esp_out + done, esp_out_sa + done, std::min<uint16_t>(kBurst, static_cast<uint16_t>(n_out - done)));
   }
-  if (n_in != 0) inbound_esp(esp_in, esp_dst, esp_spi, n_in);
+  if (n_in != 0) inbound_esp(esp_in, esp_dst.at, esp_spi, n_in);
   flush_tracked();
 }
 
@@ -733,7 +734,7 @@ void Worker::outbound_esp(rte_mbuf** pkts, const SaSlot** sas, uint16_t n) {
 
 void Worker::inbound_esp(rte_mbuf** pkts, const IpAddr* dsts, const uint32_t* spis, uint16_t n) {
   // A burst of one tunnel names one SA again and again: consecutive equal keys share one lookup.
-  alignas(8) tables::InboundSpiKey keys[kBurst];  // rte_hash_crc reads 8-byte words
+  alignas(8) BurstScratch<tables::InboundSpiKey, kBurst> keys;  // rte_hash_crc reads 8-byte words
   const tables::InboundSpiKey* key_ptrs[kBurst];
   const tables::InboundSpiValue* distinct_values[kBurst];
   uint8_t key_of[kBurst];  // packet -> its distinct key
