@@ -29,6 +29,8 @@ class IpsecMbEngine final : public CryptoEngine {
   std::string_view arch_name() const;  // "sse", "avx", "avx2", "avx512"
 
  private:
+  // The IVs of the burst's CBC encrypt ops (see the .cpp), before any job is queued.
+  void make_cbc_ivs(CryptoOp* ops, uint32_t n);
   IpsecMbEngine() = default;
   IMB_MGR* mgr_ = nullptr;
   int arch_ = 0;

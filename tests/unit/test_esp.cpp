@@ -563,6 +563,65 @@ TEST_CASE("CBC+HMAC with ESN authenticates seq_hi and sends fresh IVs", "[esp]")
   CHECK(ivs.size() == 20);
 }
 
+// The engine makes a burst's CBC IVs per run of one SA's ops (one ECB pass over their counter
+// blocks when the run is long enough, else one AES call each): both ways must give the same IV for
+// the same key and sequence number, and IVs never repeat.
+TEST_CASE("CBC IVs: one SA's run in one pass equals one by one; so do interleaved SAs", "[esp]") {
+  const bool aes256 = GENERATE(false, true);
+  const SaParams p = make_params(aes256 ? EspAlgorithm::kAesCbc256HmacSha256 : EspAlgorithm::kAesCbc128HmacSha256,
+                                 SaDirection::kOutbound);
+  EspKeyBlock a, b;  // two SAs: each its own random IV key
+  REQUIRE(engine().prepare_keys(p, &a).is_ok());
+  REQUIRE(engine().prepare_keys(p, &b).is_ok());
+  // IVs of ops (key block, sequence number), handed to the engine `per_call` at a time.
+  const auto ivs_of = [&](const std::vector<std::pair<const EspKeyBlock*, uint64_t>>& specs, size_t per_call) {
+    struct alignas(16) Packet {
+      uint8_t bytes[8 + 16 + 32 + 16];  // ESP header, IV, two cipher blocks, ICV
+    };
+    std::vector<Packet> packets(specs.size());
+    std::vector<CryptoOp> ops(specs.size());
+    for (size_t i = 0; i < specs.size(); ++i) {
+      CryptoOp& op = ops[i];
+      op = CryptoOp{};
+      op.keys = specs[i].first;
+      op.algorithm = p.algorithm;
+      op.direction = CryptoDirection::kEncrypt;
+      op.esp = packets[i].bytes;
+      op.iv = op.esp + 8;
+      op.cipher = op.iv + 16;
+      op.cipher_len = 32;
+      op.auth_len = 8 + 16 + 32;
+      op.icv = op.cipher + 32;
+      op.seq = specs[i].second;
+    }
+    for (size_t done = 0; done < ops.size(); done += per_call) {
+      engine().process_burst(ops.data() + done, static_cast<uint32_t>(std::min(per_call, ops.size() - done)));
+    }
+    std::vector<std::array<uint8_t, 16>> ivs(ops.size());
+    for (size_t i = 0; i < ops.size(); ++i) {
+      CHECK(ops[i].status == CryptoStatus::kOk);
+      std::memcpy(ivs[i].data(), ops[i].iv, 16);
+    }
+    return ivs;
+  };
+  std::vector<std::pair<const EspKeyBlock*, uint64_t>> run_a, run_b, mixed;
+  for (uint64_t s = 0; s < 70; ++s) run_a.emplace_back(&a, 0xfffffff0ull + s);  // longer than one pass (64)
+  for (uint64_t s = 0; s < 3; ++s) run_b.emplace_back(&b, 7 + s);              // too short for one
+  for (uint64_t s = 0; s < 10; ++s) {
+    mixed.emplace_back(&a, 0xfffffff0ull + s);
+    mixed.emplace_back(&b, 7 + s);
+  }
+  const auto one_by_one_a = ivs_of(run_a, 1), in_runs_a = ivs_of(run_a, run_a.size());
+  CHECK(in_runs_a == one_by_one_a);
+  CHECK(ivs_of(run_b, run_b.size()) == ivs_of(run_b, 1));
+  const auto mixed_ivs = ivs_of(mixed, mixed.size());
+  for (size_t s = 0; s < 10; ++s) {
+    CHECK(mixed_ivs[2 * s] == one_by_one_a[s]);
+    CHECK(mixed_ivs[2 * s + 1] != mixed_ivs[2 * s]);  // another SA's key
+  }
+  CHECK(std::set<std::array<uint8_t, 16>>(in_runs_a.begin(), in_runs_a.end()).size() == run_a.size());
+}
+
 TEST_CASE("outbound drops what it cannot encapsulate", "[esp]") {
   auto sa = make_sa(make_params(EspAlgorithm::kAesGcm128, SaDirection::kOutbound, false, true, true));
   SECTION("no headroom") {
