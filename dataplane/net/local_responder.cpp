@@ -155,6 +155,11 @@ bool push_ethernet(rte_mbuf* m, const PortInfo& port, const std::array<uint8_t, 
   const uint16_t l2_len = port.vlan != 0 ? RTE_ETHER_HDR_LEN + 4 : RTE_ETHER_HDR_LEN;
   auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, l2_len));
   if (p == nullptr) return false;
+  write_ethernet(p, port, dst_mac, ipv6);
+  return true;
+}
+
+uint8_t write_ethernet(uint8_t* p, const PortInfo& port, const std::array<uint8_t, 6>& dst_mac, bool ipv6) {
   std::memcpy(p, dst_mac.data(), 6);
   std::memcpy(p + 6, port.mac.data(), 6);
   const uint16_t inner_type = ipv6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4;
@@ -165,11 +170,11 @@ bool push_ethernet(rte_mbuf* m, const PortInfo& port, const std::array<uint8_t, 
     p[15] = static_cast<uint8_t>(port.vlan);
     p[16] = static_cast<uint8_t>(inner_type >> 8);
     p[17] = static_cast<uint8_t>(inner_type);
-  } else {
-    p[12] = static_cast<uint8_t>(inner_type >> 8);
-    p[13] = static_cast<uint8_t>(inner_type);
+    return RTE_ETHER_HDR_LEN + 4;
   }
-  return true;
+  p[12] = static_cast<uint8_t>(inner_type >> 8);
+  p[13] = static_cast<uint8_t>(inner_type);
+  return RTE_ETHER_HDR_LEN;
 }
 
 bool build_arp_request(rte_mbuf* m, const PortInfo& port, const IpAddr& target) {
