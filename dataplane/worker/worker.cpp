@@ -396,20 +396,21 @@ const NextHop* Worker::next_hop(const IpAddr& dst) {
 // The burst's usual case (the destination of the previous packet) inline; the rest out of line.
 [[gnu::always_inline]] inline bool Worker::route_and_send(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port) {
   if (memo_.tx_valid && rte_pktmbuf_pkt_len(m) <= memo_.tx_mtu && memo_.tx_dst == dst && memo_.tx_ipv6 == ipv6) {
-    auto* l2 = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, memo_.tx_l2_len));
-    if (l2 == nullptr) {
-      drop(m, DropReason::kTooBig);
-      return true;  // as send_resolved: counted where it failed
-    }
-    if (memo_.tx_l2_len == RTE_ETHER_HDR_LEN) {
-      std::memcpy(l2, memo_.tx_l2, RTE_ETHER_HDR_LEN);
-    } else {
-      std::memcpy(l2, memo_.tx_l2, RTE_ETHER_HDR_LEN + 4);
-    }
-    send(memo_.tx_port_index, m);
+    send_with_memo_l2(m);
     return true;
   }
   return route_and_send_slow(m, dst, ipv6, in_port);
+}
+
+[[gnu::always_inline]] inline void Worker::send_with_memo_l2(rte_mbuf* m) {
+  auto* l2 = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, memo_.tx_l2_len));
+  if (l2 == nullptr) return drop(m, DropReason::kTooBig);  // as send_resolved: counted where it failed
+  if (memo_.tx_l2_len == RTE_ETHER_HDR_LEN) {
+    std::memcpy(l2, memo_.tx_l2, RTE_ETHER_HDR_LEN);
+  } else {
+    std::memcpy(l2, memo_.tx_l2, RTE_ETHER_HDR_LEN + 4);
+  }
+  send(memo_.tx_port_index, m);
 }
 
 bool Worker::route_and_send_slow(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port) {
@@ -419,6 +420,14 @@ bool Worker::route_and_send_slow(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint
     return false;
   }
   const uint16_t mtu = (*view_.ports)[hop->port_index].mtu;
+  // Another destination behind the gateway the previous packet went through (ESP to many peers, one
+  // next hop): the same neighbour, so the same Ethernet header.
+  if (memo_.tx_valid && memo_.tx_hop == hop && !hop->connected && memo_.tx_ipv6 == ipv6 &&
+      rte_pktmbuf_pkt_len(m) <= mtu) {
+    memo_.tx_dst = dst;
+    send_with_memo_l2(m);
+    return true;
+  }
   if (rte_pktmbuf_pkt_len(m) <= mtu) {
     send_resolved(m, dst, ipv6, *hop, mtu);
     return true;
@@ -449,6 +458,7 @@ void Worker::send_resolved(rte_mbuf* m, const IpAddr& dst, bool ipv6, const Next
     memo_.tx_dst = dst;
     memo_.tx_ipv6 = ipv6;
     memo_.tx_port_index = hop.port_index;
+    memo_.tx_hop = &hop;
     memo_.tx_mtu = mtu;
     // Written again from its sources, not copied from the packet: reading back bytes just stored
     // one by one stalls on store forwarding (a third of this function's time when every packet

@@ -70,6 +70,7 @@ class Worker {
   // True when m (or its fragments) went on towards its next hop (sent, or held for its MAC).
   bool route_and_send(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port);
   bool route_and_send_slow(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port);
+  void send_with_memo_l2(rte_mbuf* m);  // the memo's Ethernet header, out of its port
   void send_resolved(rte_mbuf* m, const IpAddr& dst, bool ipv6, const NextHop& hop, uint16_t mtu);
   // m (data at IP) is larger than `limit`: IPv4 without DF is fragmented into out[] (returns the
   // count); otherwise the sender gets an ICMP error (rate-limited) and m is dropped (returns 0).
@@ -112,6 +113,7 @@ class Worker {
     uint8_t tx_l2_len = 0;
     uint16_t tx_port_index = 0;
     uint16_t tx_mtu = 0;
+    const NextHop* tx_hop = nullptr;  // the next hop it went through
     alignas(8) uint8_t tx_l2[24] = {};
   };
   static constexpr uint16_t kTrackMax = 64;
