@@ -180,3 +180,13 @@ def garp(mac, ip):
         return (Ether(src=mac, dst="33:33:00:00:00:01") / IPv6(src=ip, dst="ff02::1", hlim=255) /
                 ICMPv6ND_NA(tgt=ip, R=0, S=0, O=1) / ICMPv6NDOptDstLLAddr(lladdr=mac))
     return Ether(src=mac, dst="ff:ff:ff:ff:ff:ff") / ARP(op=2, hwsrc=mac, psrc=ip, hwdst=mac, pdst=ip)
+
+
+def finish(failures, log, ok):
+    """A test's end: the dataplane's log and the failures (exit status 1), or the `ok` line (0)."""
+    if failures:
+        print(log)
+        print("\n".join(failures))
+        return 1
+    print(ok)
+    return 0

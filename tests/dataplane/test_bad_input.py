@@ -78,12 +78,9 @@ def main(binary):
     delivered = [p for p in out_inside if UDP in p and p[IP].dst == "10.1.0.5"]
     if len(delivered) != 1 or bytes(delivered[0][UDP].payload) != b"x" * 40:
         failures.append(f"delivered inner packets: {len(delivered)}")
-    if failures:
-        print(log)
-        print("\n".join(failures))
-        return 1
-    print(f"OK: {sum(want.values())} bad packets dropped by reason, 2 IKE punts, 4 local replies, 1 delivered")
-    return 0
+    return dp.finish(failures, log,
+                     f"OK: {sum(want.values())} bad packets dropped by reason, 2 IKE punts, 4 local replies, "
+                     "1 delivered")
 
 
 if __name__ == "__main__":

@@ -52,12 +52,9 @@ neighbors:
         inner = dp.decrypt_from_dpvpn(sas[2 * c], got)
         if bytes(inner[UDP].payload) != bytes(sent[UDP].payload):
             failures.append(f"packet {i}: wrong payload {bytes(inner[UDP].payload)!r}")
-    if failures:
-        print(log)
-        print("\n".join(failures))
-        return 1
-    print(f"OK: {len(esp)} ESP packets to {CLIENTS} peers through one gateway, all to its MAC and decryptable")
-    return 0
+    return dp.finish(failures, log,
+                     f"OK: {len(esp)} ESP packets to {CLIENTS} peers through one gateway, "
+                     "all to its MAC and decryptable")
 
 
 if __name__ == "__main__":

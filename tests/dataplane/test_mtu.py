@@ -75,12 +75,9 @@ def main(binary):
     if stats["fragmented"] != 1 or stats["icmp_too_big"] != 2 or stats["drops"]["too_big"] != 2:
         failures.append(f"counters: fragmented {stats['fragmented']} icmp_too_big {stats['icmp_too_big']} "
                         f"too_big drops {stats['drops']['too_big']}")
-    if failures:
-        print(log)
-        print("\n".join(failures))
-        return 1
-    print(f"OK: {len(fragments)} fragments reassembled by the peer; ICMP and ICMPv6 too-big with MTU {limit}")
-    return 0
+    return dp.finish(failures, log,
+                     f"OK: {len(fragments)} fragments reassembled by the peer; "
+                     f"ICMP and ICMPv6 too-big with MTU {limit}")
 
 
 if __name__ == "__main__":

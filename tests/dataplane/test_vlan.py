@@ -47,12 +47,7 @@ def main(binary):
         failures.append(f"decrypted replies delivered on VLAN 100: {[p.summary() for p in delivered]}")
     if stats["drops"]["vlan_mismatch"] != 2:
         failures.append(f"vlan_mismatch {stats['drops']['vlan_mismatch']}, want 2")
-    if failures:
-        print(log)
-        print("\n".join(failures))
-        return 1
-    print("OK: VLAN 100 served tagged, untagged and VLAN 101 frames dropped and counted")
-    return 0
+    return dp.finish(failures, log, "OK: VLAN 100 served tagged, untagged and VLAN 101 frames dropped and counted")
 
 
 if __name__ == "__main__":
