@@ -62,7 +62,6 @@ double measure_tsc_hz() {
 
 // ESP (RFC 4303) encrypts inner || pad || pad_len || next_header, padded to 4 bytes (GCM) or to the
 // 16-byte block (CBC).
-bool is_cbc(EspAlgorithm alg) { return alg == EspAlgorithm::kAesCbc128HmacSha256; }
 uint32_t esp_cipher_len(uint32_t inner, EspAlgorithm alg) {
   const uint32_t align = is_cbc(alg) ? 16 : 4;
   return (inner + 2 + align - 1) / align * align;

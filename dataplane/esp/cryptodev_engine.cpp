@@ -150,9 +150,6 @@ void put64(uint8_t* p, uint64_t v) {
   }
 }
 
-bool is_cbc(EspAlgorithm a) {
-  return a == EspAlgorithm::kAesCbc128HmacSha256 || a == EspAlgorithm::kAesCbc256HmacSha256;
-}
 uint16_t cipher_key_len(EspAlgorithm a) {
   return a == EspAlgorithm::kAesGcm128 || a == EspAlgorithm::kAesCbc128HmacSha256 ? 16 : 32;
 }

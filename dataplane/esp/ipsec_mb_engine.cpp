@@ -63,10 +63,6 @@ bool icv_equal(const uint8_t* a, const uint8_t* b) {
 
 constexpr uint8_t kZeroBlock[16] = {};
 
-bool is_cbc(EspAlgorithm a) {
-  return a == EspAlgorithm::kAesCbc128HmacSha256 || a == EspAlgorithm::kAesCbc256HmacSha256;
-}
-
 void complete(IMB_JOB* job) {
   auto* op = static_cast<CryptoOp*>(job->user_data);
   if (job->status != IMB_STATUS_COMPLETED) {

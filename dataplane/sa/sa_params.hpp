@@ -28,6 +28,10 @@ bool parse_algorithm(std::string_view name, EspAlgorithm* out);
 size_t expected_key_size(EspAlgorithm alg);
 size_t expected_auth_key_size(EspAlgorithm alg);
 bool is_aead(EspAlgorithm alg);
+// AES-CBC + HMAC (the non-AEAD algorithms); inline: the engines test it per packet.
+inline bool is_cbc(EspAlgorithm alg) {
+  return alg == EspAlgorithm::kAesCbc128HmacSha256 || alg == EspAlgorithm::kAesCbc256HmacSha256;
+}
 
 // An address range with optional protocol and port range (RFC 7296 traffic selector).
 struct TrafficSelector {
