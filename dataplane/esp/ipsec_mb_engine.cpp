@@ -222,10 +222,13 @@ void IpsecMbEngine::make_cbc_ivs(CryptoOp* ops, uint32_t n) {
     while (end < n && end - i < kMaxRun && cbc_encrypt(ops[end]) && ops[end].keys == ops[i].keys) ++end;
     const uint32_t run = end - i;
     const uint8_t* iv_key = mb_keys(ops[i].keys)->cbc.iv_key_enc;
-    for (uint32_t j = 0; j < run; ++j) {
-      std::memset(blocks[j], 0, 8);
-      put64(blocks[j] + 8, ops[i + j].seq);
-    }
+    const auto counter_blocks = [&] {  // 0^64 || seq, one per op
+      for (uint32_t j = 0; j < run; ++j) {
+        std::memset(blocks[j], 0, 8);
+        put64(blocks[j] + 8, ops[i + j].seq);
+      }
+    };
+    counter_blocks();
     bool done = false;
     if (run >= kMinEcbRun) {
       IMB_JOB* job = IMB_GET_NEXT_JOB(mgr_);
@@ -250,10 +253,7 @@ void IpsecMbEngine::make_cbc_ivs(CryptoOp* ops, uint32_t n) {
       if (done) {
         for (uint32_t j = 0; j < run; ++j) std::memcpy(ops[i + j].iv, blocks[j], 16);
       } else {  // cannot happen with valid arguments; the block-by-block path below is the fallback
-        for (uint32_t j = 0; j < run; ++j) {
-          std::memset(blocks[j], 0, 8);
-          put64(blocks[j] + 8, ops[i + j].seq);
-        }
+        counter_blocks();
       }
     }
     if (!done) {

@@ -420,16 +420,15 @@ bool Worker::route_and_send_slow(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint
     return false;
   }
   const uint16_t mtu = (*view_.ports)[hop->port_index].mtu;
-  // Another destination behind the gateway the previous packet went through (ESP to many peers, one
-  // next hop): the same neighbour, so the same Ethernet header.
-  if (memo_.tx_valid && memo_.tx_hop == hop && !hop->connected && memo_.tx_ipv6 == ipv6 &&
-      rte_pktmbuf_pkt_len(m) <= mtu) {
-    memo_.tx_dst = dst;
-    send_with_memo_l2(m);
-    return true;
-  }
   if (rte_pktmbuf_pkt_len(m) <= mtu) {
-    send_resolved(m, dst, ipv6, *hop, mtu);
+    // Another destination behind the gateway the previous packet went through (ESP to many peers,
+    // one next hop): the same neighbour, so the same Ethernet header.
+    if (memo_.tx_valid && memo_.tx_hop == hop && !hop->connected && memo_.tx_ipv6 == ipv6) {
+      memo_.tx_dst = dst;
+      send_with_memo_l2(m);
+    } else {
+      send_resolved(m, dst, ipv6, *hop, mtu);
+    }
     return true;
   }
   rte_mbuf* frags[kMaxFragments];
