@@ -420,10 +420,12 @@ class Bench:
                     sampled = tel.sample_rate(out_port, in_port, *sample, worker_task(proc.pid, "rte-worker-1"),
                                               timeout=c.startup_s, mark=fed.mark if fed else None)
                     if stop_after_sample:
+                        if fed:  # first: a feed still writing into the pool of an exiting gateway can crash
+                            report = fed.stop()
                         proc.send_signal(signal.SIGINT)
                 tel.close()
             proc.wait(timeout=300 + c.startup_s)
-            if fed:
+            if fed and report is None:
                 report = fed.stop()
         finally:
             if fed:
