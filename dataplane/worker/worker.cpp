@@ -568,17 +568,107 @@ bool Worker::is_own(const IpAddr& addr) const {
   return false;
 }
 
+// From the inside, routed into a tunnel: the packet goes to esp_out[n_out] (or its fragments do),
+// or is dropped, asking the control plane for an SA when the route's is missing.
+[[gnu::always_inline]] inline void Worker::encrypt_inside(rte_mbuf* m, const PacketView& v, const uint8_t* l3, bool v6,
+                                                          const IpAddr& dst, const tables::VpnRoutingValue& route,
+                                                          const tables::OutboundSpiValue* sa, uint16_t port_index,
+                                                          rte_mbuf** esp_out, const SaSlot** esp_out_sa,
+                                                          uint16_t& n_out) {
+  const SaSlot* slot = sa != nullptr && sa->sa_index < view_.sa_slot_count ? &view_.sa_slots[sa->sa_index] : nullptr;
+  if (slot == nullptr || slot->esp == nullptr) {
+    tables::FiveTupleKey flow{ip_src(l3, v6), dst, v.sport, v.dport, v.proto, {}};
+    if (encryption_requests_.lookup(flow) == nullptr) {
+      ControlEvent ev;
+      ev.type = ControlEventType::kAcquire;
+      ev.port_index = port_index;
+      ev.src = flow.src;
+      ev.dst = flow.dst;
+      ev.sport = v.sport;
+      ev.dport = v.dport;
+      ev.proto = v.proto;
+      ev.gateway = route.gateway;
+      ev.spi = route.outbound_spi;
+      if (rte_ring_mp_enqueue_elem(view_.control_ring, &ev, sizeof ev) == 0) bump(counters_.acquires);
+    }
+    return drop(m, DropReason::kNoSa);
+  }
+  if (v.ttl <= 1) return drop(m, DropReason::kTtlExceeded);
+  strip_to_ip(m, v);
+  decrement_ttl(m, v6);
+  track(m, v, tables::kDirOutbound, sa->sa_index);
+  // The inner packet must fit the outer link after ESP (RFC 4459: fragment before encrypting).
+  const NextHop* outer_hop = next_hop(slot->remote);
+  const uint16_t outer_mtu = outer_hop != nullptr ? (*view_.ports)[outer_hop->port_index].mtu : 1500;
+  const auto limit = static_cast<uint16_t>(outer_mtu - slot->max_overhead);
+  if (rte_pktmbuf_pkt_len(m) > limit) {
+    const uint16_t n_frags = handle_too_big(m, limit, port_index, esp_out + n_out,
+                                            static_cast<uint16_t>(std::min<size_t>(kMaxFragments, kOutMax - n_out)));
+    for (uint16_t f = 0; f < n_frags; ++f) esp_out_sa[n_out++] = slot;
+    return;
+  }
+  esp_out[n_out] = m;
+  esp_out_sa[n_out] = slot;
+  ++n_out;
+}
+
+// Traffic spread over many tunnels: the burst's outbound_SPI lookups in one bulk lookup, whose
+// bucket and key misses overlap (one at a time, each was a dependent DRAM miss per packet with
+// 100k SAs), then the values and SA slots prefetched a stage ahead of their use. The packets were
+// parsed and checked in process_burst and left untouched; they are parsed again here (cheaper than
+// keeping their views: a stored-then-copied PacketView stalls on store forwarding).
+uint16_t Worker::encrypt_deferred(rte_mbuf* const* pkts, const tables::VpnRoutingValue* const* routes, uint16_t n,
+                                  uint16_t port_index, rte_mbuf** esp_out, const SaSlot** esp_out_sa, uint16_t n_out) {
+  alignas(8) BurstScratch<tables::OutboundSpiKey, kBurst> keys;  // rte_hash_crc reads 8-byte words
+  const tables::OutboundSpiKey* key_ptrs[kBurst];
+  const tables::OutboundSpiValue* distinct_values[kBurst];
+  uint8_t key_of[kBurst];
+  uint16_t n_keys = 0;
+  const tables::VpnRoutingValue* last = nullptr;
+  for (uint16_t i = 0; i < n; ++i) {
+    if (routes[i] != last) {
+      last = routes[i];
+      keys[n_keys] = tables::OutboundSpiKey{last->gateway, last->outbound_spi};
+      key_ptrs[n_keys] = &keys[n_keys];
+      ++n_keys;
+    }
+    key_of[i] = static_cast<uint8_t>(n_keys - 1);
+  }
+  const uint64_t hits = outbound_spi_.lookup_bulk(key_ptrs, n_keys, distinct_values);
+  tables::KernelTable::prefetch_values(reinterpret_cast<const void* const*>(distinct_values), hits);
+  for (uint64_t h = hits; h != 0; h &= h - 1) {
+    const tables::OutboundSpiValue* sa = distinct_values[std::countr_zero(h)];
+    if (sa->sa_index < view_.sa_slot_count) rte_prefetch0(&view_.sa_slots[sa->sa_index]);
+  }
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    PacketView v;
+    parse_packet(m, &v);  // succeeded in process_burst; the packet is unchanged since
+    const bool v6 = v.l3 == L3::kIpv6;
+    const uint8_t* l3 = rte_pktmbuf_mtod_offset(m, const uint8_t*, v.l2_len);
+    const tables::VpnRoutingValue& route = *routes[i];
+    const tables::OutboundSpiValue* sa = route.outbound_spi != 0 ? distinct_values[key_of[i]] : nullptr;
+    encrypt_inside(m, v, l3, v6, ip_dst(l3, v6), route, sa, port_index, esp_out, esp_out_sa, n_out);
+  }
+  return n_out;
+}
+
 void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
   const PortInfo& port = (*view_.ports)[port_index];
   rte_mbuf* esp_in[kBurst];
   BurstScratch<IpAddr, kBurst> esp_dst;
   uint32_t esp_spi[kBurst];
   uint16_t n_in = 0;
-  // Room for every packet of the burst plus the fragments of a few large ones.
-  static constexpr size_t kOutMax = kBurst * 4;
   rte_mbuf* esp_out[kOutMax];
   const SaSlot* esp_out_sa[kOutMax];
   uint16_t n_out = 0;
+  // With traffic spread over many tunnels (the previous inside burst changed route more than a
+  // few times), packets whose SA is not yet known wait for one bulk outbound_SPI lookup.
+  const bool spread = inside_spread_;
+  rte_mbuf* deferred[kBurst];
+  const tables::VpnRoutingValue* deferred_route[kBurst];
+  uint16_t n_deferred = 0;
+  uint16_t route_changes = 0;
   memo_ = BurstMemo{};
 
   // Port counters once per burst (the bytes summed in a register).
@@ -661,56 +751,23 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
         memo_.route_valid = true;
       }
       if (route != nullptr && (route->flags & tables::kRouteEncrypt) != 0) {
-        // One route, one outbound SA: a burst of one tunnel looks outbound_SPI up once.
-        const tables::OutboundSpiValue* sa;
-        if (route == memo_.route) {
-          sa = memo_.outbound_sa;
-        } else {
-          alignas(8) const tables::OutboundSpiKey key{route->gateway, route->outbound_spi};
-          sa = route->outbound_spi == 0 ? nullptr : outbound_spi_.lookup(key);
+        if (route != memo_.route) {
+          ++route_changes;
           memo_.route = route;
-          memo_.outbound_sa = sa;
-        }
-        const SaSlot* slot = sa != nullptr && sa->sa_index < view_.sa_slot_count ? &view_.sa_slots[sa->sa_index]
-                                                                                 : nullptr;
-        if (slot == nullptr || slot->esp == nullptr) {
-          tables::FiveTupleKey flow{ip_src(l3, v6), dst, v.sport, v.dport, v.proto, {}};
-          if (encryption_requests_.lookup(flow) == nullptr) {
-            ControlEvent ev;
-            ev.type = ControlEventType::kAcquire;
-            ev.port_index = port_index;
-            ev.src = flow.src;
-            ev.dst = flow.dst;
-            ev.sport = v.sport;
-            ev.dport = v.dport;
-            ev.proto = v.proto;
-            ev.gateway = route->gateway;
-            ev.spi = route->outbound_spi;
-            if (rte_ring_mp_enqueue_elem(view_.control_ring, &ev, sizeof ev) == 0) bump(counters_.acquires);
+          memo_.outbound_sa = nullptr;
+          memo_.sa_deferred = spread;
+          if (!spread && route->outbound_spi != 0) {
+            alignas(8) const tables::OutboundSpiKey key{route->gateway, route->outbound_spi};
+            memo_.outbound_sa = outbound_spi_.lookup(key);
           }
-          drop(m, DropReason::kNoSa);
+        }
+        if (memo_.sa_deferred) {
+          deferred[n_deferred] = m;
+          deferred_route[n_deferred] = route;
+          ++n_deferred;
           continue;
         }
-        if (v.ttl <= 1) {
-          drop(m, DropReason::kTtlExceeded);
-          continue;
-        }
-        strip_to_ip(m, v);
-        decrement_ttl(m, v6);
-        track(m, v, tables::kDirOutbound, sa->sa_index);
-        // The inner packet must fit the outer link after ESP (RFC 4459: fragment before encrypting).
-        const NextHop* outer_hop = next_hop(slot->remote);
-        const uint16_t outer_mtu = outer_hop != nullptr ? (*view_.ports)[outer_hop->port_index].mtu : 1500;
-        const auto limit = static_cast<uint16_t>(outer_mtu - slot->max_overhead);
-        if (rte_pktmbuf_pkt_len(m) > limit) {
-          const uint16_t n_frags = handle_too_big(m, limit, port_index, esp_out + n_out,
-                                                  static_cast<uint16_t>(std::min<size_t>(kMaxFragments, kOutMax - n_out)));
-          for (uint16_t f = 0; f < n_frags; ++f) esp_out_sa[n_out++] = slot;
-          continue;
-        }
-        esp_out[n_out] = m;
-        esp_out_sa[n_out] = slot;
-        ++n_out;
+        encrypt_inside(m, v, l3, v6, dst, *route, memo_.outbound_sa, port_index, esp_out, esp_out_sa, n_out);
         continue;
       }
     }
@@ -722,6 +779,8 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
     track(m, v, port.role == PortRole::kInside ? tables::kDirOutbound : tables::kDirInbound, kNoSa);
     if (route_and_send(m, dst, v6, port_index)) bump(counters_.forwarded_clear);
   }
+  if (n_deferred != 0) n_out = encrypt_deferred(deferred, deferred_route, n_deferred, port_index, esp_out, esp_out_sa, n_out);
+  if (route_changes != 0) inside_spread_ = route_changes > kSpreadRouteChanges;
   for (uint16_t done = 0; done < n_out; done += kBurst) {
     outbound_esp(esp_out + done, esp_out_sa + done, std::min<uint16_t>(kBurst, static_cast<uint16_t>(n_out - done)));
   }

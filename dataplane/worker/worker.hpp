@@ -60,7 +60,16 @@ class Worker {
  private:
   static constexpr uint16_t kBurst = 32;
   static constexpr uint16_t kPrefetchAhead = 2;  // packets between a packet's data prefetch and its parse
+  // Room in a burst's ESP output for every packet plus the fragments of a few large ones.
+  static constexpr size_t kOutMax = kBurst * 4;
+  // More route changes than this in an inside burst: the next one defers its outbound_SPI lookups.
+  static constexpr uint16_t kSpreadRouteChanges = 2;
   void process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n);
+  void encrypt_inside(rte_mbuf* m, const struct PacketView& v, const uint8_t* l3, bool v6, const IpAddr& dst,
+                      const tables::VpnRoutingValue& route, const tables::OutboundSpiValue* sa, uint16_t port_index,
+                      rte_mbuf** esp_out, const SaSlot** esp_out_sa, uint16_t& n_out);
+  uint16_t encrypt_deferred(rte_mbuf* const* pkts, const tables::VpnRoutingValue* const* routes, uint16_t n,
+                            uint16_t port_index, rte_mbuf** esp_out, const SaSlot** esp_out_sa, uint16_t n_out);
   // Answers or punts traffic to our own addresses; false (with the SPI) when it is ESP to decrypt.
   bool handle_local(uint16_t port_index, rte_mbuf* m, const struct PacketView& v, uint32_t* spi);
   // Is addr one of the ports' own addresses? (A flat copy of them: no vector walk per packet.)
@@ -103,6 +112,7 @@ class Worker {
     bool route_valid = false;
     const void* route = nullptr;  // the vpn_routing value the SA below was found for
     const tables::OutboundSpiValue* outbound_sa = nullptr;
+    bool sa_deferred = false;  // outbound_sa is looked up after the burst's loop (encrypt_deferred)
     tables::NeighborKey neighbor_key{};
     const tables::NeighborValue* neighbor = nullptr;  // reachable neighbour for neighbor_key
     // The last destination sent to a reachable neighbour: its port, MTU and the Ethernet header
@@ -132,6 +142,7 @@ class Worker {
   tables::TypedTable<tables::TableId::encryption_requests> encryption_requests_;
   const tables::VpnRouting& vpn_routing_;
   BurstMemo memo_;
+  bool inside_spread_ = false;  // the last inside burst changed route more than kSpreadRouteChanges times
   IpAddr hop_dst_{};
   const NextHop* hop_ = nullptr;  // next_hop()'s last answer, for hop_dst_
   bool hop_valid_ = false;
