@@ -619,7 +619,11 @@ bool Worker::is_own(const IpAddr& addr) const {
 // keeping their views: a stored-then-copied PacketView stalls on store forwarding).
 uint16_t Worker::encrypt_deferred(rte_mbuf* const* pkts, const tables::VpnRoutingValue* const* routes, uint16_t n,
                                   uint16_t port_index, rte_mbuf** esp_out, const SaSlot** esp_out_sa, uint16_t n_out) {
-  alignas(8) BurstScratch<tables::OutboundSpiKey, kBurst> keys;  // rte_hash_crc reads 8-byte words
+  // rte_hash_crc reads 8-byte words: each 20-byte key starts on an 8-byte boundary.
+  struct alignas(8) AlignedKey {
+    tables::OutboundSpiKey key;
+  };
+  BurstScratch<AlignedKey, kBurst> keys;
   const tables::OutboundSpiKey* key_ptrs[kBurst];
   const tables::OutboundSpiValue* distinct_values[kBurst];
   uint8_t key_of[kBurst];
@@ -628,8 +632,8 @@ uint16_t Worker::encrypt_deferred(rte_mbuf* const* pkts, const tables::VpnRoutin
   for (uint16_t i = 0; i < n; ++i) {
     if (routes[i] != last) {
       last = routes[i];
-      keys[n_keys] = tables::OutboundSpiKey{last->gateway, last->outbound_spi};
-      key_ptrs[n_keys] = &keys[n_keys];
+      keys[n_keys].key = tables::OutboundSpiKey{last->gateway, last->outbound_spi};
+      key_ptrs[n_keys] = &keys[n_keys].key;
       ++n_keys;
     }
     key_of[i] = static_cast<uint8_t>(n_keys - 1);
