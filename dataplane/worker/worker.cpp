@@ -49,6 +49,40 @@ inline IpAddr ip_address(const uint8_t* l3, bool v6, bool source) {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(b.bytes.data()), x);
   return b;
 }
+// One bulk lookup for a burst whose consecutive packets mostly name the same key (a burst of one
+// tunnel names one): a key per run of packets, made by key_at(i) for the run's first packet i;
+// same_as_previous(i) says packet i belongs to the run of packet i - 1. values[i] is packet i's
+// answer (nullptr: a miss). Returns the packets that start a run and hit, as a bit mask.
+template <uint16_t kMax, class Table, class SameAsPrevious, class KeyAt>
+uint64_t lookup_runs(const Table& table, uint16_t n, SameAsPrevious same_as_previous, KeyAt key_at,
+                     const typename Table::Value** values) {
+  static_assert(kMax <= tables::kMaxBulk);
+  using Key = typename Table::Key;
+  struct alignas(8) AlignedKey {  // rte_hash_crc reads 8-byte words: every key on an 8-byte boundary
+    Key key;
+  };
+  BurstScratch<AlignedKey, kMax> keys;
+  const Key* key_ptrs[kMax];
+  const typename Table::Value* distinct[kMax];
+  uint8_t run_of[kMax];  // packet -> its run
+  uint8_t head[kMax];    // run -> its first packet
+  uint16_t n_keys = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    if (n_keys == 0 || !same_as_previous(i)) {
+      keys[n_keys].key = key_at(i);
+      key_ptrs[n_keys] = &keys[n_keys].key;
+      head[n_keys] = static_cast<uint8_t>(i);
+      ++n_keys;
+    }
+    run_of[i] = static_cast<uint8_t>(n_keys - 1);
+  }
+  const uint64_t hits = table.lookup_bulk(key_ptrs, n_keys, distinct);
+  for (uint16_t i = 0; i < n; ++i) values[i] = distinct[run_of[i]];
+  uint64_t head_hits = 0;
+  for (uint64_t h = hits; h != 0; h &= h - 1) head_hits |= uint64_t{1} << head[std::countr_zero(h)];
+  return head_hits;
+}
+
 IpAddr ip_src(const uint8_t* l3, bool v6) { return ip_address(l3, v6, true); }
 IpAddr ip_dst(const uint8_t* l3, bool v6) { return ip_address(l3, v6, false); }
 
@@ -619,29 +653,13 @@ bool Worker::is_own(const IpAddr& addr) const {
 // keeping their views: a stored-then-copied PacketView stalls on store forwarding).
 uint16_t Worker::encrypt_deferred(rte_mbuf* const* pkts, const tables::VpnRoutingValue* const* routes, uint16_t n,
                                   uint16_t port_index, rte_mbuf** esp_out, const SaSlot** esp_out_sa, uint16_t n_out) {
-  // rte_hash_crc reads 8-byte words: each 20-byte key starts on an 8-byte boundary.
-  struct alignas(8) AlignedKey {
-    tables::OutboundSpiKey key;
-  };
-  BurstScratch<AlignedKey, kBurst> keys;
-  const tables::OutboundSpiKey* key_ptrs[kBurst];
-  const tables::OutboundSpiValue* distinct_values[kBurst];
-  uint8_t key_of[kBurst];
-  uint16_t n_keys = 0;
-  const tables::VpnRoutingValue* last = nullptr;
-  for (uint16_t i = 0; i < n; ++i) {
-    if (routes[i] != last) {
-      last = routes[i];
-      keys[n_keys].key = tables::OutboundSpiKey{last->gateway, last->outbound_spi};
-      key_ptrs[n_keys] = &keys[n_keys].key;
-      ++n_keys;
-    }
-    key_of[i] = static_cast<uint8_t>(n_keys - 1);
-  }
-  const uint64_t hits = outbound_spi_.lookup_bulk(key_ptrs, n_keys, distinct_values);
-  tables::KernelTable::prefetch_values(reinterpret_cast<const void* const*>(distinct_values), hits);
-  for (uint64_t h = hits; h != 0; h &= h - 1) {
-    const tables::OutboundSpiValue* sa = distinct_values[std::countr_zero(h)];
+  const tables::OutboundSpiValue* values[kBurst];
+  const uint64_t heads = lookup_runs<kBurst>(
+      outbound_spi_, n, [&](uint16_t i) { return routes[i] == routes[i - 1]; },
+      [&](uint16_t i) { return tables::OutboundSpiKey{routes[i]->gateway, routes[i]->outbound_spi}; }, values);
+  outbound_spi_.prefetch_values(values, heads);
+  for (uint64_t h = heads; h != 0; h &= h - 1) {
+    const tables::OutboundSpiValue* sa = values[std::countr_zero(h)];
     if (sa->sa_index < view_.sa_slot_count) rte_prefetch0(&view_.sa_slots[sa->sa_index]);
   }
   for (uint16_t i = 0; i < n; ++i) {
@@ -651,7 +669,7 @@ uint16_t Worker::encrypt_deferred(rte_mbuf* const* pkts, const tables::VpnRoutin
     const bool v6 = v.l3 == L3::kIpv6;
     const uint8_t* l3 = rte_pktmbuf_mtod_offset(m, const uint8_t*, v.l2_len);
     const tables::VpnRoutingValue& route = *routes[i];
-    const tables::OutboundSpiValue* sa = route.outbound_spi != 0 ? distinct_values[key_of[i]] : nullptr;
+    const tables::OutboundSpiValue* sa = route.outbound_spi != 0 ? values[i] : nullptr;
     encrypt_inside(m, v, l3, v6, ip_dst(l3, v6), route, sa, port_index, esp_out, esp_out_sa, n_out);
   }
   return n_out;
@@ -759,13 +777,12 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
           ++route_changes;
           memo_.route = route;
           memo_.outbound_sa = nullptr;
-          memo_.sa_deferred = spread;
           if (!spread && route->outbound_spi != 0) {
             alignas(8) const tables::OutboundSpiKey key{route->gateway, route->outbound_spi};
             memo_.outbound_sa = outbound_spi_.lookup(key);
           }
         }
-        if (memo_.sa_deferred) {
+        if (spread) {  // its SA is looked up after the loop (encrypt_deferred)
           deferred[n_deferred] = m;
           deferred_route[n_deferred] = route;
           ++n_deferred;
@@ -808,22 +825,10 @@ void Worker::outbound_esp(rte_mbuf** pkts, const SaSlot** sas, uint16_t n) {
 
 void Worker::inbound_esp(rte_mbuf** pkts, const IpAddr* dsts, const uint32_t* spis, uint16_t n) {
   // A burst of one tunnel names one SA again and again: consecutive equal keys share one lookup.
-  alignas(8) BurstScratch<tables::InboundSpiKey, kBurst> keys;  // rte_hash_crc reads 8-byte words
-  const tables::InboundSpiKey* key_ptrs[kBurst];
-  const tables::InboundSpiValue* distinct_values[kBurst];
-  uint8_t key_of[kBurst];  // packet -> its distinct key
-  uint16_t n_keys = 0;
-  for (uint16_t i = 0; i < n; ++i) {
-    if (n_keys == 0 || keys[n_keys - 1].spi != spis[i] || !(keys[n_keys - 1].dst == dsts[i])) {
-      keys[n_keys] = tables::InboundSpiKey{spis[i], IPPROTO_ESP, {}, dsts[i]};
-      key_ptrs[n_keys] = &keys[n_keys];
-      ++n_keys;
-    }
-    key_of[i] = static_cast<uint8_t>(n_keys - 1);
-  }
-  inbound_spi_.lookup_bulk(key_ptrs, n_keys, distinct_values);  // misses are nullptr
   const tables::InboundSpiValue* values[kBurst];
-  for (uint16_t i = 0; i < n; ++i) values[i] = distinct_values[key_of[i]];
+  lookup_runs<kBurst>(
+      inbound_spi_, n, [&](uint16_t i) { return spis[i] == spis[i - 1] && dsts[i] == dsts[i - 1]; },
+      [&](uint16_t i) { return tables::InboundSpiKey{spis[i], IPPROTO_ESP, {}, dsts[i]}; }, values);
   rte_mbuf* known[kBurst];
   const SaSlot* sas[kBurst];
   uint32_t values_sa[kBurst];

@@ -112,7 +112,6 @@ class Worker {
     bool route_valid = false;
     const void* route = nullptr;  // the vpn_routing value the SA below was found for
     const tables::OutboundSpiValue* outbound_sa = nullptr;
-    bool sa_deferred = false;  // outbound_sa is looked up after the burst's loop (encrypt_deferred)
     tables::NeighborKey neighbor_key{};
     const tables::NeighborValue* neighbor = nullptr;  // reachable neighbour for neighbor_key
     // The last destination sent to a reachable neighbour: its port, MTU and the Ethernet header
