@@ -511,11 +511,10 @@ int main(int argc, char** argv) {
   if (rte_eal_init(sep, argv) < 0) die(std::string("rte_eal_init: ") + rte_strerror(rte_errno));
   if (rte_eal_process_type() != RTE_PROC_SECONDARY) die("must run as a secondary process (--proc-type=secondary)");
   rte_ring* rx = lookup<rte_ring>(rte_ring_lookup, o.ring, o.wait_ms, "ring");
-  rte_mempool* mp = lookup<rte_mempool>(rte_mempool_lookup, o.pool, o.wait_ms, "mempool");
   // The primary lists the pool by name (rte_mempool_create_empty) before it gives it its ring and
   // mbufs; with 100k SAs its start-up is slow enough for the feed to see the pool in between (and read
   // a null ring: the feed's segfault "at 108"). Wait until it is whole.
-  lookup<rte_mempool>(
+  rte_mempool* mp = lookup<rte_mempool>(
       [](const char* name) -> rte_mempool* {
         rte_mempool* p = rte_mempool_lookup(name);
         const auto* vp = reinterpret_cast<volatile const rte_mempool*>(p);
