@@ -355,10 +355,9 @@ uint64_t key_mix(const tables::ConnectionsKey& k) {
   if (n_tracked_ == kTrackMax) flush_tracked();
   // Found (and touched) this second already: nothing to do until the clock moves on.
   const ConfirmedFlow& c = confirmed_[((w[1] ^ w[3] ^ w[4]) * kKeyMixer) >> (64 - kConfirmedBits)];
-  if (c.second == now_) {
-    uint64_t k[5];
-    std::memcpy(k, &c.key, sizeof k);
-    if (((k[0] ^ w[0]) | (k[1] ^ w[1]) | (k[2] ^ w[2]) | (k[3] ^ w[3]) | (k[4] ^ w[4])) == 0) return;
+  if (c.second == now_ && ((c.key[0] ^ w[0]) | (c.key[1] ^ w[1]) | (c.key[2] ^ w[2]) | (c.key[3] ^ w[3]) |
+                            (c.key[4] ^ w[4])) == 0) {
+    return;
   }
   static_assert(sizeof(tables::ConnectionsKey) == 5 * sizeof(uint64_t));
   std::memcpy(static_cast<void*>(&tracked_keys_[n_tracked_]), w, sizeof(tables::ConnectionsKey));
@@ -399,7 +398,7 @@ void Worker::flush_tracked() {
   for (uint16_t d = 0; d < n_keys; ++d) {
     if (((hits >> d) & 1) != 0) {
       connections_.touch(values[d], now);
-      confirmed_[key_slot[d]].key = *keys[d];
+      std::memcpy(confirmed_[key_slot[d]].key, keys[d], sizeof(tables::ConnectionsKey));
       confirmed_[key_slot[d]].second = now;
       continue;
     }
