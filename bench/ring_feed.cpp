@@ -553,6 +553,12 @@ int main(int argc, char** argv) {
   const size_t priv = rte_pktmbuf_priv_size(mp);
   rte_mbuf* next[kMaxBurst];
   bool have_next = false;
+  // An mbuf without its buffer address: before the first packet, the pool is populated but the gateway
+  // has not initialised its mbufs yet (rte_pktmbuf_pool_create does that last): the burst goes back and
+  // the feed waits. Later, the gateway stopped on its own (--duration-ms) and freed its pool (DPDK zeroes
+  // freed memory; the ring loses its size too): the feed stops and reports (its window was marked
+  // before) instead of writing through a null pointer.
+  bool gateway_gone = false;
   // n mbufs from the gateway's pool, their first line and packet data prefetched for writing (they come
   // back from the gateway's CPU).
   auto take = [&](rte_mbuf** to) {
@@ -615,6 +621,17 @@ int main(int argc, char** argv) {
     }
     std::memcpy(burst, next, n * sizeof burst[0]);
     have_next = take(next);  // (if the pool is empty now, the next round tries again)
+    bool unready = false;
+    for (uint32_t i = 0; i < n; ++i) unready |= burst[i]->buf_addr == nullptr || burst[i]->pool != mp;
+    if (unready) {
+      if (fed != 0) {
+        gateway_gone = true;
+        break;
+      }
+      rte_ring_enqueue_bulk(pool_ring, reinterpret_cast<void**>(burst), n, nullptr);
+      rte_delay_us_sleep(1000);
+      continue;
+    }
     for (uint32_t i = 0; i < n; ++i) {
       // What a NIC's RX path writes (rte_pktmbuf_reset's fields of the first cache line): a free mbuf
       // already has next == NULL and nb_segs == 1 (rte_pktmbuf_free_seg), and PMDs leave the second
@@ -634,14 +651,22 @@ int main(int argc, char** argv) {
       m->pkt_len = len;
     }
     traffic.finish();
-    // One producer (this process; the gateway sends nothing on this port), room checked above.
+    // One producer (this process; the gateway sends nothing on this port), room checked above: fewer
+    // taken means the ring is gone (see gateway_gone).
     const unsigned sent = rte_ring_enqueue_burst(rx, reinterpret_cast<void**>(burst), n, nullptr);
-    if (sent != n) die("the ring took " + std::to_string(sent) + " of " + std::to_string(n) + ": another producer?");
+    if (sent != n) {
+      gateway_gone = true;
+      break;
+    }
     fed += n;
     seen_tsc = rte_rdtsc();
     seen_count = capacity - free_slots + n;
   }
-  if (have_next) rte_ring_enqueue_bulk(pool_ring, reinterpret_cast<void**>(next), n, nullptr);  // back to the pool
+  if (gateway_gone) {
+    std::fprintf(stderr, "dpvpn-bench-feed: the gateway freed its pool or ring (it stopped): stopping\n");
+  } else if (have_next) {
+    rte_ring_enqueue_bulk(pool_ring, reinterpret_cast<void**>(next), n, nullptr);  // back to the pool
+  }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::string mk = "[";
   for (const Mark& m : marks) {
@@ -655,11 +680,11 @@ int main(int argc, char** argv) {
   mk += "]";
   std::printf("{\"fed\":%llu,\"frames\":%llu,\"seconds\":%.3f,\"ring_full_polls\":%llu,\"ring_low_seen\":%llu,"
               "\"ring_empty_seen\":%llu,\"starved_s\":%.6f,\"pool_empty_polls\":%llu,\"sleeps\":%llu,\"overshoot_us\":%.1f,"
-              "\"frame_len\":%u,\"arch\":\"%s\",\"lcore\":%u,\"marks\":%s}\n",
+              "\"frame_len\":%u,\"arch\":\"%s\",\"lcore\":%u,\"gateway_gone\":%s,\"marks\":%s}\n",
               static_cast<unsigned long long>(fed), static_cast<unsigned long long>(k - 1), secs, static_cast<unsigned long long>(ring_full_polls),
               static_cast<unsigned long long>(ring_low_seen), static_cast<unsigned long long>(ring_empty_seen),
               starved / tsc_hz, static_cast<unsigned long long>(pool_empty), static_cast<unsigned long long>(sleeps), overshoot / tsc_hz * 1e6,
-              traffic.frame_len(), traffic.arch(), rte_lcore_id(), mk.c_str());
+              traffic.frame_len(), traffic.arch(), rte_lcore_id(), gateway_gone ? "true" : "false", mk.c_str());
   std::fflush(stdout);
   // No rte_eal_cleanup(): the primary may already be gone, and a secondary's cleanup has nothing of
   // ours to give back (the mbufs in the ring belong to the gateway's pool).

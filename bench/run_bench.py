@@ -259,14 +259,19 @@ class Feed:
     """dpvpn-bench-feed (bench/ring_feed.cpp) attached to a running gateway as a DPDK secondary process, on
     FEED_CPU: fills the gateway's net_ring RX ring with mbufs of the gateway's own pool until stop()."""
 
-    def __init__(self, a, prefix, app, direction, templates, log, case):
+    def __init__(self, a, prefix, app, direction, templates, case):
         port = 0 if direction == "outbound" else 1
         cmd = a.feed_sched + [a.feed_bin, "--proc-type=secondary", "--file-prefix", prefix, "--lcores", f"2@{FEED_CPU}",
                         "--no-pci", "--no-telemetry", "--log-level", "lib.eal:error", "--",
                         "--ring", f"ETH_RXTX0_{ring_device(direction)}", "--pool", POOLS[app], "--port", str(port),
                         "--templates", templates, *feed_traffic_args(direction, case),
                         "--wait-ms", str(int(case.startup_s * 1000)), "--full-sleep-us", str(a.feed_sleep_us)]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True)
+        # Its messages go to one log for the whole bench run (a retry rewrites the gateway's log).
+        self.log_path = os.path.join(a.work, "feed.log")
+        with open(self.log_path, "a") as log:
+            log.write(f"== {time.strftime('%H:%M:%S')} {app} {case.dir} {case.size} B {case.alg} {case.sas} SAs\n")
+            log.flush()
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True)
         self.result = None
 
     def mark(self):
@@ -283,7 +288,7 @@ class Feed:
             raise RuntimeError("the feed did not stop")
         lines = [line for line in out.splitlines() if line.startswith("{")]
         if self.proc.returncode != 0 or not lines:
-            raise RuntimeError(f"the feed failed ({self.proc.returncode}): see the gateway's log")
+            raise RuntimeError(f"the feed failed ({self.proc.returncode}): see {self.log_path}")
         self.result = json.loads(lines[-1])
         m = self.result["marks"]
         if len(m) >= 2:
@@ -414,7 +419,7 @@ class Bench:
             if sample or feed:
                 tel = Telemetry(prefix, proc, timeout=c.startup_s)
                 if feed:
-                    fed = Feed(self.a, prefix, "dpvpn", direction, feed, log, c)
+                    fed = Feed(self.a, prefix, "dpvpn", direction, feed, c)
                 if sample:
                     out_port, in_port = (1, 0) if direction == "outbound" else (0, 1)
                     sampled = tel.sample_rate(out_port, in_port, *sample, worker_task(proc.pid, "rte-worker-1"),
@@ -515,7 +520,7 @@ class Bench:
         try:
             tel = Telemetry(prefix, proc, timeout=c.startup_s)
             if feed:
-                fed = Feed(self.a, prefix, "secgw", direction, feed, log, c)
+                fed = Feed(self.a, prefix, "secgw", direction, feed, c)
             out_port, in_port = (1, 0) if direction == "outbound" else (0, 1)
             if sample:
                 sampled = tel.sample_rate(out_port, in_port, *sample, worker_task(proc.pid), timeout=c.startup_s,
@@ -825,6 +830,7 @@ def main():
     os.makedirs(a.results, exist_ok=True)
     a.work = os.path.join(a.pcaps, "work")
     os.makedirs(a.work, exist_ok=True)
+    open(os.path.join(a.work, "feed.log"), "w").close()  # this run's feed messages only
     # Inbound pcaps are single-pass: big enough for ~0.5 s at up to ~8 Mpps (64 B) / ~2.5 Mpps (1420 B).
     a.inbound_count = lambda size: 4_000_000 if size <= 256 else 1_200_000
     # dpvpn D1, D2 (ms; D1 None: no cross-check run); telemetry warm-up and window (s). Pcap feed: inbound is
@@ -867,14 +873,20 @@ def main():
         "2 lcores: not implemented in this harness yet (1 worker lcore per gateway)"
     results = {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "tsc_hz": tsc_hz, "runs": a.runs,
                "loadavg_start": os.getloadavg(), "nice": a.nice, "cpu": cpu_model(), "cpus": os.cpu_count(),
-               "crypto_arch": arch, "feed": a.feed, "method": __doc__, "lcores_note": lcores_note, "cases": []}
+               "crypto_arch": arch, "feed": a.feed, "method": __doc__, "lcores_note": lcores_note, "cases": [],
+               "failed": []}
     forward = {}  # (size, SA pairs, flows) -> the forward-only baseline (measured once, with the first algorithm)
     for alg in algs:
         for sas, flows in scales:
             for direction in dirs:
                 for size in sizes:
                     b.case = Case(direction, size, alg, sas, flows, a.secgw_max_sas)
-                    results["cases"].append(measure_case(a, b, ceiling, tsc_hz, forward))
+                    try:
+                        results["cases"].append(measure_case(a, b, ceiling, tsc_hz, forward))
+                    except RuntimeError as e:  # after its retry: one case must not cost the whole matrix
+                        print(f"  case failed: {e}", flush=True)
+                        results["failed"].append({"dir": direction, "alg": alg, "size": size, "sas": sas,
+                                                  "flows": flows, "error": str(e)})
                     with open(os.path.join(a.work, "partial-results.json"), "w") as f:
                         json.dump(results, f, indent=2)
 
@@ -1046,6 +1058,9 @@ def report(a, results, tsc_hz, dirs, algs):
         print(f"bench: dir={c['dir']} alg={c['alg']} size={c['size']} sas={c['sas']} flows={c['flows']} "
               f"lcores={c['lcores']} dpvpn_mpps={c['dpvpn_mpps']:.3f} secgw_mpps={num(c['secgw_mpps'], '.3f')} "
               f"ratio={num(c['ratio'], '.2f')} efficiency={c['efficiency']:.2f} oncpu_ratio={num(c['oncpu_ratio'], '.2f')}")
+    for c in results["failed"]:
+        print(f"bench: dir={c['dir']} alg={c['alg']} size={c['size']} sas={c['sas']} flows={c['flows']} "
+              f"lcores=1 FAILED: {c['error']}")
     print(f"\nJSON: {json_path}")
     try:
         import matplotlib
