@@ -804,6 +804,8 @@ def main():
     ap.add_argument("--sizes", default="64,256,512,1420")
     ap.add_argument("--dirs", default="outbound,inbound")
     ap.add_argument("--algs", default="aes128gcm,aes128cbc-sha256", help=f"of {','.join(topo.ALGS)}")
+    ap.add_argument("--window", dest="window_s", type=float, default=0.6,
+                    help="ring feed: seconds of each sampled window (longer to profile a run with perf)")
     ap.add_argument("--secgw-max-sas", dest="secgw_max_sas", type=int, default=1000,
                     help="run ipsec-secgw only in cases with at most this many SA pairs (its start-up with 100k SAs "
                          "took more than 4 minutes)")
@@ -838,8 +840,10 @@ def main():
     # room for the feed's attach (a secondary process's EAL start, ~0.1-0.3 s, before the first packet) and
     # the case's warm-up.
     if a.feed == "ring":
-        a.durations = lambda c: (400, 1500) if c.warmup_s <= 0.1 else (None, None)  # None: stopped once sampled
-        a.window = lambda c: (c.warmup_s, 0.6)
+        # (D2 >= warm-up + window + 0.8 s for the feed's attach: 1500 ms with the default window)
+        a.durations = lambda c: ((400, max(1500, int((c.warmup_s + a.window_s) * 1000) + 800)) if c.warmup_s <= 0.1
+                                 else (None, None))  # None: stopped once sampled
+        a.window = lambda c: (c.warmup_s, a.window_s)
     else:
         a.durations = lambda c: (200, 900) if c.dir == "outbound" else (100, 600) if c.size <= 256 else (100, 450)
         a.window = lambda c: (0.1, 0.6) if c.dir == "outbound" else (0.1, 0.3) if c.size <= 256 else (0.05, 0.2)

@@ -5,7 +5,7 @@
 #   scripts/bench.sh             the matrix: outbound + inbound x 64/256/512/1420 B x AES-GCM-128 and
 #                                AES-CBC-128+HMAC-SHA-256 x 1 SA / 1000 SAs / 100k SAs with 1M flows
 #   scripts/bench.sh [--runs N] [--sizes 64,1420] [--dirs outbound,inbound] [--algs aes128gcm,aes128cbc-sha256]
-#                    [--scales 1,1000,100000:1000000] [--no-gate] [--feed ring|pcap]
+#                    [--scales 1,1000,100000:1000000] [--no-gate] [--feed ring|pcap] [--window SECONDS]
 # (--scales: SA pairs[:flows]. 2 worker lcores are not measured: see the note the run prints.)
 #
 # Traffic feed (--feed): ring (default) = dpvpn-bench-feed, a DPDK secondary process on the other CPU
@@ -32,7 +32,7 @@ feed=ring
 while (($#)); do
   case "$1" in
     --quick) args+=(--quick) ;;
-    --runs | --sizes | --dirs | --algs | --scales | --secgw-max-sas) args+=("$1" "$2"); shift ;;
+    --runs | --sizes | --dirs | --algs | --scales | --secgw-max-sas | --window) args+=("$1" "$2"); shift ;;
     --feed) feed=$2; shift ;;
     --no-gate) args+=(--no-gate) ;;
     -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
