@@ -1058,13 +1058,13 @@ def report(a, results, tsc_hz, dirs, algs):
     with open(json_path, "w") as f:
         json.dump(results, f, indent=2)
     print()
+    def bench_head(c):
+        return f"bench: dir={c['dir']} alg={c['alg']} size={c['size']} sas={c['sas']} flows={c['flows']} lcores={c.get('lcores', 1)}"
     for c in cases:
-        print(f"bench: dir={c['dir']} alg={c['alg']} size={c['size']} sas={c['sas']} flows={c['flows']} "
-              f"lcores={c['lcores']} dpvpn_mpps={c['dpvpn_mpps']:.3f} secgw_mpps={num(c['secgw_mpps'], '.3f')} "
+        print(f"{bench_head(c)} dpvpn_mpps={c['dpvpn_mpps']:.3f} secgw_mpps={num(c['secgw_mpps'], '.3f')} "
               f"ratio={num(c['ratio'], '.2f')} efficiency={c['efficiency']:.2f} oncpu_ratio={num(c['oncpu_ratio'], '.2f')}")
     for c in results["failed"]:
-        print(f"bench: dir={c['dir']} alg={c['alg']} size={c['size']} sas={c['sas']} flows={c['flows']} "
-              f"lcores=1 FAILED: {c['error']}")
+        print(f"{bench_head(c)} FAILED: {c['error']}")
     print(f"\nJSON: {json_path}")
     try:
         import matplotlib
