@@ -212,8 +212,12 @@ struct VpnRoutingValue {
   uint32_t tunnel_id;
   uint32_t flags;
   uint32_t outbound_spi;  // the SA protecting it now (outbound_SPI key with gateway); 0 = none yet
-  uint32_t reserved;
+  // A hint: that SA's slot in the dataplane, so a worker can skip the outbound_SPI lookup. Workers
+  // trust it only while the slot holds a live outbound SA with this gateway and SPI, and look the
+  // SA up otherwise (a stale or absent hint costs the lookup, never a wrong SA). kNoSaIndex: none.
+  uint32_t sa_index;
 };
+inline constexpr uint32_t kNoSaIndex = UINT32_MAX;
 inline constexpr FieldSpec kVpnRoutingKeyFields[] = {DPVPN_FIELD(VpnRoutingKey, prefix, kAddr),
                                                      DPVPN_FIELD(VpnRoutingKey, prefix_len, kHex)};
 inline constexpr FieldSpec kVpnRoutingValueFields[] = {DPVPN_FIELD(VpnRoutingValue, gateway, kAddr),

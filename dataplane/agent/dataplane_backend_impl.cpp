@@ -24,13 +24,17 @@ tables::VpnRoutingKey route_key(const PolicyRequest& p) {
   return tables::vpn_route_key(p.remote.addr, p.remote.len);
 }
 
-tables::VpnRoutingValue route_value(const PolicyRequest& p) {
+// The route's SA slot hint comes from the SA installed for (gateway, SPI) now, if any; a policy
+// set before its SA keeps no hint, and its packets look the SA up.
+tables::VpnRoutingValue route_value(const PolicyRequest& p, const SaManager& sas) {
   tables::VpnRoutingValue value{};
   value.tunnel_id = p.tunnel_id;
+  value.sa_index = tables::kNoSaIndex;
   if (p.action == PolicyAction::kProtect) {
     value.gateway = p.gateway;
     value.outbound_spi = p.spi;
     value.flags = tables::kRouteEncrypt;
+    if (uint32_t index = 0; sas.find_outbound(p.gateway, p.spi, &index)) value.sa_index = index;
   }
   return value;
 }
@@ -141,7 +145,7 @@ Status DataplaneBackendImpl::check_policy(const PolicyRequest& policy) const {
 
 Status DataplaneBackendImpl::add_policy(const PolicyRequest& policy) {
   if (Status s = check_policy(policy); !s) return s;
-  return dp_.run_on_writer([&] { return dp_.tables().vpn_routing().add(route_key(policy), route_value(policy)); });
+  return dp_.run_on_writer([&] { return dp_.tables().vpn_routing().add(route_key(policy), route_value(policy, dp_.sas())); });
 }
 
 Status DataplaneBackendImpl::delete_policy(const PolicyRequest& policy) {
@@ -208,7 +212,7 @@ Status DataplaneBackendImpl::apply_batch(const SaBatchRequest& batch, std::vecto
       }
     }
     for (const PolicyRequest& p : batch.add_policy) {
-      if (Status s = dp_.tables().vpn_routing().add(route_key(p), route_value(p)); !s) {
+      if (Status s = dp_.tables().vpn_routing().add(route_key(p), route_value(p, dp_.sas())); !s) {
         return {StatusCode::kInternal, "batch half applied: " + s.message()};
       }
     }

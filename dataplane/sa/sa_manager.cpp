@@ -173,6 +173,7 @@ Status SaManager::add_policy(const IpPrefix& remote, PolicyAction action, int32_
                              uint32_t tunnel_id) {
   tables::VpnRoutingValue value{};
   value.tunnel_id = tunnel_id;
+  value.sa_index = tables::kNoSaIndex;
   if (action == PolicyAction::kProtect) {
     const EspSa* sa = outbound_sa_index >= 0 ? this->sa(static_cast<uint32_t>(outbound_sa_index)) : nullptr;
     if (sa == nullptr || sa->inbound()) {
@@ -180,6 +181,7 @@ Status SaManager::add_policy(const IpPrefix& remote, PolicyAction action, int32_
     }
     value.gateway = sa->params().remote;
     value.outbound_spi = sa->spi();
+    value.sa_index = static_cast<uint32_t>(outbound_sa_index);
     value.flags = tables::kRouteEncrypt;
   }
   return tables_.vpn_routing().add(tables::vpn_route_key(remote.addr, remote.len), value);

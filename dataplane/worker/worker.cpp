@@ -329,13 +329,6 @@ bool same_key(const tables::ConnectionsKey& a, const tables::ConnectionsKey& b) 
   std::memcpy(y, &b, 40);
   return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4])) == 0;
 }
-// A cheap hash of the key's low words (source and destination low halves, ports/proto/direction).
-constexpr uint64_t kKeyMixer = 0x9e3779b97f4a7c15ull;
-uint64_t key_mix(const tables::ConnectionsKey& k) {
-  uint64_t w[5];
-  std::memcpy(w, &k, sizeof w);
-  return (w[1] ^ w[3] ^ w[4]) * kKeyMixer;
-}
 }  // namespace
 
 [[gnu::always_inline]] inline void Worker::track(const rte_mbuf* m, uint8_t direction, uint32_t sa_index) {
@@ -354,14 +347,11 @@ uint64_t key_mix(const tables::ConnectionsKey& k) {
 [[gnu::always_inline]] inline void Worker::track_key(const uint64_t w[5], uint8_t direction, uint32_t sa_index) {
   if (n_tracked_ == kTrackMax) flush_tracked();
   // Found (and touched) this second already: nothing to do until the clock moves on.
-  const ConfirmedFlow& c = confirmed_[((w[1] ^ w[3] ^ w[4]) * kKeyMixer) >> (64 - kConfirmedBits)];
-  if (c.second == now_ && ((c.key[0] ^ w[0]) | (c.key[1] ^ w[1]) | (c.key[2] ^ w[2]) | (c.key[3] ^ w[3]) |
-                            (c.key[4] ^ w[4])) == 0) {
-    return;
-  }
+  const uint64_t h = ConfirmedFlows::hash(w);
+  if (confirmed_.contains(w, h, now_)) return;
   static_assert(sizeof(tables::ConnectionsKey) == 5 * sizeof(uint64_t));
   std::memcpy(static_cast<void*>(&tracked_keys_[n_tracked_]), w, sizeof(tables::ConnectionsKey));
-  tracked_[n_tracked_] = {sa_index, direction};
+  tracked_[n_tracked_] = {h, sa_index, direction};
   ++n_tracked_;
 }
 
@@ -371,7 +361,7 @@ void Worker::flush_tracked() {
   n_tracked_ = 0;
   // A burst usually carries several packets of one flow: each distinct key is looked up (and its
   // entry touched, or its creation asked for) once. Distinct keys are found through a small
-  // open-addressed index on a cheap hash of the key's low words.
+  // open-addressed index on the key's hash (the top bits of ConfirmedFlows::hash).
   static constexpr uint32_t kIndexSize = 128;  // > 2 * kTrackMax
   static_assert(kIndexSize >= 2 * kTrackMax && kTrackMax < 255);
   uint8_t index[kIndexSize];
@@ -380,26 +370,25 @@ void Worker::flush_tracked() {
   uint16_t n_distinct = 0;
   const uint64_t now = now_;
   const tables::ConnectionsKey* keys[kTrackMax];
-  uint16_t key_slot[kTrackMax];  // the key's place in confirmed_
   uint16_t n_keys = 0;
   for (uint16_t i = 0; i < n; ++i) {
-    const uint64_t mixed = key_mix(tracked_keys_[i]);
-    uint32_t h = static_cast<uint32_t>(mixed >> 57);
+    uint32_t h = static_cast<uint32_t>(tracked_[i].hash >> 57);
     while (index[h] != 0xff && !same_key(tracked_keys_[distinct[index[h]]], tracked_keys_[i])) h = (h + 1) % kIndexSize;
     if (index[h] != 0xff) continue;
     index[h] = static_cast<uint8_t>(n_distinct);
     distinct[n_distinct++] = i;
-    key_slot[n_keys] = static_cast<uint16_t>(mixed >> (64 - kConfirmedBits));
     keys[n_keys++] = &tracked_keys_[i];
   }
   if (n_keys == 0) return;
   const tables::ConnectionsValue* values[kTrackMax];
   const uint64_t hits = connections_.lookup_bulk(keys, n_keys, values);
   for (uint16_t d = 0; d < n_keys; ++d) {
+    const auto i = static_cast<uint16_t>(keys[d] - tracked_keys_);
     if (((hits >> d) & 1) != 0) {
       connections_.touch(values[d], now);
-      std::memcpy(confirmed_[key_slot[d]].key, keys[d], sizeof(tables::ConnectionsKey));
-      confirmed_[key_slot[d]].second = now;
+      uint64_t w[5];
+      std::memcpy(w, keys[d], sizeof w);
+      confirmed_.insert(w, tracked_[i].hash, now);
       continue;
     }
     const tables::ConnectionsKey& key = *keys[d];
@@ -410,7 +399,6 @@ void Worker::flush_tracked() {
     ev.sport = key.sport;
     ev.dport = key.dport;
     ev.proto = key.proto;
-    const auto i = static_cast<uint16_t>(keys[d] - tracked_keys_);
     ev.direction = tracked_[i].direction;
     ev.sa_index = tracked_[i].sa_index;
     // A full ring only delays the entry: the flow's next packet asks again.
@@ -601,14 +589,26 @@ bool Worker::is_own(const IpAddr& addr) const {
   return false;
 }
 
+[[gnu::always_inline]] inline const SaSlot* Worker::hinted_sa(const tables::VpnRoutingValue& route) const {
+  if (route.sa_index >= view_.sa_slot_count) return nullptr;
+  const SaSlot& slot = view_.sa_slots[route.sa_index];
+  // The slot's SA is live (a deleted SA's esp is cleared before its grace period starts, so a pass
+  // that still sees it set ends before the slot is reused) and is the one the route names.
+  if (__atomic_load_n(&slot.esp, __ATOMIC_ACQUIRE) == nullptr) return nullptr;
+  return slot.outbound && slot.spi == route.outbound_spi && slot.remote == route.gateway ? &slot : nullptr;
+}
+
+[[gnu::always_inline]] inline const SaSlot* Worker::slot_of(const tables::OutboundSpiValue* value) const {
+  return value != nullptr && value->sa_index < view_.sa_slot_count ? &view_.sa_slots[value->sa_index] : nullptr;
+}
+
 // From the inside, routed into a tunnel: the packet goes to esp_out[n_out] (or its fragments do),
 // or is dropped, asking the control plane for an SA when the route's is missing.
 [[gnu::always_inline]] inline void Worker::encrypt_inside(rte_mbuf* m, const PacketView& v, const uint8_t* l3, bool v6,
                                                           const IpAddr& dst, const tables::VpnRoutingValue& route,
-                                                          const tables::OutboundSpiValue* sa, uint16_t port_index,
+                                                          const SaSlot* slot, uint16_t port_index,
                                                           rte_mbuf** esp_out, const SaSlot** esp_out_sa,
                                                           uint16_t& n_out) {
-  const SaSlot* slot = sa != nullptr && sa->sa_index < view_.sa_slot_count ? &view_.sa_slots[sa->sa_index] : nullptr;
   if (slot == nullptr || slot->esp == nullptr) {
     tables::FiveTupleKey flow{ip_src(l3, v6), dst, v.sport, v.dport, v.proto, {}};
     if (encryption_requests_.lookup(flow) == nullptr) {
@@ -629,7 +629,7 @@ bool Worker::is_own(const IpAddr& addr) const {
   if (v.ttl <= 1) return drop(m, DropReason::kTtlExceeded);
   strip_to_ip(m, v);
   decrement_ttl(m, v6);
-  track(m, v, tables::kDirOutbound, sa->sa_index);
+  track(m, v, tables::kDirOutbound, static_cast<uint32_t>(slot - view_.sa_slots));
   // The inner packet must fit the outer link after ESP (RFC 4459: fragment before encrypting).
   const NextHop* outer_hop = next_hop(slot->remote);
   const uint16_t outer_mtu = outer_hop != nullptr ? (*view_.ports)[outer_hop->port_index].mtu : 1500;
@@ -645,21 +645,36 @@ bool Worker::is_own(const IpAddr& addr) const {
   ++n_out;
 }
 
-// Traffic spread over many tunnels: the burst's outbound_SPI lookups in one bulk lookup, whose
-// bucket and key misses overlap (one at a time, each was a dependent DRAM miss per packet with
-// 100k SAs), then the values and SA slots prefetched a stage ahead of their use. The packets were
-// parsed and checked in process_burst and left untouched; they are parsed again here (cheaper than
-// keeping their views: a stored-then-copied PacketView stalls on store forwarding).
+// Traffic spread over many tunnels: each route's SA through its hint, and the burst's remaining
+// outbound_SPI lookups (routes without a valid hint) in one bulk lookup, whose bucket and key misses
+// overlap (one at a time, each was a dependent DRAM miss per packet with 100k SAs), then the values
+// and SA slots prefetched a stage ahead of their use. The packets were parsed and checked in
+// process_burst and left untouched; they are parsed again here (cheaper than keeping their views: a
+// stored-then-copied PacketView stalls on store forwarding).
 uint16_t Worker::encrypt_deferred(rte_mbuf* const* pkts, const tables::VpnRoutingValue* const* routes, uint16_t n,
                                   uint16_t port_index, rte_mbuf** esp_out, const SaSlot** esp_out_sa, uint16_t n_out) {
-  const tables::OutboundSpiValue* values[kBurst];
-  const uint64_t heads = lookup_runs<kBurst>(
-      outbound_spi_, n, [&](uint16_t i) { return routes[i] == routes[i - 1]; },
-      [&](uint16_t i) { return tables::OutboundSpiKey{routes[i]->gateway, routes[i]->outbound_spi}; }, values);
-  outbound_spi_.prefetch_values(values, heads);
-  for (uint64_t h = heads; h != 0; h &= h - 1) {
-    const tables::OutboundSpiValue* sa = values[std::countr_zero(h)];
-    if (sa->sa_index < view_.sa_slot_count) rte_prefetch0(&view_.sa_slots[sa->sa_index]);
+  const SaSlot* slots[kBurst];
+  const tables::VpnRoutingValue* unhinted[kBurst];  // routes to look up, and where their packets are
+  uint8_t unhinted_at[kBurst];
+  uint16_t n_unhinted = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    slots[i] = routes[i]->outbound_spi != 0 ? hinted_sa(*routes[i]) : nullptr;
+    if (slots[i] == nullptr && routes[i]->outbound_spi != 0) {
+      unhinted[n_unhinted] = routes[i];
+      unhinted_at[n_unhinted++] = static_cast<uint8_t>(i);
+    }
+  }
+  if (n_unhinted != 0) {
+    const tables::OutboundSpiValue* values[kBurst];
+    const uint64_t heads = lookup_runs<kBurst>(
+        outbound_spi_, n_unhinted, [&](uint16_t j) { return unhinted[j] == unhinted[j - 1]; },
+        [&](uint16_t j) { return tables::OutboundSpiKey{unhinted[j]->gateway, unhinted[j]->outbound_spi}; }, values);
+    outbound_spi_.prefetch_values(values, heads);
+    for (uint64_t h = heads; h != 0; h &= h - 1) {
+      const tables::OutboundSpiValue* sa = values[std::countr_zero(h)];
+      if (sa->sa_index < view_.sa_slot_count) rte_prefetch0(&view_.sa_slots[sa->sa_index]);
+    }
+    for (uint16_t j = 0; j < n_unhinted; ++j) slots[unhinted_at[j]] = slot_of(values[j]);
   }
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
@@ -667,9 +682,7 @@ uint16_t Worker::encrypt_deferred(rte_mbuf* const* pkts, const tables::VpnRoutin
     parse_packet(m, &v);  // succeeded in process_burst; the packet is unchanged since
     const bool v6 = v.l3 == L3::kIpv6;
     const uint8_t* l3 = rte_pktmbuf_mtod_offset(m, const uint8_t*, v.l2_len);
-    const tables::VpnRoutingValue& route = *routes[i];
-    const tables::OutboundSpiValue* sa = route.outbound_spi != 0 ? values[i] : nullptr;
-    encrypt_inside(m, v, l3, v6, ip_dst(l3, v6), route, sa, port_index, esp_out, esp_out_sa, n_out);
+    encrypt_inside(m, v, l3, v6, ip_dst(l3, v6), *routes[i], slots[i], port_index, esp_out, esp_out_sa, n_out);
   }
   return n_out;
 }
@@ -777,8 +790,11 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
           memo_.route = route;
           memo_.outbound_sa = nullptr;
           if (!spread && route->outbound_spi != 0) {
-            alignas(8) const tables::OutboundSpiKey key{route->gateway, route->outbound_spi};
-            memo_.outbound_sa = outbound_spi_.lookup(key);
+            memo_.outbound_sa = hinted_sa(*route);
+            if (memo_.outbound_sa == nullptr) {
+              alignas(8) const tables::OutboundSpiKey key{route->gateway, route->outbound_spi};
+              memo_.outbound_sa = slot_of(outbound_spi_.lookup(key));
+            }
           }
         }
         if (spread) {  // its SA is looked up after the loop (encrypt_deferred)

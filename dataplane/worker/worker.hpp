@@ -12,6 +12,7 @@
 #include "net/next_hops.hpp"
 #include "port/port_info.hpp"
 #include "tables/kernel_table_set.hpp"
+#include "worker/confirmed_flows.hpp"
 #include "worker/esp_stage.hpp"
 #include "worker/worker_counters.hpp"
 
@@ -65,9 +66,14 @@ class Worker {
   // More route changes than this in an inside burst: the next one defers its outbound_SPI lookups.
   static constexpr uint16_t kSpreadRouteChanges = 2;
   void process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n);
+  // slot: the route's outbound SA (nullptr: none installed; the control plane is asked for one).
   void encrypt_inside(rte_mbuf* m, const struct PacketView& v, const uint8_t* l3, bool v6, const IpAddr& dst,
-                      const tables::VpnRoutingValue& route, const tables::OutboundSpiValue* sa, uint16_t port_index,
+                      const tables::VpnRoutingValue& route, const SaSlot* slot, uint16_t port_index,
                       rte_mbuf** esp_out, const SaSlot** esp_out_sa, uint16_t& n_out);
+  // The route's outbound SA through its sa_index hint; nullptr when the hint is absent or stale.
+  const SaSlot* hinted_sa(const tables::VpnRoutingValue& route) const;
+  // The slot an outbound_SPI value names (nullptr for a miss or an index out of range).
+  const SaSlot* slot_of(const tables::OutboundSpiValue* value) const;
   uint16_t encrypt_deferred(rte_mbuf* const* pkts, const tables::VpnRoutingValue* const* routes, uint16_t n,
                             uint16_t port_index, rte_mbuf** esp_out, const SaSlot** esp_out_sa, uint16_t n_out);
   // Answers or punts traffic to our own addresses; false (with the SPI) when it is ESP to decrypt.
@@ -111,7 +117,7 @@ class Worker {
     const tables::VpnRoutingValue* route_value = nullptr;
     bool route_valid = false;
     const void* route = nullptr;  // the vpn_routing value the SA below was found for
-    const tables::OutboundSpiValue* outbound_sa = nullptr;
+    const SaSlot* outbound_sa = nullptr;
     tables::NeighborKey neighbor_key{};
     const tables::NeighborValue* neighbor = nullptr;  // reachable neighbour for neighbor_key
     // The last destination sent to a reachable neighbour: its port, MTU and the Ethernet header
@@ -127,6 +133,7 @@ class Worker {
   };
   static constexpr uint16_t kTrackMax = 64;
   struct Tracked {
+    uint64_t hash;  // ConfirmedFlows::hash of the key
     uint32_t sa_index;
     uint8_t direction;
   };
@@ -148,22 +155,7 @@ class Worker {
   uint16_t n_tracked_ = 0;
   Tracked tracked_[kTrackMax];
   alignas(8) tables::ConnectionsKey tracked_keys_[kTrackMax];  // rte_hash_crc reads 8-byte words
-  // Flows whose connections entry this worker found and touched in `second` (direct-mapped by a
-  // hash of the key): touching again within the same second changes nothing (expiry is in whole
-  // seconds), so their packets skip the lookup until the clock moves on. Holds keys, never table
-  // pointers (those are valid only until the next quiescent report). An entry the writer removes
-  // within that second is asked for again from the next second on. 4096 slots (192 KB, in L2):
-  // with 256, 1000 remote-access flows thrashed the cache and every packet paid a connections
-  // lookup (+15-24 % at 1000 SA pairs, 64 B, 5 interleaved pairs).
-  static constexpr uint32_t kConfirmedBits = 12;
-  // The key as the five words flow_key_words() makes, compared word by word in registers (a copy of
-  // the key to the stack and back cost ~19 % of process_burst at 1 SA).
-  struct ConfirmedFlow {
-    uint64_t key[5] = {};
-    uint64_t second = UINT64_MAX;
-  };
-  static_assert(sizeof(tables::ConnectionsKey) == sizeof(ConfirmedFlow::key));
-  ConfirmedFlow confirmed_[1u << kConfirmedBits];
+  ConfirmedFlows confirmed_;  // flows found in connections this second: their packets skip the lookup
   // The ports' own addresses as 16-byte words (they do not change while workers run); more than
   // kMaxOwn: kOwnFallback, and is_own() walks the ports.
   static constexpr uint32_t kMaxOwn = 16, kOwnFallback = UINT32_MAX;

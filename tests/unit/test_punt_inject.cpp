@@ -187,6 +187,36 @@ TEST_CASE("SA lifecycle: install, encrypt, soft and hard expiry events, delete a
   params.lifetime = {};
   REQUIRE(dp->sas().add_sa(params, &again).is_ok());
   CHECK(again == index);
+  // The route's SA hint names that index, and the SA there (same peer, same SPI) is the route's again.
+  // (Each poll below comes more than the worker's TX drain interval, 100 us, after the one before,
+  // so what it sends leaves at once.)
+  receive(pool, inside.rx, flow);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  dp->poll_workers_once();
+  const auto esp_again = sent(outside.tx);
+  REQUIRE(esp_again.size() == 1);
+  CHECK(esp_again[0][14 + 20 + 2] == 0x10);  // SPI 0x00001000
+  // Another SA in that slot (same peer, SPI 0x2000) is not the route's: the stale hint must not send
+  // the route's traffic under SPI 0x2000; the traffic asks for the SA the route names instead.
+  REQUIRE(dp->sas().delete_sa(again).is_ok());
+  dp->poll_workers_once();
+  dp->sas().reclaim();
+  REQUIRE(dp->sas().pending_deletes() == 0);
+  params.spi = 0x2000;
+  uint32_t other = 99;
+  REQUIRE(dp->sas().add_sa(params, &other).is_ok());
+  REQUIRE(other == index);
+  auto new_flow = udp_frame(0x0a010005, 0x0a020009, 1235, 80, std::vector<uint8_t>(10, 1));
+  new_flow[5] = 0x01;
+  receive(pool, inside.rx, new_flow);  // a new flow: no encryption request yet, so an acquire
+  std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  dp->poll_workers_once();
+  dp->housekeeping_once();
+  CHECK(sent(outside.tx).empty());
+  auto stale_acquire = dp->control().poll();
+  REQUIRE(stale_acquire.has_value());
+  CHECK(stale_acquire->type == ControlEventType::kAcquire);
+  CHECK(stale_acquire->spi == 0x1000);
   dp.reset();
   rte_mempool_free(pool);
 }
