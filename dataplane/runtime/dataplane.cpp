@@ -157,7 +157,8 @@ Status Dataplane::init_tables_and_sas() {
   // The SA store holds as many SAs as inbound_SPI and outbound_SPI can name.
   const uint64_t sa_capacity = uint64_t{tables_->table(tables::TableId::inbound_SPI).capacity()} +
                                tables_->table(tables::TableId::outbound_SPI).capacity();
-  sa_manager_ = std::make_unique<SaManager>(*tables_, *key_engine_, clock_, *rcu_, static_cast<uint32_t>(sa_capacity));
+  sa_manager_ = std::make_unique<SaManager>(*tables_, *key_engine_, clock_, *rcu_, next_hops_,
+                                             static_cast<uint32_t>(sa_capacity));
   std::vector<uint32_t> index_of(config_.sas.size());
   for (size_t i = 0; i < config_.sas.size(); ++i) {
     if (Status s = sa_manager_->add_sa(config_.sas[i], &index_of[i]); !s) {

@@ -15,9 +15,9 @@ uint16_t esp_max_overhead(const SaParams& p) {
 }
 
 SaManager::SaManager(tables::KernelTableSet& tables, const CryptoEngine& engine, const Clock& clock,
-                     tables::RcuDomain& rcu, uint32_t max_sas)
+                     tables::RcuDomain& rcu, const NextHops& next_hops, uint32_t max_sas)
     : tables_(tables), engine_(engine), clock_(clock), slots_(max_sas), sas_(max_sas), busy_(max_sas, false),
-      rcu_(rcu) {
+      rcu_(rcu), next_hops_(next_hops) {
   for (uint32_t i = max_sas; i-- > 0;) free_indexes_.push_back(i);  // lowest index first
 }
 
@@ -56,6 +56,7 @@ Status SaManager::publish_sa(std::unique_ptr<EspSa> sa, uint32_t* sa_index) {
   slot.spi = params.spi;
   slot.max_overhead = esp_max_overhead(params);
   slot.outbound = !inbound;
+  slot.outer_hop = inbound ? nullptr : next_hops_.lookup(params.remote);
   Status published;
   if (inbound) {
     tables::InboundSpiKey key{params.spi, IPPROTO_ESP, {}, params.local};

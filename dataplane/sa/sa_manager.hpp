@@ -9,6 +9,7 @@
 
 #include "config/dataplane_config.hpp"
 #include "esp/esp_sa.hpp"
+#include "net/next_hops.hpp"
 #include "tables/kernel_table_set.hpp"
 #include "util/clock.hpp"
 #include "worker/esp_stage.hpp"
@@ -17,8 +18,9 @@ namespace dpvpn::dataplane {
 
 class SaManager {
  public:
+  // next_hops: the dataplane's own routes (static while it runs), for the outbound SAs' outer next hop.
   SaManager(tables::KernelTableSet& tables, const CryptoEngine& engine, const Clock& clock, tables::RcuDomain& rcu,
-            uint32_t max_sas);
+            const NextHops& next_hops, uint32_t max_sas);
   ~SaManager();
 
   Status add_sa(const SaParams& params, uint32_t* sa_index);
@@ -71,6 +73,7 @@ class SaManager {
   };
   std::vector<RetiredSelectors> retired_selectors_;
   tables::RcuDomain& rcu_;
+  const NextHops& next_hops_;
   uint32_t installed_ = 0;
 };
 

@@ -10,6 +10,8 @@ struct rte_mbuf;
 
 namespace dpvpn::dataplane {
 
+struct NextHop;
+
 // What the worker needs to know about an installed SA, indexed by sa_index.
 struct SaSlot {
   void* esp = nullptr;     // the ESP library's SA object; nullptr = free slot
@@ -17,7 +19,11 @@ struct SaSlot {
   uint32_t spi = 0;
   uint16_t max_overhead = 0;  // outer headers + ESP + IV + max padding + ICV: for the MTU check
   bool outbound = false;
+  // Outbound: where its ESP packets leave (NextHops is static while workers run, so it is looked up
+  // once, when the SA is installed); nullptr: no route to the peer.
+  const NextHop* outer_hop = nullptr;
 };
+static_assert(sizeof(SaSlot) <= 64, "a slot is one cache line");
 
 inline constexpr uint8_t kEspOk = 0;
 

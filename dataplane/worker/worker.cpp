@@ -434,6 +434,18 @@ const NextHop* Worker::next_hop(const IpAddr& dst) {
   send(memo_.tx_port_index, m);
 }
 
+// ESP to its peer. Many peers behind the next hop the previous packet went through (remote-access
+// clients across the Internet): the same Ethernet header, and no next-hop lookup per packet (the
+// SA's slot names its next hop).
+[[gnu::always_inline]] inline void Worker::send_to_peer(rte_mbuf* m, const SaSlot& sa) {
+  const bool v6 = !sa.remote.is_v4();
+  if (memo_.tx_valid && sa.outer_hop != nullptr && memo_.tx_hop == sa.outer_hop && !sa.outer_hop->connected &&
+      memo_.tx_ipv6 == v6 && rte_pktmbuf_pkt_len(m) <= memo_.tx_mtu) {
+    return send_with_memo_l2(m);
+  }
+  route_and_send(m, sa.remote, v6, kFromTunnel);
+}
+
 bool Worker::route_and_send_slow(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port) {
   const NextHop* hop = next_hop(dst);
   if (hop == nullptr) {
@@ -631,7 +643,7 @@ bool Worker::is_own(const IpAddr& addr) const {
   decrement_ttl(m, v6);
   track(m, v, tables::kDirOutbound, static_cast<uint32_t>(slot - view_.sa_slots));
   // The inner packet must fit the outer link after ESP (RFC 4459: fragment before encrypting).
-  const NextHop* outer_hop = next_hop(slot->remote);
+  const NextHop* outer_hop = slot->outer_hop;
   const uint16_t outer_mtu = outer_hop != nullptr ? (*view_.ports)[outer_hop->port_index].mtu : 1500;
   const auto limit = static_cast<uint16_t>(outer_mtu - slot->max_overhead);
   if (rte_pktmbuf_pkt_len(m) > limit) {
@@ -834,7 +846,7 @@ void Worker::outbound_esp(rte_mbuf** pkts, const SaSlot** sas, uint16_t n) {
       continue;
     }
     bump(counters_.encrypted);
-    route_and_send(pkts[i], sas[i]->remote, !sas[i]->remote.is_v4(), kFromTunnel);
+    send_to_peer(pkts[i], *sas[i]);
   }
 }
 

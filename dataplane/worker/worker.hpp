@@ -86,6 +86,7 @@ class Worker {
   bool route_and_send(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port);
   bool route_and_send_slow(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port);
   void send_with_memo_l2(rte_mbuf* m);  // the memo's Ethernet header, out of its port
+  void send_to_peer(rte_mbuf* m, const SaSlot& sa);  // an ESP packet of sa
   void send_resolved(rte_mbuf* m, const IpAddr& dst, bool ipv6, const NextHop& hop, uint16_t mtu);
   // m (data at IP) is larger than `limit`: IPv4 without DF is fragmented into out[] (returns the
   // count); otherwise the sender gets an ICMP error (rate-limited) and m is dropped (returns 0).
