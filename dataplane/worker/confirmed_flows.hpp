@@ -38,6 +38,8 @@ class ConfirmedFlows {
     return b.second == now && b.holds(w);
   }
 
+  void prefetch(uint64_t h) const { __builtin_prefetch(&entries_[first_place(h)]); }
+
   // Records the flow as confirmed in second `now`: in its first place unless another flow took
   // that place this second, else in its second place unless taken too, else over the first.
   void insert(const uint64_t w[5], uint64_t h, uint64_t now) {

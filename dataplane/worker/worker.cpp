@@ -193,11 +193,12 @@ bool forwardable(const rte_mbuf* m, const uint8_t* l3, bool v6) {
 }
 
 // Leaves exactly the IP packet in the mbuf: no L2 header, no Ethernet padding.
-void strip_to_ip(rte_mbuf* m, const PacketView& v) {
-  rte_pktmbuf_adj(m, v.l2_len);
-  const uint32_t extra = rte_pktmbuf_data_len(m) - v.ip_total;
+void strip_to_ip(rte_mbuf* m, uint16_t l2_len, uint16_t ip_total) {
+  rte_pktmbuf_adj(m, l2_len);
+  const uint32_t extra = rte_pktmbuf_data_len(m) - ip_total;
   if (extra != 0) rte_pktmbuf_trim(m, static_cast<uint16_t>(extra));
 }
+void strip_to_ip(rte_mbuf* m, const PacketView& v) { strip_to_ip(m, v.l2_len, v.ip_total); }
 
 }  // namespace
 
@@ -345,9 +346,13 @@ bool same_key(const tables::ConnectionsKey& a, const tables::ConnectionsKey& b) 
 }
 
 [[gnu::always_inline]] inline void Worker::track_key(const uint64_t w[5], uint8_t direction, uint32_t sa_index) {
+  track_key(w, ConfirmedFlows::hash(w), direction, sa_index);
+}
+
+[[gnu::always_inline]] inline void Worker::track_key(const uint64_t w[5], uint64_t h, uint8_t direction,
+                                                     uint32_t sa_index) {
   if (n_tracked_ == kTrackMax) flush_tracked();
   // Found (and touched) this second already: nothing to do until the clock moves on.
-  const uint64_t h = ConfirmedFlows::hash(w);
   if (confirmed_.contains(w, h, now_)) return;
   static_assert(sizeof(tables::ConnectionsKey) == 5 * sizeof(uint64_t));
   std::memcpy(static_cast<void*>(&tracked_keys_[n_tracked_]), w, sizeof(tables::ConnectionsKey));
@@ -614,65 +619,79 @@ bool Worker::is_own(const IpAddr& addr) const {
   return value != nullptr && value->sa_index < view_.sa_slot_count ? &view_.sa_slots[value->sa_index] : nullptr;
 }
 
-// From the inside, routed into a tunnel: the packet goes to esp_out[n_out] (or its fragments do),
-// or is dropped, asking the control plane for an SA when the route's is missing.
+// From the inside, routed into a tunnel without an SA: the control plane is asked for one (once per
+// flow: encryption_requests), and the packet is dropped.
+void Worker::request_sa(rte_mbuf* m, const PacketView& v, const uint8_t* l3, bool v6, const IpAddr& dst,
+                        const tables::VpnRoutingValue& route, uint16_t port_index) {
+  tables::FiveTupleKey flow{ip_src(l3, v6), dst, v.sport, v.dport, v.proto, {}};
+  if (encryption_requests_.lookup(flow) == nullptr) {
+    ControlEvent ev;
+    ev.type = ControlEventType::kAcquire;
+    ev.port_index = port_index;
+    ev.src = flow.src;
+    ev.dst = flow.dst;
+    ev.sport = v.sport;
+    ev.dport = v.dport;
+    ev.proto = v.proto;
+    ev.gateway = route.gateway;
+    ev.spi = route.outbound_spi;
+    if (rte_ring_mp_enqueue_elem(view_.control_ring, &ev, sizeof ev) == 0) bump(counters_.acquires);
+  }
+  drop(m, DropReason::kNoSa);
+}
+
+// From the inside, routed into the tunnel of `slot`'s SA: the packet (or its fragments) goes to
+// esp_out[n_out], its flow (connections key words w, hash h) tracked.
+[[gnu::always_inline]] inline void Worker::queue_for_esp(rte_mbuf* m, const InnerIp& ip, const uint64_t w[5], uint64_t h,
+                                                         const SaSlot& slot, uint16_t port_index, rte_mbuf** esp_out,
+                                                         const SaSlot** esp_out_sa, uint16_t& n_out) {
+  if (ip.ttl <= 1) return drop(m, DropReason::kTtlExceeded);
+  strip_to_ip(m, ip.l2_len, ip.ip_total);
+  decrement_ttl(m, ip.v6);
+  track_key(w, h, tables::kDirOutbound, static_cast<uint32_t>(&slot - view_.sa_slots));
+  // The inner packet must fit the outer link after ESP (RFC 4459: fragment before encrypting).
+  const NextHop* outer_hop = slot.outer_hop;
+  const uint16_t outer_mtu = outer_hop != nullptr ? (*view_.ports)[outer_hop->port_index].mtu : 1500;
+  const auto limit = static_cast<uint16_t>(outer_mtu - slot.max_overhead);
+  if (rte_pktmbuf_pkt_len(m) > limit) {
+    const uint16_t n_frags = handle_too_big(m, limit, port_index, esp_out + n_out,
+                                            static_cast<uint16_t>(std::min<size_t>(kMaxFragments, kOutMax - n_out)));
+    for (uint16_t f = 0; f < n_frags; ++f) esp_out_sa[n_out++] = &slot;
+    return;
+  }
+  esp_out[n_out] = m;
+  esp_out_sa[n_out] = &slot;
+  ++n_out;
+}
+
 [[gnu::always_inline]] inline void Worker::encrypt_inside(rte_mbuf* m, const PacketView& v, const uint8_t* l3, bool v6,
                                                           const IpAddr& dst, const tables::VpnRoutingValue& route,
                                                           const SaSlot* slot, uint16_t port_index,
                                                           rte_mbuf** esp_out, const SaSlot** esp_out_sa,
                                                           uint16_t& n_out) {
-  if (slot == nullptr || slot->esp == nullptr) {
-    tables::FiveTupleKey flow{ip_src(l3, v6), dst, v.sport, v.dport, v.proto, {}};
-    if (encryption_requests_.lookup(flow) == nullptr) {
-      ControlEvent ev;
-      ev.type = ControlEventType::kAcquire;
-      ev.port_index = port_index;
-      ev.src = flow.src;
-      ev.dst = flow.dst;
-      ev.sport = v.sport;
-      ev.dport = v.dport;
-      ev.proto = v.proto;
-      ev.gateway = route.gateway;
-      ev.spi = route.outbound_spi;
-      if (rte_ring_mp_enqueue_elem(view_.control_ring, &ev, sizeof ev) == 0) bump(counters_.acquires);
-    }
-    return drop(m, DropReason::kNoSa);
-  }
-  if (v.ttl <= 1) return drop(m, DropReason::kTtlExceeded);
-  strip_to_ip(m, v);
-  decrement_ttl(m, v6);
-  track(m, v, tables::kDirOutbound, static_cast<uint32_t>(slot - view_.sa_slots));
-  // The inner packet must fit the outer link after ESP (RFC 4459: fragment before encrypting).
-  const NextHop* outer_hop = slot->outer_hop;
-  const uint16_t outer_mtu = outer_hop != nullptr ? (*view_.ports)[outer_hop->port_index].mtu : 1500;
-  const auto limit = static_cast<uint16_t>(outer_mtu - slot->max_overhead);
-  if (rte_pktmbuf_pkt_len(m) > limit) {
-    const uint16_t n_frags = handle_too_big(m, limit, port_index, esp_out + n_out,
-                                            static_cast<uint16_t>(std::min<size_t>(kMaxFragments, kOutMax - n_out)));
-    for (uint16_t f = 0; f < n_frags; ++f) esp_out_sa[n_out++] = slot;
-    return;
-  }
-  esp_out[n_out] = m;
-  esp_out_sa[n_out] = slot;
-  ++n_out;
+  if (slot == nullptr || slot->esp == nullptr) return request_sa(m, v, l3, v6, dst, route, port_index);
+  uint64_t w[5];
+  flow_key_words(l3, v, tables::kDirOutbound, w);
+  queue_for_esp(m, {v.l2_len, v.ip_total, v.ttl, v6}, w, ConfirmedFlows::hash(w), *slot, port_index, esp_out,
+                esp_out_sa, n_out);
 }
 
 // Traffic spread over many tunnels: each route's SA through its hint, and the burst's remaining
 // outbound_SPI lookups (routes without a valid hint) in one bulk lookup, whose bucket and key misses
 // overlap (one at a time, each was a dependent DRAM miss per packet with 100k SAs), then the values
-// and SA slots prefetched a stage ahead of their use. The packets were parsed and checked in
-// process_burst and left untouched; they are parsed again here (cheaper than keeping their views: a
-// stored-then-copied PacketView stalls on store forwarding).
-uint16_t Worker::encrypt_deferred(rte_mbuf* const* pkts, const tables::VpnRoutingValue* const* routes, uint16_t n,
-                                  uint16_t port_index, rte_mbuf** esp_out, const SaSlot** esp_out_sa, uint16_t n_out) {
+// and SA slots prefetched a stage ahead of their use. The packets were parsed, checked and keyed in
+// process_burst (DeferredPacket); only one without an SA is parsed again, for its acquire.
+uint16_t Worker::encrypt_deferred(const DeferredPacket* d, uint16_t n, uint16_t port_index, rte_mbuf** esp_out,
+                                  const SaSlot** esp_out_sa, uint16_t n_out) {
   const SaSlot* slots[kBurst];
   const tables::VpnRoutingValue* unhinted[kBurst];  // routes to look up, and where their packets are
   uint8_t unhinted_at[kBurst];
   uint16_t n_unhinted = 0;
   for (uint16_t i = 0; i < n; ++i) {
-    slots[i] = routes[i]->outbound_spi != 0 ? hinted_sa(*routes[i]) : nullptr;
-    if (slots[i] == nullptr && routes[i]->outbound_spi != 0) {
-      unhinted[n_unhinted] = routes[i];
+    const tables::VpnRoutingValue& route = *d[i].route;
+    slots[i] = route.outbound_spi != 0 ? hinted_sa(route) : nullptr;
+    if (slots[i] == nullptr && route.outbound_spi != 0) {
+      unhinted[n_unhinted] = &route;
       unhinted_at[n_unhinted++] = static_cast<uint8_t>(i);
     }
   }
@@ -689,12 +708,15 @@ uint16_t Worker::encrypt_deferred(rte_mbuf* const* pkts, const tables::VpnRoutin
     for (uint16_t j = 0; j < n_unhinted; ++j) slots[unhinted_at[j]] = slot_of(values[j]);
   }
   for (uint16_t i = 0; i < n; ++i) {
-    rte_mbuf* m = pkts[i];
-    PacketView v;
-    parse_packet(m, &v);  // succeeded in process_burst; the packet is unchanged since
-    const bool v6 = v.l3 == L3::kIpv6;
-    const uint8_t* l3 = rte_pktmbuf_mtod_offset(m, const uint8_t*, v.l2_len);
-    encrypt_inside(m, v, l3, v6, ip_dst(l3, v6), *routes[i], slots[i], port_index, esp_out, esp_out_sa, n_out);
+    const DeferredPacket& p = d[i];
+    if (slots[i] == nullptr || slots[i]->esp == nullptr) {
+      PacketView v;
+      parse_packet(p.m, &v);  // succeeded in process_burst; the packet is unchanged since
+      const uint8_t* l3 = rte_pktmbuf_mtod_offset(p.m, const uint8_t*, v.l2_len);
+      request_sa(p.m, v, l3, p.ip.v6, ip_dst(l3, p.ip.v6), *p.route, port_index);
+      continue;
+    }
+    queue_for_esp(p.m, p.ip, p.key, p.hash, *slots[i], port_index, esp_out, esp_out_sa, n_out);
   }
   return n_out;
 }
@@ -711,8 +733,7 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
   // With traffic spread over many tunnels (the previous inside burst changed route more than a
   // few times), packets whose SA is not yet known wait for one bulk outbound_SPI lookup.
   const bool spread = inside_spread_;
-  rte_mbuf* deferred[kBurst];
-  const tables::VpnRoutingValue* deferred_route[kBurst];
+  DeferredPacket deferred[kBurst];
   uint16_t n_deferred = 0;
   uint16_t route_changes = 0;
   memo_ = BurstMemo{};
@@ -810,9 +831,13 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
           }
         }
         if (spread) {  // its SA is looked up after the loop (encrypt_deferred)
-          deferred[n_deferred] = m;
-          deferred_route[n_deferred] = route;
-          ++n_deferred;
+          DeferredPacket& d = deferred[n_deferred++];
+          d.m = m;
+          d.route = route;
+          d.ip = {v.l2_len, v.ip_total, v.ttl, v6};
+          flow_key_words(l3, v, tables::kDirOutbound, d.key);
+          d.hash = ConfirmedFlows::hash(d.key);
+          confirmed_.prefetch(d.hash);  // read in encrypt_deferred: the line arrives meanwhile
           continue;
         }
         encrypt_inside(m, v, l3, v6, dst, *route, memo_.outbound_sa, port_index, esp_out, esp_out_sa, n_out);
@@ -827,7 +852,7 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
     track(m, v, port.role == PortRole::kInside ? tables::kDirOutbound : tables::kDirInbound, kNoSa);
     if (route_and_send(m, dst, v6, port_index)) bump(counters_.forwarded_clear);
   }
-  if (n_deferred != 0) n_out = encrypt_deferred(deferred, deferred_route, n_deferred, port_index, esp_out, esp_out_sa, n_out);
+  if (n_deferred != 0) n_out = encrypt_deferred(deferred, n_deferred, port_index, esp_out, esp_out_sa, n_out);
   if (route_changes != 0) inside_spread_ = route_changes > kSpreadRouteChanges;
   for (uint16_t done = 0; done < n_out; done += kBurst) {
     outbound_esp(esp_out + done, esp_out_sa + done, std::min<uint16_t>(kBurst, static_cast<uint16_t>(n_out - done)));

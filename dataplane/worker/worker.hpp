@@ -66,6 +66,21 @@ class Worker {
   // More route changes than this in an inside burst: the next one defers its outbound_SPI lookups.
   static constexpr uint16_t kSpreadRouteChanges = 2;
   void process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n);
+  // What ESP needs of a packet's IP header, from its parse.
+  struct InnerIp {
+    uint16_t l2_len;
+    uint16_t ip_total;
+    uint8_t ttl;
+    bool v6;
+  };
+  // A packet from the inside waiting for its route's SA (spread mode), as process_burst saw it.
+  struct DeferredPacket {
+    rte_mbuf* m;
+    const tables::VpnRoutingValue* route;
+    uint64_t key[5];  // its flow's connections key words (stored and read back as words)
+    uint64_t hash;    // ConfirmedFlows::hash(key)
+    InnerIp ip;
+  };
   // slot: the route's outbound SA (nullptr: none installed; the control plane is asked for one).
   void encrypt_inside(rte_mbuf* m, const struct PacketView& v, const uint8_t* l3, bool v6, const IpAddr& dst,
                       const tables::VpnRoutingValue& route, const SaSlot* slot, uint16_t port_index,
@@ -74,8 +89,12 @@ class Worker {
   const SaSlot* hinted_sa(const tables::VpnRoutingValue& route) const;
   // The slot an outbound_SPI value names (nullptr for a miss or an index out of range).
   const SaSlot* slot_of(const tables::OutboundSpiValue* value) const;
-  uint16_t encrypt_deferred(rte_mbuf* const* pkts, const tables::VpnRoutingValue* const* routes, uint16_t n,
-                            uint16_t port_index, rte_mbuf** esp_out, const SaSlot** esp_out_sa, uint16_t n_out);
+  uint16_t encrypt_deferred(const DeferredPacket* d, uint16_t n, uint16_t port_index, rte_mbuf** esp_out,
+                            const SaSlot** esp_out_sa, uint16_t n_out);
+  void request_sa(rte_mbuf* m, const struct PacketView& v, const uint8_t* l3, bool v6, const IpAddr& dst,
+                  const tables::VpnRoutingValue& route, uint16_t port_index);
+  void queue_for_esp(rte_mbuf* m, const InnerIp& ip, const uint64_t w[5], uint64_t h, const SaSlot& slot,
+                     uint16_t port_index, rte_mbuf** esp_out, const SaSlot** esp_out_sa, uint16_t& n_out);
   // Answers or punts traffic to our own addresses; false (with the SPI) when it is ESP to decrypt.
   bool handle_local(uint16_t port_index, rte_mbuf* m, const struct PacketView& v, uint32_t* spi);
   // Is addr one of the ports' own addresses? (A flat copy of them: no vector walk per packet.)
@@ -97,6 +116,7 @@ class Worker {
   void track(const rte_mbuf* m, uint8_t direction, uint32_t sa_index);
   void track(const rte_mbuf* m, const struct PacketView& v, uint8_t direction, uint32_t sa_index);
   void track_key(const uint64_t w[5], uint8_t direction, uint32_t sa_index);
+  void track_key(const uint64_t w[5], uint64_t h, uint8_t direction, uint32_t sa_index);  // h: its hash
   void send(uint16_t port_index, rte_mbuf* m);
   void drop(rte_mbuf* m, DropReason reason);
   void punt(rte_mbuf* m, ControlEventType type, uint16_t port_index);

@@ -1,7 +1,8 @@
 // The dataplane in-process: ports are rte_ring ethdevs the test feeds and drains; workers are
 // polled on the test thread. The control-plane API (IKE punted with its frame, frames injected
 // out of a port, one acquire per protected flow without an SA), the SA lifecycle (install,
-// expiry events, delete after the RCU grace period), and two workers on two RX/TX queues.
+// expiry events, delete after the RCU grace period, a stale route hint), traffic spread over many
+// tunnels, and two workers on two RX/TX queues.
 #include <catch2/catch.hpp>
 
 #include <rte_eth_ring.h>
@@ -11,6 +12,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -217,6 +219,89 @@ TEST_CASE("SA lifecycle: install, encrypt, soft and hard expiry events, delete a
   REQUIRE(stale_acquire.has_value());
   CHECK(stale_acquire->type == ControlEventType::kAcquire);
   CHECK(stale_acquire->spi == 0x1000);
+  dp.reset();
+  rte_mempool_free(pool);
+}
+
+TEST_CASE("traffic spread over many tunnels: SAs through the routes' hints, or looked up without one") {
+  RingPort inside("sp_in"), outside("sp_out");
+  std::unique_ptr<Dataplane> dp = start_dataplane(config_for("sp_in", "sp_out"), "sp.yaml");
+  rte_mempool* pool = rte_pktmbuf_pool_create("sp_test_pool", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+  REQUIRE(pool != nullptr);
+  const IpAddr peer = *IpAddr::parse("192.0.2.2");
+  REQUIRE(dp->tables()
+              .typed<tables::TableId::neighbors>()
+              .upsert({peer, dp->ports()[1].port_id, 0}, {{0x02, 0, 0, 0, 0x02, 0x02}, tables::kNeighborReachable})
+              .is_ok());
+  // Clients 10.2.0.1..6, each its own outbound SA (SPI 0x3000 + c). The even ones' policies come
+  // with the SA's index (a route hint), the odd ones' routes are written as a policy set before its
+  // SA is (no hint: the worker looks the SA up). Client 7's route names an SPI with no SA.
+  constexpr int kClients = 7;
+  for (int c = 0; c < kClients; ++c) {
+    const IpAddr client = IpAddr::v4(0x0a020001u + static_cast<uint32_t>(c));
+    const auto spi = static_cast<uint32_t>(0x3000 + c);
+    if (c == kClients - 1) {
+      tables::VpnRoutingValue route{peer, 1, tables::kRouteEncrypt, 0x3999, tables::kNoSaIndex};
+      REQUIRE(dp->tables().vpn_routing().add(tables::vpn_route_key(client, 32), route).is_ok());
+      continue;
+    }
+    SaParams params;
+    params.name = "c" + std::to_string(c);
+    params.spi = spi;
+    params.direction = SaDirection::kOutbound;
+    params.algorithm = EspAlgorithm::kAesGcm128;
+    params.key.assign(20, static_cast<uint8_t>(c));
+    params.local = *IpAddr::parse("192.0.2.1");
+    params.remote = peer;
+    uint32_t index = 0;
+    REQUIRE(dp->sas().add_sa(params, &index).is_ok());
+    if (c % 2 == 0) {
+      REQUIRE(dp->sas().add_policy({client, 32}, PolicyAction::kProtect, static_cast<int32_t>(index), 1).is_ok());
+    } else {
+      tables::VpnRoutingValue route{peer, 1, tables::kRouteEncrypt, spi, tables::kNoSaIndex};
+      REQUIRE(dp->tables().vpn_routing().add(tables::vpn_route_key(client, 32), route).is_ok());
+    }
+  }
+  // Two bursts of two rounds over the clients: every packet changes tunnel, so the second burst is
+  // spread (its SAs found after the loop, encrypt_deferred). Client 7's packets are new flows each
+  // (their own source port): each raises an acquire.
+  std::vector<int> esp_clients;  // the client of each ESP packet expected, in order
+  for (int burst = 0; burst < 2; ++burst) {
+    for (int round = 0; round < 2; ++round) {
+      for (int c = 0; c < kClients; ++c) {
+        const auto sport = static_cast<uint16_t>(1000 + burst * 100 + round * 10 + c);
+        auto frame = udp_frame(0x0a010005, 0x0a020001u + static_cast<uint32_t>(c), sport, 80, std::vector<uint8_t>(10, 1));
+        frame[5] = 0x01;  // to our inside MAC
+        receive(pool, inside.rx, frame);
+        if (c != kClients - 1) esp_clients.push_back(c);
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // past the TX drain interval: all leaves
+    CHECK(dp->poll_workers_once() == 2 * kClients);
+  }
+  const auto esp = sent(outside.tx);
+  REQUIRE(esp.size() == esp_clients.size());
+  std::vector<uint32_t> next_seq(kClients, 1);
+  for (size_t i = 0; i < esp.size(); ++i) {
+    INFO("ESP packet " << i << ", client " << esp_clients[i]);
+    REQUIRE(esp[i].size() > 14 + 20 + 8);
+    CHECK(esp[i][14 + 9] == 50);
+    uint32_t spi = 0, seq = 0;
+    for (int b = 0; b < 4; ++b) {
+      spi = spi << 8 | esp[i][14 + 20 + b];
+      seq = seq << 8 | esp[i][14 + 20 + 4 + b];
+    }
+    CHECK(spi == static_cast<uint32_t>(0x3000 + esp_clients[i]));
+    CHECK(seq == next_seq[static_cast<size_t>(esp_clients[i])]++);
+  }
+  dp->housekeeping_once();
+  int acquires = 0;
+  while (auto ev = dp->control().poll()) {
+    if (ev->type != ControlEventType::kAcquire) continue;
+    CHECK(ev->spi == 0x3999);
+    ++acquires;
+  }
+  CHECK(acquires == 4);
   dp.reset();
   rte_mempool_free(pool);
 }
