@@ -12,8 +12,9 @@ namespace dpvpn::dataplane {
 
 struct NextHop;
 
-// What the worker needs to know about an installed SA, indexed by sa_index.
-struct SaSlot {
+// What the worker needs to know about an installed SA, indexed by sa_index. One line each (at
+// 48 or 56 bytes, every other slot straddled two).
+struct alignas(64) SaSlot {
   void* esp = nullptr;     // the ESP library's SA object; nullptr = free slot
   IpAddr local, remote;    // tunnel endpoints (outer source / destination when outbound)
   uint32_t spi = 0;
@@ -23,7 +24,7 @@ struct SaSlot {
   // once, when the SA is installed); nullptr: no route to the peer.
   const NextHop* outer_hop = nullptr;
 };
-static_assert(sizeof(SaSlot) <= 64, "a slot is one cache line");
+static_assert(sizeof(SaSlot) == 64, "a slot is one cache line");
 
 inline constexpr uint8_t kEspOk = 0;
 

@@ -73,12 +73,16 @@ class Worker {
     uint8_t ttl;
     bool v6;
   };
+  // A flow's connections key words (stored and read back as words) and their ConfirmedFlows::hash.
+  struct FlowKey {
+    uint64_t w[5];
+    uint64_t hash;
+  };
   // A packet from the inside waiting for its route's SA (spread mode), as process_burst saw it.
   struct DeferredPacket {
     rte_mbuf* m;
     const tables::VpnRoutingValue* route;
-    uint64_t key[5];  // its flow's connections key words (stored and read back as words)
-    uint64_t hash;    // ConfirmedFlows::hash(key)
+    FlowKey flow;
     InnerIp ip;
   };
   // slot: the route's outbound SA (nullptr: none installed; the control plane is asked for one).
@@ -93,7 +97,7 @@ class Worker {
                             const SaSlot** esp_out_sa, uint16_t n_out);
   void request_sa(rte_mbuf* m, const struct PacketView& v, const uint8_t* l3, bool v6, const IpAddr& dst,
                   const tables::VpnRoutingValue& route, uint16_t port_index);
-  void queue_for_esp(rte_mbuf* m, const InnerIp& ip, const uint64_t w[5], uint64_t h, const SaSlot& slot,
+  void queue_for_esp(rte_mbuf* m, const InnerIp& ip, const FlowKey& flow, const SaSlot& slot,
                      uint16_t port_index, rte_mbuf** esp_out, const SaSlot** esp_out_sa, uint16_t& n_out);
   // Answers or punts traffic to our own addresses; false (with the SPI) when it is ESP to decrypt.
   bool handle_local(uint16_t port_index, rte_mbuf* m, const struct PacketView& v, uint32_t* spi);
@@ -113,10 +117,9 @@ class Worker {
   // connections: refresh the flow's entry, or ask the writer to create it. The packet's data is
   // at its IP header; with its PacketView (the packet as parse_packet saw it) the header is not
   // parsed again.
-  void track(const rte_mbuf* m, uint8_t direction, uint32_t sa_index);
   void track(const rte_mbuf* m, const struct PacketView& v, uint8_t direction, uint32_t sa_index);
   void track_key(const uint64_t w[5], uint8_t direction, uint32_t sa_index);
-  void track_key(const uint64_t w[5], uint64_t h, uint8_t direction, uint32_t sa_index);  // h: its hash
+  void track_key(const FlowKey& flow, uint8_t direction, uint32_t sa_index);
   void send(uint16_t port_index, rte_mbuf* m);
   void drop(rte_mbuf* m, DropReason reason);
   void punt(rte_mbuf* m, ControlEventType type, uint16_t port_index);
