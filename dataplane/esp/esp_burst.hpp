@@ -95,14 +95,26 @@ class SaBurstGroups {
   // Index of sa's group, creating it (and reading its lifetime budget once) on first use.
   uint32_t group_of(EspSa* sa) {
     if (count_ > 0 && groups_[last_].sa == sa) return last_;
-    for (uint32_t i = 0; i < count_; ++i) {
-      if (groups_[i].sa == sa) return last_ = i;
+    // The chunk's SAs in a small open-addressed index: with traffic spread over many SAs, a scan
+    // over the groups mispredicted its exit on every packet (15 % of outbound_chunk at 1000 SAs).
+    uint32_t h = static_cast<uint32_t>(((reinterpret_cast<uintptr_t>(sa) >> 6) * 0x9e3779b97f4a7c15ull) >>
+                                       (64 - kIndexBits));
+    for (; index_[h] != 0; h = (h + 1) & (kIndexSize - 1)) {
+      const uint32_t g = index_[h] - 1u;
+      if (groups_[g].sa == sa) return last_ = g;
     }
+    index_[h] = static_cast<uint8_t>(count_ + 1);
+    // Field by field: a memset of the group compiled to `rep stos`, whose start-up cost (~30
+    // cycles) was paid per packet with traffic spread over many SAs (13 % of outbound_chunk).
     SaBurstGroup& g = groups_[count_];
-    std::memset(&g, 0, sizeof(g));
     g.sa = sa;
     g.packet_budget = sa->packet_budget();
     g.byte_budget = sa->byte_budget();
+    g.admitted_packets = g.admitted_bytes = 0;
+    g.first_seq = g.seq_reserved = g.seq_used = 0;
+    g.ok_packets = g.ok_bytes = 0;
+    g.drop_replay = g.drop_auth = g.drop_ts = g.drop_other = 0;
+    g.expire = false;
     return last_ = count_++;
   }
   SaBurstGroup& operator[](uint32_t i) { return groups_[i]; }
@@ -117,10 +129,15 @@ class SaBurstGroups {
       if (g.expire) g.sa->mark_hard_expired();
     }
     count_ = 0;
+    std::memset(index_, 0, sizeof index_);
   }
 
  private:
+  static constexpr uint32_t kIndexBits = 7;
+  static constexpr uint32_t kIndexSize = 1u << kIndexBits;
+  static_assert(kIndexSize >= 2 * kEspChunk && kEspChunk < 255);
   SaBurstGroup groups_[kEspChunk];
+  uint8_t index_[kIndexSize] = {};  // group + 1; 0 = empty
   uint32_t count_ = 0;
   uint32_t last_ = 0;
 };
