@@ -40,6 +40,31 @@ std::unique_ptr<Dataplane> start_dataplane(const std::string& text, const char* 
   REQUIRE(created.is_ok());
   return dp;
 }
+
+// The tests' peer gateway, on the outside port's subnet, and our address there.
+const IpAddr kPeer = *IpAddr::parse("192.0.2.2");
+const IpAddr kOutsideAddr = *IpAddr::parse("192.0.2.1");
+
+// An outbound AES-GCM-128 SA to kPeer whose key bytes are all key_byte.
+SaParams outbound_sa_to_peer(const std::string& name, uint32_t spi, uint8_t key_byte) {
+  SaParams params;
+  params.name = name;
+  params.spi = spi;
+  params.direction = SaDirection::kOutbound;
+  params.algorithm = EspAlgorithm::kAesGcm128;
+  params.key.assign(20, key_byte);
+  params.local = kOutsideAddr;
+  params.remote = kPeer;
+  return params;
+}
+
+// The peer's MAC is known, so ESP to it leaves at once.
+void know_peer_mac(Dataplane& dp) {
+  REQUIRE(dp.tables()
+              .typed<tables::TableId::neighbors>()
+              .upsert({kPeer, dp.ports()[1].port_id, 0}, {{0x02, 0, 0, 0, 0x02, 0x02}, tables::kNeighborReachable})
+              .is_ok());
+}
 }  // namespace
 
 TEST_CASE("punt, inject and acquire through the control channel") {
@@ -116,14 +141,7 @@ TEST_CASE("SA lifecycle: install, encrypt, soft and hard expiry events, delete a
   rte_mempool* pool = rte_pktmbuf_pool_create("lc_test_pool", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   REQUIRE(pool != nullptr);
 
-  SaParams params;
-  params.name = "to-b";
-  params.spi = 0x1000;
-  params.direction = SaDirection::kOutbound;
-  params.algorithm = EspAlgorithm::kAesGcm128;
-  params.key.assign(20, 0x42);
-  params.local = *IpAddr::parse("192.0.2.1");
-  params.remote = *IpAddr::parse("192.0.2.2");
+  SaParams params = outbound_sa_to_peer("to-b", 0x1000, 0x42);
   params.lifetime.soft_packets = 2;
   params.lifetime.hard_packets = 3;
   uint32_t index = 0;
@@ -131,12 +149,7 @@ TEST_CASE("SA lifecycle: install, encrypt, soft and hard expiry events, delete a
   CHECK(dp->sas().add_sa(params, &index).code() == StatusCode::kAlreadyExists);
   REQUIRE(dp->sas().add_policy({*IpAddr::parse("10.2.0.0"), 16}, PolicyAction::kProtect, static_cast<int32_t>(index), 1)
               .is_ok());
-  // The peer's MAC is known, so ESP leaves at once.
-  REQUIRE(dp->tables()
-              .typed<tables::TableId::neighbors>()
-              .upsert({*IpAddr::parse("192.0.2.2"), dp->ports()[1].port_id, 0},
-                      {{0x02, 0, 0, 0, 0x02, 0x02}, tables::kNeighborReachable})
-              .is_ok());
+  know_peer_mac(*dp);
 
   auto flow = udp_frame(0x0a010005, 0x0a020009, 1234, 80, std::vector<uint8_t>(10, 1));
   flow[5] = 0x01;  // to our inside MAC
@@ -228,11 +241,7 @@ TEST_CASE("traffic spread over many tunnels: SAs through the routes' hints, or l
   std::unique_ptr<Dataplane> dp = start_dataplane(config_for("sp_in", "sp_out"), "sp.yaml");
   rte_mempool* pool = rte_pktmbuf_pool_create("sp_test_pool", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   REQUIRE(pool != nullptr);
-  const IpAddr peer = *IpAddr::parse("192.0.2.2");
-  REQUIRE(dp->tables()
-              .typed<tables::TableId::neighbors>()
-              .upsert({peer, dp->ports()[1].port_id, 0}, {{0x02, 0, 0, 0, 0x02, 0x02}, tables::kNeighborReachable})
-              .is_ok());
+  know_peer_mac(*dp);
   // Clients 10.2.0.1..6, each its own outbound SA (SPI 0x3000 + c). The even ones' policies come
   // with the SA's index (a route hint), the odd ones' routes are written as a policy set before its
   // SA is (no hint: the worker looks the SA up). Client 7's route names an SPI with no SA.
@@ -241,24 +250,17 @@ TEST_CASE("traffic spread over many tunnels: SAs through the routes' hints, or l
     const IpAddr client = IpAddr::v4(0x0a020001u + static_cast<uint32_t>(c));
     const auto spi = static_cast<uint32_t>(0x3000 + c);
     if (c == kClients - 1) {
-      tables::VpnRoutingValue route{peer, 1, tables::kRouteEncrypt, 0x3999, tables::kNoSaIndex};
+      tables::VpnRoutingValue route{kPeer, 1, tables::kRouteEncrypt, 0x3999, tables::kNoSaIndex};
       REQUIRE(dp->tables().vpn_routing().add(tables::vpn_route_key(client, 32), route).is_ok());
       continue;
     }
-    SaParams params;
-    params.name = "c" + std::to_string(c);
-    params.spi = spi;
-    params.direction = SaDirection::kOutbound;
-    params.algorithm = EspAlgorithm::kAesGcm128;
-    params.key.assign(20, static_cast<uint8_t>(c));
-    params.local = *IpAddr::parse("192.0.2.1");
-    params.remote = peer;
+    const SaParams params = outbound_sa_to_peer("c" + std::to_string(c), spi, static_cast<uint8_t>(c));
     uint32_t index = 0;
     REQUIRE(dp->sas().add_sa(params, &index).is_ok());
     if (c % 2 == 0) {
       REQUIRE(dp->sas().add_policy({client, 32}, PolicyAction::kProtect, static_cast<int32_t>(index), 1).is_ok());
     } else {
-      tables::VpnRoutingValue route{peer, 1, tables::kRouteEncrypt, spi, tables::kNoSaIndex};
+      tables::VpnRoutingValue route{kPeer, 1, tables::kRouteEncrypt, spi, tables::kNoSaIndex};
       REQUIRE(dp->tables().vpn_routing().add(tables::vpn_route_key(client, 32), route).is_ok());
     }
   }
