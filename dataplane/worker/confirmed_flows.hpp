@@ -10,7 +10,7 @@
 // (sequential client addresses and ports) in shared places, which evicted each other on every
 // packet, so most packets paid a connections lookup anyway. The hash mixes every word (the two
 // addresses rotated apart, so that equal offsets in source and destination do not cancel) and is
-// finished by a second multiply; with two places about 1 % of such flows miss
+// finished by a second multiply; with two places 1-3 % of such flows miss
 // (tests/unit/test_confirmed_flows.cpp).
 #include <bit>
 #include <cstdint>

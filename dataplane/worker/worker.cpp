@@ -729,7 +729,8 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
   const SaSlot* esp_out_sa[kOutMax];
   uint16_t n_out = 0;
   // With traffic spread over many tunnels (the previous inside burst changed route more than a
-  // few times), packets whose SA is not yet known wait for one bulk outbound_SPI lookup.
+  // few times), packets to a tunnel wait until after the loop (encrypt_deferred), where their SAs
+  // are found together.
   const bool spread = inside_spread_;
   DeferredPacket deferred[kBurst];
   uint16_t n_deferred = 0;
