@@ -559,6 +559,7 @@ int main(int argc, char** argv) {
   // freed memory; the ring loses its size too): the feed stops and reports (its window was marked
   // before) instead of writing through a null pointer.
   bool gateway_gone = false;
+  const uint32_t needed_buf_len = RTE_PKTMBUF_HEADROOM + traffic.frame_len();  // checked for the pool at start
   // n mbufs from the gateway's pool, their first line and packet data prefetched for writing (they come
   // back from the gateway's CPU).
   auto take = [&](rte_mbuf** to) {
@@ -621,8 +622,17 @@ int main(int argc, char** argv) {
     }
     std::memcpy(burst, next, n * sizeof burst[0]);
     have_next = take(next);  // (if the pool is empty now, the next round tries again)
+    // Each mbuf's buffer is read once, here, and written through what was checked: a gateway that exits
+    // meanwhile zeroes its pool, and reading the address again gave a null pointer (segfaults at 0 in
+    // the header copy). The buffer stays mapped in this process, so a late write is harmless.
     bool unready = false;
-    for (uint32_t i = 0; i < n; ++i) unready |= burst[i]->buf_addr == nullptr || burst[i]->pool != mp;
+    uint8_t* data[kMaxBurst];
+    for (uint32_t i = 0; i < n; ++i) {
+      auto* buf = static_cast<uint8_t*>(__atomic_load_n(&burst[i]->buf_addr, __ATOMIC_RELAXED));
+      const uint16_t buf_len = __atomic_load_n(&burst[i]->buf_len, __ATOMIC_RELAXED);
+      data[i] = buf + RTE_PKTMBUF_HEADROOM;
+      unready |= buf == nullptr || buf_len < needed_buf_len || burst[i]->pool != mp;
+    }
     if (unready) {
       if (fed != 0) {
         gateway_gone = true;
@@ -637,7 +647,7 @@ int main(int argc, char** argv) {
       // already has next == NULL and nb_segs == 1 (rte_pktmbuf_free_seg), and PMDs leave the second
       // line (next, tx_offload, ...) alone, so the gateway finds it where its own free left it.
       rte_mbuf* m = burst[i];
-      m->data_off = static_cast<uint16_t>(std::min<uint32_t>(RTE_PKTMBUF_HEADROOM, m->buf_len));
+      m->data_off = RTE_PKTMBUF_HEADROOM;
       rte_mbuf_refcnt_set(m, 1);
       m->nb_segs = 1;
       m->port = o.port;
@@ -646,7 +656,7 @@ int main(int argc, char** argv) {
       m->vlan_tci = 0;
       m->vlan_tci_outer = 0;
       m->hash.rss = 0;
-      const uint32_t len = traffic.build(rte_pktmbuf_mtod(m, uint8_t*), k++);
+      const uint32_t len = traffic.build(data[i], k++);
       m->data_len = static_cast<uint16_t>(len);
       m->pkt_len = len;
     }
