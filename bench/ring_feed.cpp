@@ -630,8 +630,8 @@ int main(int argc, char** argv) {
     for (uint32_t i = 0; i < n; ++i) {
       auto* buf = static_cast<uint8_t*>(__atomic_load_n(&burst[i]->buf_addr, __ATOMIC_RELAXED));
       const uint16_t buf_len = __atomic_load_n(&burst[i]->buf_len, __ATOMIC_RELAXED);
-      data[i] = buf + RTE_PKTMBUF_HEADROOM;
       unready |= buf == nullptr || buf_len < needed_buf_len || burst[i]->pool != mp;
+      data[i] = buf != nullptr ? buf + RTE_PKTMBUF_HEADROOM : nullptr;
     }
     if (unready) {
       if (fed != 0) {

@@ -63,7 +63,8 @@ class Worker {
   static constexpr uint16_t kPrefetchAhead = 2;  // packets between a packet's data prefetch and its parse
   // Room in a burst's ESP output for every packet plus the fragments of a few large ones.
   static constexpr size_t kOutMax = kBurst * 4;
-  // More route changes than this in an inside burst: the next one defers its outbound_SPI lookups.
+  // More route changes than this in an inside burst: the next one defers its packets to a tunnel
+  // (encrypt_deferred finds their SAs together).
   static constexpr uint16_t kSpreadRouteChanges = 2;
   void process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n);
   // What ESP needs of a packet's IP header, from its parse.
