@@ -17,6 +17,13 @@
 
 namespace dpvpn::dataplane {
 
+// A flow's connections key as five words (stored and read back as words) and their
+// ConfirmedFlows::hash.
+struct FlowKey {
+  uint64_t w[5];
+  uint64_t hash;
+};
+
 class ConfirmedFlows {
  public:
   static constexpr uint32_t kBits = 12;

@@ -105,8 +105,9 @@ bool decrement_ttl(rte_mbuf* m, bool v6) {
 
 // The connections key of the IP packet at `ip` (ports for TCP/UDP, the echo id for ICMP), as the
 // key's five 8-byte words, built in registers: the key is stored once, whole (building it field by
-// field and reading it back as words stalls on store forwarding).
-void flow_key_words(const uint8_t* ip, uint32_t len, uint8_t direction, uint64_t w[5]) {
+// field and reading it back as words stalls on store forwarding); and its ConfirmedFlows::hash.
+void flow_key(const uint8_t* ip, uint32_t len, uint8_t direction, FlowKey* k) {
+  uint64_t* w = k->w;
   static_assert(sizeof(tables::ConnectionsKey) == 40 && offsetof(tables::ConnectionsKey, sport) == 32 &&
                 offsetof(tables::ConnectionsKey, dport) == 34 && offsetof(tables::ConnectionsKey, proto) == 36 &&
                 offsetof(tables::ConnectionsKey, direction) == 37);
@@ -139,11 +140,13 @@ void flow_key_words(const uint8_t* ip, uint32_t len, uint8_t direction, uint64_t
     }
   }
   w[4] = uint64_t{sport} | uint64_t{dport} << 16 | uint64_t{proto} << 32 | uint64_t{direction} << 40;
+  k->hash = ConfirmedFlows::hash(w);
 }
 
 // The same key from what parse_packet already found (protocol, ports, ICMP id): only the addresses
 // are read from the header at ip. parse_packet guarantees 8 bytes of TCP/UDP/ICMP header.
-void flow_key_words(const uint8_t* ip, const PacketView& v, uint8_t direction, uint64_t w[5]) {
+void flow_key(const uint8_t* ip, const PacketView& v, uint8_t direction, FlowKey* k) {
+  uint64_t* w = k->w;
   if (v.l3 == L3::kIpv4) {
     uint32_t s4, d4;
     std::memcpy(&s4, ip + 12, 4);
@@ -162,6 +165,7 @@ void flow_key_words(const uint8_t* ip, const PacketView& v, uint8_t direction, u
     ports = uint64_t{v.dport} << 16;  // the echo id; type/code are not part of the key
   }
   w[4] = ports | uint64_t{v.proto} << 32 | uint64_t{direction} << 40;
+  k->hash = ConfirmedFlows::hash(w);
 }
 
 // Routers never forward these (RFC 1812 4.2.2.11 / 5.3.7, RFC 4291 2.5.6 / 2.7): a link-layer
@@ -337,13 +341,9 @@ bool same_key(const tables::ConnectionsKey& a, const tables::ConnectionsKey& b) 
 
 [[gnu::always_inline]] inline void Worker::track(const rte_mbuf* m, const PacketView& v, uint8_t direction,
                                                  uint32_t sa_index) {
-  uint64_t w[5];
-  flow_key_words(rte_pktmbuf_mtod(m, const uint8_t*), v, direction, w);
-  track_key(w, direction, sa_index);
-}
-
-[[gnu::always_inline]] inline void Worker::track_key(const uint64_t w[5], uint8_t direction, uint32_t sa_index) {
-  track_key({{w[0], w[1], w[2], w[3], w[4]}, ConfirmedFlows::hash(w)}, direction, sa_index);
+  FlowKey flow;
+  flow_key(rte_pktmbuf_mtod(m, const uint8_t*), v, direction, &flow);
+  track_key(flow, direction, sa_index);
 }
 
 [[gnu::always_inline]] inline void Worker::track_key(const FlowKey& flow, uint8_t direction, uint32_t sa_index) {
@@ -417,6 +417,12 @@ const NextHop* Worker::next_hop(const IpAddr& dst) {
   return hop_;
 }
 
+// Does the burst's memo hold the Ethernet header for any destination behind `hop`? (A gateway's
+// neighbour, not a connected one: the same header whatever the destination behind it.)
+[[gnu::always_inline]] inline bool Worker::memo_via(const NextHop& hop, bool ipv6) const {
+  return memo_.tx_valid && memo_.tx_hop == &hop && !hop.connected && memo_.tx_ipv6 == ipv6;
+}
+
 // The burst's usual case (the destination of the previous packet) inline; the rest out of line.
 [[gnu::always_inline]] inline bool Worker::route_and_send(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port) {
   if (memo_.tx_valid && rte_pktmbuf_pkt_len(m) <= memo_.tx_mtu && memo_.tx_dst == dst && memo_.tx_ipv6 == ipv6) {
@@ -442,8 +448,7 @@ const NextHop* Worker::next_hop(const IpAddr& dst) {
 // SA's slot names its next hop).
 [[gnu::always_inline]] inline void Worker::send_to_peer(rte_mbuf* m, const SaSlot& sa) {
   const bool v6 = !sa.remote.is_v4();
-  if (memo_.tx_valid && sa.outer_hop != nullptr && memo_.tx_hop == sa.outer_hop && !sa.outer_hop->connected &&
-      memo_.tx_ipv6 == v6 && rte_pktmbuf_pkt_len(m) <= memo_.tx_mtu) {
+  if (sa.outer_hop != nullptr && memo_via(*sa.outer_hop, v6) && rte_pktmbuf_pkt_len(m) <= memo_.tx_mtu) {
     return send_with_memo_l2(m);
   }
   route_and_send(m, sa.remote, v6, kFromTunnel);
@@ -459,7 +464,7 @@ bool Worker::route_and_send_slow(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint
   if (rte_pktmbuf_pkt_len(m) <= mtu) {
     // Another destination behind the gateway the previous packet went through (ESP to many peers,
     // one next hop): the same neighbour, so the same Ethernet header.
-    if (memo_.tx_valid && memo_.tx_hop == hop && !hop->connected && memo_.tx_ipv6 == ipv6) {
+    if (memo_via(*hop, ipv6)) {
       memo_.tx_dst = dst;
       send_with_memo_l2(m);
     } else {
@@ -669,8 +674,7 @@ void Worker::request_sa(rte_mbuf* m, const PacketView& v, const uint8_t* l3, boo
                                                           uint16_t& n_out) {
   if (slot == nullptr || slot->esp == nullptr) return request_sa(m, v, l3, v6, dst, route, port_index);
   FlowKey flow;
-  flow_key_words(l3, v, tables::kDirOutbound, flow.w);
-  flow.hash = ConfirmedFlows::hash(flow.w);
+  flow_key(l3, v, tables::kDirOutbound, &flow);
   queue_for_esp(m, {v.l2_len, v.ip_total, v.ttl, v6}, flow, *slot, port_index, esp_out, esp_out_sa, n_out);
 }
 
@@ -834,8 +838,7 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
           d.m = m;
           d.route = route;
           d.ip = {v.l2_len, v.ip_total, v.ttl, v6};
-          flow_key_words(l3, v, tables::kDirOutbound, d.flow.w);
-          d.flow.hash = ConfirmedFlows::hash(d.flow.w);
+          flow_key(l3, v, tables::kDirOutbound, &d.flow);
           confirmed_.prefetch(d.flow.hash);  // read in encrypt_deferred: the line arrives meanwhile
           continue;
         }
@@ -905,9 +908,7 @@ void Worker::inbound_esp(rte_mbuf** pkts, const IpAddr* dsts, const uint32_t* sp
   BurstScratch<FlowKey, kBurst> flows;
   for (uint16_t i = 0; i < n_known; ++i) {
     if (results[i] != kEspOk) continue;
-    flow_key_words(rte_pktmbuf_mtod(known[i], const uint8_t*), rte_pktmbuf_data_len(known[i]), tables::kDirInbound,
-                   flows[i].w);
-    flows[i].hash = ConfirmedFlows::hash(flows[i].w);
+    flow_key(rte_pktmbuf_mtod(known[i], const uint8_t*), rte_pktmbuf_data_len(known[i]), tables::kDirInbound, &flows[i]);
     confirmed_.prefetch(flows[i].hash);
   }
   for (uint16_t i = 0; i < n_known; ++i) {

@@ -74,11 +74,6 @@ class Worker {
     uint8_t ttl;
     bool v6;
   };
-  // A flow's connections key words (stored and read back as words) and their ConfirmedFlows::hash.
-  struct FlowKey {
-    uint64_t w[5];
-    uint64_t hash;
-  };
   // A packet from the inside waiting for its route's SA (spread mode), as process_burst saw it.
   struct DeferredPacket {
     rte_mbuf* m;
@@ -110,6 +105,7 @@ class Worker {
   bool route_and_send(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port);
   bool route_and_send_slow(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port);
   void send_with_memo_l2(rte_mbuf* m);  // the memo's Ethernet header, out of its port
+  bool memo_via(const NextHop& hop, bool ipv6) const;
   void send_to_peer(rte_mbuf* m, const SaSlot& sa);  // an ESP packet of sa
   void send_resolved(rte_mbuf* m, const IpAddr& dst, bool ipv6, const NextHop& hop, uint16_t mtu);
   // m (data at IP) is larger than `limit`: IPv4 without DF is fragmented into out[] (returns the
@@ -119,7 +115,6 @@ class Worker {
   // at its IP header; with its PacketView (the packet as parse_packet saw it) the header is not
   // parsed again.
   void track(const rte_mbuf* m, const struct PacketView& v, uint8_t direction, uint32_t sa_index);
-  void track_key(const uint64_t w[5], uint8_t direction, uint32_t sa_index);
   void track_key(const FlowKey& flow, uint8_t direction, uint32_t sa_index);
   void send(uint16_t port_index, rte_mbuf* m);
   void drop(rte_mbuf* m, DropReason reason);

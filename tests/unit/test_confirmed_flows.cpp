@@ -20,7 +20,7 @@ struct Key {
   uint64_t w[5];
 };
 
-// The five words of a ConnectionsKey as the worker builds them (flow_key_words): IPv4 addresses as
+// The five words of a ConnectionsKey as the worker builds them (flow_key in worker.cpp): IPv4 addresses as
 // ::ffff:a.b.c.d (network byte order in memory), then ports, protocol and direction.
 Key v4_key(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint8_t proto, uint8_t direction) {
   const auto mapped = [](uint32_t host_order) {
