@@ -622,6 +622,53 @@ TEST_CASE("CBC IVs: one SA's run in one pass equals one by one; so do interleave
   CHECK(std::set<std::array<uint8_t, 16>>(in_runs_a.begin(), in_runs_a.end()).size() == run_a.size());
 }
 
+// CBC+HMAC runs on intel-ipsec-mb's SSE manager (SHA-NI) below a measured cipher length and on the
+// main manager (AVX-512 vectors) above it: every split must give what OpenSSL computes, and either
+// manager must open what the other sealed.
+TEST_CASE("CBC+HMAC on either intel-ipsec-mb manager: OpenSSL agrees, and each opens the other's", "[esp]") {
+  std::unique_ptr<IpsecMbEngine> eng;
+  REQUIRE(IpsecMbEngine::create(&eng).is_ok());
+  if (!eng->has_sha_ni_manager()) WARN("no SHA-NI here (or the SSE manager is the main one): one manager only");
+  const bool aes256 = GENERATE(false, true);
+  const EspAlgorithm alg = aes256 ? EspAlgorithm::kAesCbc256HmacSha256 : EspAlgorithm::kAesCbc128HmacSha256;
+  const SaParams out_p = make_params(alg, SaDirection::kOutbound);
+  const SaParams in_p = make_params(alg, SaDirection::kInbound);
+  std::unique_ptr<EspSa> out_sa, in_sa;
+  REQUIRE(create_esp_sa(out_p, *eng, {}, &out_sa).is_ok());
+  REQUIRE(create_esp_sa(in_p, *eng, {}, &in_sa).is_ok());
+  // (encrypt below, decrypt below): all SHA-NI, all vectors, and a split inside the burst each way.
+  const std::pair<uint32_t, uint32_t> splits[] = {{UINT32_MAX, 0}, {0, UINT32_MAX}, {300, 700}, {700, 300}};
+  uint64_t seq = 1;
+  for (const auto& [enc_below, dec_below] : splits) {
+    CAPTURE(enc_below, dec_below);
+    eng->set_cbc_sha_ni_below(enc_below, dec_below);
+    std::vector<Bytes> inners;
+    std::vector<Mbuf> mbufs;
+    for (size_t size : {0, 13, 64, 200, 270, 290, 310, 500, 690, 710, 1000, 1400}) {
+      inners.push_back(inner_v4(size, 0x0a010001, static_cast<uint8_t>(size)));
+      mbufs.push_back(make_mbuf(inners.back()));
+    }
+    std::vector<rte_mbuf*> pkts;
+    for (Mbuf& m : mbufs) pkts.push_back(m.get());
+    std::vector<EspSa*> outs(pkts.size(), out_sa.get()), ins(pkts.size(), in_sa.get());
+    std::vector<EspResult> results(pkts.size(), EspResult::kCount);
+    esp_outbound_burst(*eng, pkts.data(), outs.data(), static_cast<uint32_t>(pkts.size()), results.data());
+    for (size_t i = 0; i < pkts.size(); ++i) {
+      REQUIRE(results[i] == EspResult::kOk);
+      CHECK(openssl_open(out_p, bytes_of(pkts[i]), seq + i) == with_trailer(inners[i], 4, 16));
+    }
+    seq += pkts.size();
+    // Decrypted with the other split: the opposite manager for most sizes.
+    eng->set_cbc_sha_ni_below(dec_below, enc_below);
+    esp_inbound_burst(*eng, pkts.data(), ins.data(), static_cast<uint32_t>(pkts.size()), results.data());
+    for (size_t i = 0; i < pkts.size(); ++i) {
+      CHECK(results[i] == EspResult::kOk);
+      CHECK(bytes_of(pkts[i]) == inners[i]);
+    }
+  }
+  CHECK(in_sa->counters().auth_failures == 0);
+}
+
 TEST_CASE("outbound drops what it cannot encapsulate", "[esp]") {
   auto sa = make_sa(make_params(EspAlgorithm::kAesGcm128, SaDirection::kOutbound, false, true, true));
   SECTION("no headroom") {
