@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <string>
 
 #include "esp/cryptodev_engine.hpp"
 #include "esp/esp_inbound.hpp"
@@ -62,6 +63,18 @@ std::unique_ptr<CryptoEngine> make_engine(const DataplaneConfig& config, bool da
   if (Status s = IpsecMbEngine::create(&engine); !s) {
     std::fprintf(stderr, "dpvpn-dataplane: crypto: %s\n", s.message().c_str());
     return nullptr;
+  }
+  if (!data_path) {  // once, at start-up: which code paths this CPU got
+    const std::string arch(engine->arch_name());
+    if (engine->has_sha_ni_manager()) {
+      std::fprintf(stderr,
+                   "dpvpn-dataplane: crypto: intel-ipsec-mb %s; CBC+HMAC-SHA-256 below %u/%u bytes "
+                   "(encrypt/decrypt) on SSE with SHA-NI\n",
+                   arch.c_str(), engine->cbc_sha_ni_below(CryptoDirection::kEncrypt),
+                   engine->cbc_sha_ni_below(CryptoDirection::kDecrypt));
+    } else {
+      std::fprintf(stderr, "dpvpn-dataplane: crypto: intel-ipsec-mb %s\n", arch.c_str());
+    }
   }
   return engine;
 }

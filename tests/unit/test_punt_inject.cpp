@@ -41,6 +41,25 @@ std::unique_ptr<Dataplane> start_dataplane(const std::string& text, const char* 
   return dp;
 }
 
+// A started dataplane (config `text`, errors naming NAME.yaml) and a pool NAME_test_pool for the frames
+// a test feeds it; the dataplane is stopped before the pool is freed (it may hold the pool's mbufs).
+struct RunningDataplane {
+  RunningDataplane(const std::string& text, const std::string& name)
+      : dp(start_dataplane(text, (name + ".yaml").c_str())),
+        pool(rte_pktmbuf_pool_create((name + "_test_pool").c_str(), 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                     SOCKET_ID_ANY)) {
+    REQUIRE(pool != nullptr);
+  }
+  ~RunningDataplane() {
+    dp.reset();
+    rte_mempool_free(pool);
+  }
+  RunningDataplane(const RunningDataplane&) = delete;
+  RunningDataplane& operator=(const RunningDataplane&) = delete;
+  std::unique_ptr<Dataplane> dp;
+  rte_mempool* pool;
+};
+
 // The tests' peer gateway, on the outside port's subnet, and our address there.
 const IpAddr kPeer = *IpAddr::parse("192.0.2.2");
 const IpAddr kOutsideAddr = *IpAddr::parse("192.0.2.1");
@@ -69,9 +88,9 @@ void know_peer_mac(Dataplane& dp) {
 
 TEST_CASE("punt, inject and acquire through the control channel") {
   RingPort inside("pi_in"), outside("pi_out");
-  std::unique_ptr<Dataplane> dp = start_dataplane(config_for("pi_in", "pi_out"), "pi.yaml");
-  rte_mempool* pool = rte_pktmbuf_pool_create("pi_test_pool", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-  REQUIRE(pool != nullptr);
+  RunningDataplane running(config_for("pi_in", "pi_out"), "pi");
+  std::unique_ptr<Dataplane>& dp = running.dp;
+  rte_mempool* pool = running.pool;
 
   // IKE_SA_INIT to our outside address on UDP 500: punted with the whole frame.
   const std::vector<uint8_t> ike(28, 0x21);
@@ -131,15 +150,13 @@ TEST_CASE("punt, inject and acquire through the control channel") {
   const std::string stats = dp->stats_json();
   CHECK(stats.find("\"no_sa_acquire\": 2") != std::string::npos);
   CHECK(stats.find("\"ike_punted\": 2") != std::string::npos);
-  dp.reset();
-  rte_mempool_free(pool);
 }
 
 TEST_CASE("SA lifecycle: install, encrypt, soft and hard expiry events, delete after the grace period") {
   RingPort inside("lc_in"), outside("lc_out");
-  std::unique_ptr<Dataplane> dp = start_dataplane(config_for("lc_in", "lc_out"), "lc.yaml");
-  rte_mempool* pool = rte_pktmbuf_pool_create("lc_test_pool", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-  REQUIRE(pool != nullptr);
+  RunningDataplane running(config_for("lc_in", "lc_out"), "lc");
+  std::unique_ptr<Dataplane>& dp = running.dp;
+  rte_mempool* pool = running.pool;
 
   SaParams params = outbound_sa_to_peer("to-b", 0x1000, 0x42);
   params.lifetime.soft_packets = 2;
@@ -232,15 +249,13 @@ TEST_CASE("SA lifecycle: install, encrypt, soft and hard expiry events, delete a
   REQUIRE(stale_acquire.has_value());
   CHECK(stale_acquire->type == ControlEventType::kAcquire);
   CHECK(stale_acquire->spi == 0x1000);
-  dp.reset();
-  rte_mempool_free(pool);
 }
 
 TEST_CASE("traffic spread over many tunnels: SAs through the routes' hints, or looked up without one") {
   RingPort inside("sp_in"), outside("sp_out");
-  std::unique_ptr<Dataplane> dp = start_dataplane(config_for("sp_in", "sp_out"), "sp.yaml");
-  rte_mempool* pool = rte_pktmbuf_pool_create("sp_test_pool", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-  REQUIRE(pool != nullptr);
+  RunningDataplane running(config_for("sp_in", "sp_out"), "sp");
+  std::unique_ptr<Dataplane>& dp = running.dp;
+  rte_mempool* pool = running.pool;
   know_peer_mac(*dp);
   // Clients 10.2.0.1..6, each its own outbound SA (SPI 0x3000 + c). The even ones' policies come
   // with the SA's index (a route hint), the odd ones' routes are written as a policy set before its
@@ -304,8 +319,6 @@ TEST_CASE("traffic spread over many tunnels: SAs through the routes' hints, or l
     ++acquires;
   }
   CHECK(acquires == 4);
-  dp.reset();
-  rte_mempool_free(pool);
 }
 
 TEST_CASE("two workers, two RX queues: each polls its own queue and sends on its own TX queue") {
@@ -328,9 +341,9 @@ TEST_CASE("two workers, two RX queues: each polls its own queue and sends on its
   for (const char* port : {"    role: inside\n", "    role: outside\n"}) {
     text.insert(text.find(port) + std::strlen(port), "    rx_queues: 2\n");
   }
-  std::unique_ptr<Dataplane> dp = start_dataplane(text, "mq.yaml");
-  rte_mempool* pool = rte_pktmbuf_pool_create("mq_test_pool", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-  REQUIRE(pool != nullptr);
+  RunningDataplane running(text, "mq");
+  std::unique_ptr<Dataplane>& dp = running.dp;
+  rte_mempool* pool = running.pool;
   // An ICMP echo to our outside address on each queue: each is answered on the same queue index.
   for (int q = 0; q < 2; ++q) {
     auto echo = udp_frame(0xc0000202, 0xc0000201, 0, 0, std::vector<uint8_t>(12, static_cast<uint8_t>(q)));
@@ -364,15 +377,13 @@ TEST_CASE("two workers, two RX queues: each polls its own queue and sends on its
   const std::string stats = dp->stats_json();
   CHECK(stats.find("{\"worker\": 0, \"lcore\": 1, \"rx\": 1, \"tx\": 1") != std::string::npos);
   CHECK(stats.find("{\"worker\": 1, \"lcore\": 2, \"rx\": 1, \"tx\": 1") != std::string::npos);
-  dp.reset();
-  rte_mempool_free(pool);
 }
 
 TEST_CASE("an unanswered next hop: ARP requests once a second, its held packets dropped after 3 s") {
   RingPort inside("nh_in"), outside("nh_out");
-  std::unique_ptr<Dataplane> dp = start_dataplane(config_for("nh_in", "nh_out"), "nh.yaml");
-  rte_mempool* pool = rte_pktmbuf_pool_create("nh_test_pool", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-  REQUIRE(pool != nullptr);
+  RunningDataplane running(config_for("nh_in", "nh_out"), "nh");
+  std::unique_ptr<Dataplane>& dp = running.dp;
+  rte_mempool* pool = running.pool;
   // Clear traffic from the inside to 192.0.2.77, on the outside's subnet, which never answers ARP.
   receive(pool, inside.rx, udp_frame(0x0a010005, 0xc000024d, 1, 2, std::vector<uint8_t>(8, 0), 0x01));
   size_t arp_requests = 0;
@@ -394,8 +405,6 @@ TEST_CASE("an unanswered next hop: ARP requests once a second, its held packets 
   const std::string stats = dp->stats_json();
   CHECK(stats.find("\"held\": 1") != std::string::npos);
   CHECK(stats.find("\"hold_drops\": 1") != std::string::npos);
-  dp.reset();
-  rte_mempool_free(pool);
 }
 
 namespace {
@@ -458,9 +467,9 @@ neighbors:
     address: "2001:db8:1::7"
     mac: "02:00:00:00:76:76"
 )";
-  std::unique_ptr<Dataplane> dp = start_dataplane(text, "sn.yaml");
-  rte_mempool* pool = rte_pktmbuf_pool_create("sn_test_pool", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-  REQUIRE(pool != nullptr);
+  RunningDataplane running(text, "sn");
+  std::unique_ptr<Dataplane>& dp = running.dp;
+  rte_mempool* pool = running.pool;
 
   // The entries are in the neighbours table from the start: permanent, no expiry.
   auto& table = dp->tables().table(tables::TableId::neighbors);
@@ -527,6 +536,4 @@ neighbors:
   REQUIRE(learned != nullptr);
   CHECK(learned->state == tables::kNeighborReachable);
   CHECK(dp->stats_json().find("\"neighbors_learned\": 1") != std::string::npos);
-  dp.reset();
-  rte_mempool_free(pool);
 }
