@@ -171,6 +171,10 @@ Status IpsecMbEngine::create(std::unique_ptr<IpsecMbEngine>* out) {
     }
     static const std::array<uint32_t, 2> below = engine->measure_cbc_split();
     engine->set_cbc_sha_ni_below(below[0], below[1]);
+    if (below[0] == 0 && below[1] == 0) {  // SHA-NI is never faster here: no second manager
+      free_mb_mgr(engine->sha_ni_mgr_);
+      engine->sha_ni_mgr_ = nullptr;
+    }
   }
   *out = std::move(engine);
   return Status::ok();
