@@ -1,9 +1,9 @@
 #include "esp/ipsec_mb_engine.hpp"
 
 #include <emmintrin.h>
-#include <x86intrin.h>
 #include <intel-ipsec-mb.h>
 #include <openssl/rand.h>
+#include <x86intrin.h>
 
 #include <algorithm>
 #include <array>
@@ -223,8 +223,8 @@ uint64_t cbc_burst_cycles(IMB_MGR* mgr, const EspKeyBlock& keys, CryptoDirection
 // Each manager's cost at a short and a long packet (64- and 1420-byte inner packets: cipher lengths
 // 80 and 1424), per direction; each cost is close to a line in the length, and the SHA-NI manager
 // takes the lengths below where the lines cross. Measured on this machine because the answer is the
-// CPU's: on AMD Zen 4 (AVX-512 on 256-bit units) SHA-NI wins up to ~750 bytes; with full-width AVX-512
-// vectors it may never.
+// CPU's: on AMD Zen 4 (AVX-512 on 256-bit units) SHA-NI wins up to 550-780 bytes; with full-width
+// AVX-512 vectors it may never. Timed with AES-128; the split serves AES-256 too.
 std::array<uint32_t, 2> IpsecMbEngine::measure_cbc_split() const {
   constexpr uint32_t kShort = 80, kLong = 1424, kStride = 1536;
   SaParams params;

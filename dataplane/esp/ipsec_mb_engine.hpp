@@ -2,7 +2,7 @@
 // IpsecMbEngine: CryptoEngine on intel-ipsec-mb: AES-GCM through its direct API (one call per packet), the
 // other algorithms through the multi-buffer JOB API. CBC+HMAC-SHA-256 may run on a second manager: see
 // cbc_sha_ni_below(). One object per worker
-// lcore (it owns one IMB_MGR, which is not thread-safe); prepare_keys() may be called on any
+// lcore (it owns its IMB_MGRs, which are not thread-safe); prepare_keys() may be called on any
 // instance from any thread because key schedules are plain data shared read-only by all lcores.
 // All instances on one machine pick the same code path (init_mb_mgr_auto), so schedules made by
 // one instance are valid for the others.
