@@ -14,9 +14,10 @@
 // kOk (accept() itself has no verdict to return).
 //
 // The window holds W = size() bits for the sequence numbers [top - W + 1, top]. Number x lives at
-// ring bit x mod W (word (x / 64) mod (W / 64), bit x % 64), so sliding the window clears exactly
-// the bits of the numbers that enter it — O(words touched), never a shift of the whole bitmap — and
-// only the first W / 64 words of the array are ever used.
+// bit x mod 4096 of a ring of 64 words (word (x / 64) mod 64, bit x % 64) whatever W is: two numbers
+// of a window (W <= 4096) never share a bit, a word index is a mask (no division, no branch on W),
+// and sliding the window clears exactly the bits of the numbers that enter it — O(words touched),
+// never a shift of the whole bitmap.
 //
 // Semantic choices (RFC 4303 leaves them open or implies them):
 //  - Sequence number 0 is never valid: without ESN the first packet carries 1 and the counter does
@@ -48,10 +49,7 @@ class ReplayWindow {
   static constexpr uint32_t kMaxSize = 4096;
 
   explicit ReplayWindow(uint32_t size = 1024, bool esn = false) noexcept
-      : size_(clamp_size(size)),
-        words_(size_ / 64),
-        pow2_words_((words_ & (words_ - 1)) == 0),
-        esn_(esn) {}
+      : size_(clamp_size(size)), esn_(esn) {}
 
   // May a packet with this (low) sequence number be accepted? Writes the full sequence number
   // (inferred with ESN, seq_low without) to *seq_full in every case; it is meaningful for kOk and
@@ -70,9 +68,10 @@ class ReplayWindow {
   void accept(uint64_t seq_full) noexcept {
     if (seq_full > top_) {
       const uint64_t ahead = seq_full - top_;
+      // In order (ahead 1) the one number entering is seq_full, whose bit is set below: no clearing.
       if (ahead >= size_) {
-        for (uint32_t w = 0; w < words_; ++w) bits_[w] = 0;
-      } else {
+        bits_.fill(0);
+      } else if (ahead > 1) {
         clear_range(top_ + 1, seq_full);
       }
       top_ = seq_full;
@@ -129,14 +128,12 @@ class ReplayWindow {
     return (uint64_t{th} << 32) | seq_low;
   }
 
-  uint32_t word_index(uint64_t seq) const noexcept {
-    const uint64_t block = seq >> 6;
-    return static_cast<uint32_t>(pow2_words_ ? (block & (words_ - 1)) : (block % words_));
-  }
-  uint32_t next_word(uint32_t w) const noexcept { return w + 1 == words_ ? 0 : w + 1; }
+  static constexpr uint32_t kWords = kMaxSize / 64;  // the ring: a power of two
+  static uint32_t word_index(uint64_t seq) noexcept { return static_cast<uint32_t>(seq >> 6) & (kWords - 1); }
+  static uint32_t next_word(uint32_t w) noexcept { return (w + 1) & (kWords - 1); }
 
   // Clears the bits of the numbers [first, last], last - first < size_ - 1 (they enter the window;
-  // their bits still hold numbers that just left it).
+  // their bits still hold numbers that left it, or none).
   void clear_range(uint64_t first, uint64_t last) noexcept {
     const uint64_t first_mask = ~uint64_t{0} << (first & 63);       // bits >= first % 64
     const uint64_t last_mask = ~uint64_t{0} >> (63 - (last & 63));  // bits <= last % 64
@@ -145,7 +142,7 @@ class ReplayWindow {
       bits_[w] &= ~(first_mask & last_mask);
       return;
     }
-    // Blocks first/64 .. last/64, at most words_ + 1 of them (the first and the last may then share
+    // Blocks first/64 .. last/64, at most kWords + 1 of them (the first and the last may then share
     // a ring word, each clearing its own part of it).
     const uint32_t last_w = word_index(last);
     bits_[w] &= ~first_mask;
@@ -155,10 +152,8 @@ class ReplayWindow {
 
   uint64_t top_ = 0;
   uint32_t size_;
-  uint32_t words_;
-  bool pow2_words_;
   bool esn_;
-  std::array<uint64_t, kMaxSize / 64> bits_{};
+  std::array<uint64_t, kWords> bits_{};
 };
 
 }  // namespace dpvpn::dataplane
