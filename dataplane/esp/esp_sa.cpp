@@ -256,8 +256,20 @@ uint64_t EspSa::byte_budget() const {
 
 void EspSa::account(uint64_t packets, uint64_t bytes) {
   if (packets == 0) return;
-  const uint64_t p = hot_.packets.fetch_add(packets, std::memory_order_relaxed) + packets;
-  const uint64_t b = hot_.bytes.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  uint64_t p, b;
+  if (hot_.inbound()) {
+    // One writer, the lcore whose queue the SA's packets arrive on (its replay window relies on that
+    // too): a plain add, stored whole for readers, without a locked instruction, which would wait for
+    // every earlier store, most of them to lines still missing with many SAs.
+    p = hot_.packets.load(std::memory_order_relaxed) + packets;
+    b = hot_.bytes.load(std::memory_order_relaxed) + bytes;
+    hot_.packets.store(p, std::memory_order_relaxed);
+    hot_.bytes.store(b, std::memory_order_relaxed);
+  } else {
+    // Outbound SAs may be shared by lcores (like next_seq).
+    p = hot_.packets.fetch_add(packets, std::memory_order_relaxed) + packets;
+    b = hot_.bytes.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  }
   const uint32_t state = hot_.state.load(std::memory_order_relaxed);
   const auto reached = [](const std::atomic<uint64_t>& limit, uint64_t used) {
     const uint64_t l = limit.load(std::memory_order_relaxed);
