@@ -286,11 +286,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "intel-ipsec-mb: no usable engine (no AES-NI code path?)\n");
     return 1;
   }
-  std::string arch(engine.engine->arch_name());
-  if (engine.engine->has_sha_ni_manager()) {  // where CBC+HMAC switches to the SHA-NI manager (measured)
-    arch += " (CBC below " + std::to_string(engine.engine->cbc_sha_ni_below(CryptoDirection::kEncrypt)) + "/" +
-            std::to_string(engine.engine->cbc_sha_ni_below(CryptoDirection::kDecrypt)) + " B: sse sha-ni)";
-  }
+  const std::string arch = engine.engine->code_paths();
   const double tsc_hz = measure_tsc_hz();
   if (api == "engine") return run(engine, "engine", arch.c_str(), alg, alg_name.c_str(), sizes, bursts, reps, tsc_hz);
   JobBench job;

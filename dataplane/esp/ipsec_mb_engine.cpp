@@ -276,6 +276,15 @@ std::string_view IpsecMbEngine::arch_name() const {
   }
 }
 
+std::string IpsecMbEngine::code_paths() const {
+  std::string s(arch_name());
+  if (sha_ni_mgr_ != nullptr) {
+    s += "; CBC+HMAC-SHA-256 below " + std::to_string(cbc_sha_ni_below_[0]) + "/" + std::to_string(cbc_sha_ni_below_[1]) +
+         " bytes (encrypt/decrypt) on SSE with SHA-NI";
+  }
+  return s;
+}
+
 Status IpsecMbEngine::prepare_keys(const SaParams& params, EspKeyBlock* out) const {
   if (params.key.size() != expected_key_size(params.algorithm) ||
       params.auth_key.size() != expected_auth_key_size(params.algorithm)) {

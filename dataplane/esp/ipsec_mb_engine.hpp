@@ -8,6 +8,7 @@
 // one instance are valid for the others.
 #include <array>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "esp/crypto_engine.hpp"
@@ -29,6 +30,9 @@ class IpsecMbEngine final : public CryptoEngine {
   void process_burst(CryptoOp* ops, uint32_t n) override;
 
   std::string_view arch_name() const;  // "sse", "avx", "avx2", "avx512"
+  // arch_name(), and where CBC+HMAC-SHA-256 goes to the SHA-NI manager when there is one: what the
+  // dataplane says at start-up and the crypto-only bench puts in its results.
+  std::string code_paths() const;
 
   // CBC+HMAC-SHA-256 ops with a cipher length below this run on intel-ipsec-mb's SSE manager, which
   // hashes one buffer at a time with the SHA extensions (SHA-NI), the others on the main manager

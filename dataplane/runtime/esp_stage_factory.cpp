@@ -65,16 +65,7 @@ std::unique_ptr<CryptoEngine> make_engine(const DataplaneConfig& config, bool da
     return nullptr;
   }
   if (!data_path) {  // once, at start-up: which code paths this CPU got
-    const std::string arch(engine->arch_name());
-    if (engine->has_sha_ni_manager()) {
-      std::fprintf(stderr,
-                   "dpvpn-dataplane: crypto: intel-ipsec-mb %s; CBC+HMAC-SHA-256 below %u/%u bytes "
-                   "(encrypt/decrypt) on SSE with SHA-NI\n",
-                   arch.c_str(), engine->cbc_sha_ni_below(CryptoDirection::kEncrypt),
-                   engine->cbc_sha_ni_below(CryptoDirection::kDecrypt));
-    } else {
-      std::fprintf(stderr, "dpvpn-dataplane: crypto: intel-ipsec-mb %s\n", arch.c_str());
-    }
+    std::fprintf(stderr, "dpvpn-dataplane: crypto: intel-ipsec-mb %s\n", engine->code_paths().c_str());
   }
   return engine;
 }
