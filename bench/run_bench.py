@@ -85,7 +85,7 @@ MBUFS_RING_FEED = 4095  # with the ring feed, which takes mbufs from the pool's 
 # The ring feed (dpvpn-bench-feed): each gateway's mbuf pool by name (dpvpn: dataplane/runtime/dataplane.cpp;
 # ipsec-secgw: pool_init() in ipsec-secgw.c, "mbuf_pool_<socket>_<port>", one pool on socket 0 without
 # --per-port-pool) and the feed's CPU (the worker lcores run on CPU 1).
-POOLS = {"dpvpn": "dpvpn_mbufs", "secgw": "mbuf_pool_0_0"}
+POOLS = {"dpvpn": "dpvpn_mbufs", "secgw": "mbuf_pool_0_0", "testpmd": "mb_pool_0"}  # testpmd: mbuf_poolname_build()
 FEED_CPU = 0
 OUTBOUND_LOOP = 2048   # outbound pcap, replayed by net_pcap infinite_rx=1 (no replay issue outbound)
 GATE_COUNT = 2048      # packets in the correctness gate's pcaps
@@ -561,9 +561,10 @@ class Bench:
     # ---- forward-only baseline (outbound pcap, clear) ------------------------------------------
     def forward_rate(self, size, traffic, garp, templates=None):
         """Both gateways forwarding the outbound traffic in clear: what RX (net_pcap's copy, or the ring feed's
-        ring dequeue), routing and TX cost each of them before any IPsec. Returns (dpvpn Mpps, secgw Mpps, dpvpn
-        worker on-CPU share, secgw's, feed-limited). At 64 B both gateways forward about as fast as the ring feed
-        can fill the ring (~20-25 Mpps here): a run where the feed could not keep the ring full is kept but
+        ring dequeue), routing and TX cost each of them before any IPsec; with the ring feed also the harness
+        floor (floor_rate). Returns {dpvpn, secgw, floor: Mpps (floor None without the ring feed or testpmd);
+        *_share: worker on-CPU shares; feed_limited}. At 64 B the gateways forward about as fast as the ring
+        feed can fill the ring (~20-27 Mpps here): a run where the feed could not keep the ring full is kept but
         flagged (feed-limited: the rate is then a lower bound, the baseline's cycles/packet an upper bound)."""
         limited = False
 
@@ -588,7 +589,54 @@ class Bench:
             feed_ok("secgw forward-only", feed, g_in)
         if abs(g_out - g_in) > 0.05 * g_in:
             raise RuntimeError(f"secgw forward-only: {g_out:.3f} Mpps out, {g_in:.3f} in")
-        return d_out, g_out, d_share, g_share, limited
+        r = {"dpvpn": d_out, "secgw": g_out, "dpvpn_share": d_share, "secgw_share": g_share, "floor": None,
+             "floor_share": None}
+        if templates and self.a.testpmd:
+            (f_out, f_in, _, f_share), feed = self.floor_rate(templates)
+            feed_ok("testpmd io", feed, f_in)
+            if abs(f_out - f_in) > 0.05 * f_in:
+                raise RuntimeError(f"testpmd io: {f_out:.3f} Mpps out, {f_in:.3f} in")
+            r["floor"], r["floor_share"] = f_out, f_share
+        r["feed_limited"] = limited
+        return r
+
+    # ---- harness floor: testpmd io forwarding (ring feed) ---------------------------------------
+    def floor_rate(self, templates):
+        """DPDK's testpmd in io mode (each received burst sent on as it is: no packet byte read or written) between
+        the same two ports, fed by the same ring feed, its forwarding lcore on the workers' CPU, a pool of the same
+        size: the cycles/packet of the harness itself (the ring dequeue, the mbuf lines the feed's CPU wrote,
+        net_null's free back into the pool), which every gateway pays before doing anything. Returns ((Mpps out,
+        Mpps in, in packets, forwarding lcore's on-CPU share), feed report)."""
+        lan, wan = self.devices("outbound", None, None, True, ring=True)
+        c = self.case
+        prefix = self.prefix()
+        # -l 0,1: EAL's main lcore (CPU 0) only waits on stdin; lcore 1 (the workers' CPU) forwards.
+        cmd = self.a.nice + [self.a.testpmd, "-l", "0,1", "--file-prefix", prefix, "--no-pci", *self.eal_mem(),
+                             "--log-level", "lib.eal:error", "--vdev", lan, "--vdev", wan, "--",
+                             "--forward-mode=io", "--nb-cores=1", "--burst=32", f"--total-num-mbufs={self.a.mbufs}",
+                             "--mbcache=256", "--auto-start"]
+        log = open(os.path.join(self.a.work, "testpmd.log"), "w")
+        # Without -i it forwards until a line (or EOF) arrives on its stdin.
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT)
+        fed = None
+        try:
+            tel = Telemetry(prefix, proc, timeout=c.startup_s)
+            fed = Feed(self.a, prefix, "testpmd", "outbound", templates, c)
+            sampled = tel.sample_rate(1, 0, *self.a.window(c), worker_task(proc.pid, "rte-worker-1"),
+                                      timeout=c.startup_s, mark=fed.mark)
+            tel.close()
+            report = fed.stop()
+            proc.stdin.close()
+            proc.wait(timeout=30)
+        finally:
+            if fed:
+                fed.kill()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            log.close()
+            self.cleanup(prefix)
+        return sampled, report
 
     # ---- correctness gate ----------------------------------------------------------------------
     def gate(self, gate_pcap, garp, expected_inner):
@@ -785,6 +833,7 @@ def main():
     ap.add_argument("--dpvpn", required=True)
     ap.add_argument("--secgw", required=True)
     ap.add_argument("--crypto", required=True)
+    ap.add_argument("--testpmd", help="dpdk-testpmd, for the harness floor (ring feed only; none: not measured)")
     ap.add_argument("--feed-bin", dest="feed_bin", help="dpvpn-bench-feed (for --feed ring)")
     ap.add_argument("--feed", choices=("ring", "pcap"), default="ring",
                     help="traffic feed: ring = dpvpn-bench-feed into a net_ring port (default; needs hugepages), "
@@ -940,18 +989,23 @@ def measure_case(a, b, ceiling, tsc_hz, forward):
     key = (size, c.sas, c.flows)
     if direction == "outbound" and key not in forward:  # the forward-only baseline (see forward_rate)
         fw = [retry(lambda: b.forward_rate(size, traffic, garp, templates)) for _ in range(min(a.runs, 3))]
-        base = {"forward_runs": [{"dpvpn_mpps": d, "secgw_mpps": g, "dpvpn_cpu_share": ds, "secgw_cpu_share": gs,
-                                  "feed_limited": lim} for d, g, ds, gs, lim in fw]}
-        base["forward_feed_limited_runs"] = sum(x[4] for x in fw)
-        base["dpvpn_forward_mpps"] = statistics.median(x[0] for x in fw)
-        base["secgw_forward_mpps"] = statistics.median(x[1] for x in fw)
-        # On-CPU cycles/packet (see on_cpu_cycles): the baseline without time lost to other processes.
-        base["dpvpn_forward_oncpu_cycles"] = statistics.median(tsc_hz / (x[0] * 1e6) * x[2] for x in fw)
-        base["secgw_forward_oncpu_cycles"] = statistics.median(tsc_hz / (x[1] * 1e6) * x[3] for x in fw)
+        base = {"forward_runs": [{"dpvpn_mpps": x["dpvpn"], "secgw_mpps": x["secgw"], "floor_mpps": x["floor"],
+                                  "dpvpn_cpu_share": x["dpvpn_share"], "secgw_cpu_share": x["secgw_share"],
+                                  "floor_cpu_share": x["floor_share"], "feed_limited": x["feed_limited"]} for x in fw]}
+        base["forward_feed_limited_runs"] = sum(x["feed_limited"] for x in fw)
+        for app in ("dpvpn", "secgw", "floor"):
+            if any(x[app] is None for x in fw):
+                base[f"{app}_forward_mpps"] = base[f"{app}_forward_oncpu_cycles"] = None
+                continue
+            base[f"{app}_forward_mpps"] = statistics.median(x[app] for x in fw)
+            # On-CPU cycles/packet (see on_cpu_cycles): the baseline without time lost to other processes.
+            base[f"{app}_forward_oncpu_cycles"] = statistics.median(tsc_hz / (x[app] * 1e6) * x[f"{app}_share"]
+                                                                    for x in fw)
         forward[key] = base
         lim = base["forward_feed_limited_runs"]
+        floor = "" if base["floor_forward_mpps"] is None else f"  testpmd io (harness floor) {base['floor_forward_mpps']:.3f} Mpps"
         print(f"  forward-only baseline: dpvpn {base['dpvpn_forward_mpps']:.3f} Mpps  "
-              f"secgw {base['secgw_forward_mpps']:.3f} Mpps"
+              f"secgw {base['secgw_forward_mpps']:.3f} Mpps{floor}"
               + (f"  ({lim} of {len(fw)} runs feed-limited: lower bounds)" if lim else ""), flush=True)
     if direction == "outbound":
         case.update(forward[key])
@@ -1027,12 +1081,16 @@ def report(a, results, tsc_hz, dirs, algs):
     fwd = [c for c in cases if "dpvpn_forward_mpps" in c]
     if fwd:
         print("\nforward-only baseline (same traffic, ports and feed, clear forwarding, no IPsec): what the harness's RX/TX and "
-              "routing cost each gateway;\nIPsec cycles/packet = gateway cycles/packet - its forward-only cycles/packet; "
-              "efficiency bound = crypto cyc/p / (crypto cyc/p + the lower forward-only cyc/p): the efficiency of a gateway\n"
-              "whose IPsec cost nothing beyond the crypto call, i.e. the most this harness lets any gateway show")
+              "routing cost each gateway; floor = DPDK's testpmd in io mode\n(packets passed from RX to TX untouched: the "
+              "harness alone). IPsec cycles/packet = gateway cycles/packet - its forward-only cycles/packet. Bounds, from "
+              "the lowest forward-only cycles/packet F\n(normally the floor) and the crypto C: eff. bound = C / (C + F), "
+              "ratio bound = secgw cycles/packet / (C + F): the efficiency and the dpvpn/secgw ratio of a gateway\n"
+              "whose forwarding and IPsec cost nothing beyond the harness and the crypto call, i.e. the most this harness "
+              "lets any gateway show")
         print(f"{'dir':<9}{'alg':<17}{'SAs':>7}{'flows':>8}{'size':>5} {'dpvpn fwd Mpps':>14} {'secgw fwd Mpps':>14} "
-              f"{'dpvpn IPsec cyc/p':>17} {'secgw IPsec cyc/p':>17} {'secgw/dpvpn':>11} {'eff. bound':>10}   on-CPU: "
-              f"fwd cyc/p dpvpn, secgw; IPsec cyc/p dpvpn, secgw, secgw/dpvpn")
+              f"{'floor Mpps':>10} {'dpvpn IPsec cyc/p':>17} {'secgw IPsec cyc/p':>17} {'secgw/dpvpn':>11} "
+              f"{'eff. bound':>10} {'ratio bound':>11}   on-CPU: fwd cyc/p dpvpn, secgw, floor; IPsec cyc/p dpvpn, "
+              f"secgw, secgw/dpvpn")
         for c in fwd:
             if c["secgw_mpps"] is None:
                 continue
@@ -1041,12 +1099,17 @@ def report(a, results, tsc_hz, dirs, algs):
             c["dpvpn_ipsec_cycles_per_packet"], c["secgw_ipsec_cycles_per_packet"] = di, si
             dio = c["dpvpn_oncpu_cycles_per_packet"] - c["dpvpn_forward_oncpu_cycles"]
             sio = c["secgw_oncpu_cycles_per_packet"] - c["secgw_forward_oncpu_cycles"]
-            floor = tsc_hz / (max(c["dpvpn_forward_mpps"], c["secgw_forward_mpps"]) * 1e6)
-            c["efficiency_bound"] = c["crypto_cycles_per_packet"] / (c["crypto_cycles_per_packet"] + floor)
+            rates = [c[f"{app}_forward_mpps"] for app in ("dpvpn", "secgw", "floor") if c[f"{app}_forward_mpps"]]
+            lowest = tsc_hz / (max(rates) * 1e6)
+            crypto = c["crypto_cycles_per_packet"]
+            c["efficiency_bound"] = crypto / (crypto + lowest)
+            c["ratio_bound"] = c["secgw_cycles_per_packet"] / (crypto + lowest)
+            floor_oncpu = num(c["floor_forward_oncpu_cycles"], ".0f")
             print(f"{head(c)} {c['dpvpn_forward_mpps']:>14.3f} {c['secgw_forward_mpps']:>14.3f} "
+                  f"{num(c['floor_forward_mpps'], '>10.3f')} "
                   f"{di:>17.0f} {si:>17.0f} {si / di if di > 0 else float('nan'):>11.2f} "
-                  f"{c['efficiency_bound'] * 100:>9.1f}%   "
-                  f"{c['dpvpn_forward_oncpu_cycles']:.0f}, {c['secgw_forward_oncpu_cycles']:.0f}; "
+                  f"{c['efficiency_bound'] * 100:>9.1f}% {c['ratio_bound']:>11.2f}   "
+                  f"{c['dpvpn_forward_oncpu_cycles']:.0f}, {c['secgw_forward_oncpu_cycles']:.0f}, {floor_oncpu}; "
                   f"{dio:.0f}, {sio:.0f}, {sio / dio if dio > 0 else float('nan'):.2f}")
     one = {(c["dir"], c["alg"], c["size"]): c for c in cases if c["sas"] == 1 and c["flows"] == gen_traffic.N_FLOWS}
     scaled = [c for c in cases if (c["dir"], c["alg"], c["size"]) in one and (c["sas"] > 1 or c["flows"] > gen_traffic.N_FLOWS)]

@@ -85,4 +85,4 @@ fi
 echo "bench: traffic feed: $feed"
 
 exec /usr/bin/python3 "$root/bench/run_bench.py" --dpvpn "$build_dir/dataplane/dpvpn-dataplane" --secgw "$secgw" \
-  --crypto "$build_dir/bench/dpvpn-bench-crypto" --feed "$feed" --feed-bin "$build_dir/bench/dpvpn-bench-feed" --pcaps "$pcaps" --results "$root/bench-results" "${args[@]}"
+  --crypto "$build_dir/bench/dpvpn-bench-crypto" --testpmd "$(command -v dpdk-testpmd || true)" --feed "$feed" --feed-bin "$build_dir/bench/dpvpn-bench-feed" --pcaps "$pcaps" --results "$root/bench-results" "${args[@]}"
