@@ -1,6 +1,6 @@
 # dataplane/esp: Catch2 unit tests and the proof against scapy (an independent ESP implementation).
 if(TARGET dpvpn_esp)
-  dpvpn_test(test_esp unit/test_esp.cpp)
+  dpvpn_test(test_esp unit/test_esp.cpp unit/test_inner_selectors.cpp)
   target_link_libraries(test_esp PRIVATE dpvpn_esp OpenSSL::Crypto)
   add_test(NAME esp_unit COMMAND test_esp)
 

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "esp/esp_burst.hpp"
+#include "esp/inner_selectors.hpp"
 #include "esp/replay_window.hpp"
 
 namespace dpvpn::dataplane {
@@ -71,57 +72,6 @@ uint32_t inner_total_length(const uint8_t* ip, uint32_t len, uint8_t next_header
   if (len < 40 || (ip[0] >> 4) != 6) return 0;
   const uint32_t total = 40u + load16(ip + 4);
   return total <= len ? total : 0;
-}
-
-// An address in the packet as a 128-bit number in host order (SelectorRange's form).
-inline Addr128 addr128(const uint8_t* a) {
-  uint64_t hi, lo;
-  std::memcpy(&hi, a, 8);
-  std::memcpy(&lo, a + 8, 8);
-  return Addr128{__builtin_bswap64(hi)} << 64 | __builtin_bswap64(lo);
-}
-// ::ffff:a.b.c.d from the 4 address bytes at a, as IpAddr stores IPv4.
-inline Addr128 addr128_v4(const uint8_t* a) { return Addr128{0xffff00000000ull | load32(a)}; }
-
-// TrafficSelector::contains on the precomputed ranges: start <= addr <= end, protocol, port range.
-bool ts_match(std::span<const SelectorRange> list, Addr128 addr, uint8_t proto, uint16_t port) {
-  if (list.empty()) return true;
-  for (const SelectorRange& ts : list) {
-    if (ts.protocol != 0 && proto != ts.protocol) continue;
-    if (port < ts.port_lo || port > ts.port_hi) continue;
-    if (ts.start <= addr && addr <= ts.end) return true;
-  }
-  return false;
-}
-
-bool inner_matches_selectors(const EspSa& sa, const uint8_t* ip, uint32_t len) {
-  Addr128 src, dst;
-  uint8_t proto;
-  uint32_t l4;
-  bool first_fragment = true;
-  // Version and header length from one 32-bit load: a byte of the header kept across the address
-  // loads gets spilled as a byte and reloaded as a word, which cannot be store-forwarded (a stall
-  // per packet).
-  const uint32_t word0 = load32(ip);
-  if ((word0 >> 28) == 4) {
-    src = addr128_v4(ip + 12);
-    dst = addr128_v4(ip + 16);
-    proto = ip[9];
-    l4 = ((word0 >> 24) & 0x0fu) * 4;
-    first_fragment = (load16(ip + 6) & 0x1fff) == 0;
-  } else {
-    src = addr128(ip + 8);
-    dst = addr128(ip + 24);
-    proto = ip[6];
-    l4 = 40;
-  }
-  uint16_t sport = 0, dport = 0;
-  if ((proto == 6 || proto == 17 || proto == 132) && first_fragment && l4 + 4 <= len) {
-    sport = load16(ip + l4);
-    dport = load16(ip + l4 + 2);
-  }
-  const EspSaSelectors& sel = sa.selectors();  // one load of the published pair
-  return ts_match(sel.remote_ranges, src, proto, sport) && ts_match(sel.local_ranges, dst, proto, dport);
 }
 
 // RFC 4303 2.4: the padding bytes are 1, 2, 3, ... The usual AEAD padding (at most 3 bytes, at most
@@ -276,7 +226,7 @@ void inbound_chunk(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sa
         grp.admitted_bytes += inner_len;
         rte_pktmbuf_adj(m, static_cast<uint16_t>(p.esp_offset + kEspHeaderLen + hot.iv_len));
         rte_pktmbuf_trim(m, static_cast<uint16_t>(m->data_len - inner_len));
-        if (!inner_matches_selectors(sa, rte_pktmbuf_mtod(m, const uint8_t*), inner_len)) {
+        if (!inner_matches_selectors(sa.selectors(), rte_pktmbuf_mtod(m, const uint8_t*), inner_len)) {
           r = EspResult::kTsMismatch;
         } else {
           ++grp.ok_packets;

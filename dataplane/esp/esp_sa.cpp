@@ -2,6 +2,7 @@
 
 #include <string.h>  // explicit_bzero
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <string>
@@ -45,6 +46,27 @@ std::span<const SelectorRange> side_ranges(const std::vector<TrafficSelector>& l
   more->reserve(list.size());
   for (const TrafficSelector& ts : list) more->push_back(selector_range(ts));
   return *more;
+}
+
+// One side as an IPv4 window (EspSaSelectors::v4_windows): no selector (any address), or one of any
+// protocol and port whose range holds IPv4 addresses (::ffff:0.0.0.0/96, clamped to it).
+bool v4_window(std::span<const SelectorRange> ranges, uint32_t* start, uint32_t* span) {
+  if (ranges.empty()) {
+    *start = 0;
+    *span = UINT32_MAX;
+    return true;
+  }
+  if (ranges.size() != 1) return false;
+  const SelectorRange& r = ranges[0];
+  if (r.protocol != 0 || r.port_lo != 0 || r.port_hi != 65535) return false;
+  constexpr Addr128 kV4First = Addr128{0xffff} << 32;
+  constexpr Addr128 kV4Last = kV4First | 0xffffffffu;
+  const Addr128 first = std::max(r.start, kV4First);
+  const Addr128 last = std::min(r.end, kV4Last);
+  if (first > last) return false;  // no IPv4 address: the ranges say so
+  *start = static_cast<uint32_t>(first);
+  *span = static_cast<uint32_t>(last - first);
+  return true;
 }
 
 uint8_t build_outer_template(const SaParams& p, uint8_t* t) {
@@ -177,6 +199,8 @@ EspSaSelectors::EspSaSelectors(std::vector<TrafficSelector> local_ts, std::vecto
     : local(std::move(local_ts)), remote(std::move(remote_ts)) {
   remote_ranges = side_ranges(remote, &remote_inline, &remote_more);
   local_ranges = side_ranges(local, &local_inline, &local_more);
+  v4_windows = v4_window(remote_ranges, &remote_v4_start, &remote_v4_span) &&
+               v4_window(local_ranges, &local_v4_start, &local_v4_span);
 }
 
 Status EspSa::update(const SaLifetime& lt, std::vector<TrafficSelector> local_ts,

@@ -106,22 +106,31 @@ struct SelectorRange {
 
 // Inner-address selectors of an inbound SA. Immutable once published: UpdateSa swaps in a new
 // object and the caller frees the old one after an RCU grace period (workers may still read it).
-// What the data path reads comes first: the ranges of each side, held in the object itself when a
-// side has one selector (the usual child SA), so a packet reads the object's first two lines and
-// nothing they point to (kDataPathLines, prefetched with the SA).
+// What the data path reads comes first (inner_selectors.hpp): the IPv4 windows, then the ranges of
+// each side, held in the object itself when a side has one selector, so a packet reads the object's
+// first lines and nothing they point to (kDataPathLines are prefetched with the SA: the windows and
+// the remote range; an IPv6 packet may also read the local range's tail on the third line).
 struct alignas(64) EspSaSelectors {
   EspSaSelectors(std::vector<TrafficSelector> local_ts, std::vector<TrafficSelector> remote_ts);
   EspSaSelectors(const EspSaSelectors&) = delete;  // the spans point into the object
   EspSaSelectors& operator=(const EspSaSelectors&) = delete;
 
   static constexpr uint32_t kDataPathLines = 2;
+  // The usual child SA, each side one range of any protocol and port (or no selector: any), as IPv4
+  // windows: an IPv4 inner packet matches iff (address - start) <= span on both sides (unsigned),
+  // which needs neither its ports nor 128-bit compares. False when a side is anything else (several
+  // selectors, a protocol or port range, no IPv4 address in its range): the ranges decide.
+  bool v4_windows = false;
+  uint32_t remote_v4_start = 0, remote_v4_span = 0, local_v4_start = 0, local_v4_span = 0;
   std::span<const SelectorRange> remote_ranges, local_ranges;  // the data path's view (empty: any)
   SelectorRange remote_inline{}, local_inline{};
   std::vector<TrafficSelector> local;   // inner addresses on our side
   std::vector<TrafficSelector> remote;  // inner addresses on the peer's side
   std::vector<SelectorRange> local_more, remote_more;  // a side with several selectors
 };
-static_assert(offsetof(EspSaSelectors, local_inline) + sizeof(SelectorRange) <= EspSaSelectors::kDataPathLines * 64);
+static_assert(offsetof(EspSaSelectors, local_ranges) + sizeof(std::span<const SelectorRange>) <= 64,
+              "the IPv4 windows and the spans share the first line");
+static_assert(offsetof(EspSaSelectors, remote_inline) + sizeof(SelectorRange) <= EspSaSelectors::kDataPathLines * 64);
 
 struct alignas(64) EspSaDropCounters {
   std::atomic<uint64_t> replay{0};  // duplicate or too old
