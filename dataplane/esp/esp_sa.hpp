@@ -186,7 +186,7 @@ class EspSa {
 
   // The lines a chunk reads from this SA, in two steps: first its own (hot line, per-burst line), then
   // the ones those point to (the key lines of key_lines, outbound header template, inbound replay
-  // window and selectors). See prefetch_sas().
+  // window and selectors). See prefetch_sas() (esp_burst.hpp).
   // (rte_prefetch0, an asm statement: GCC deletes a loop of __builtin_prefetch as free of side effects.)
   void prefetch_own() const {
     rte_prefetch0(&hot_);
@@ -247,18 +247,6 @@ class EspSa {
   const CryptoEngine* engine_ = nullptr;  // released what it prepared (cryptodev sessions) on destruction
   alignas(8) uint8_t outer_template_[48] = {};
 };
-
-// A chunk spread over many SAs (remote access: each packet another client) finds none of their lines
-// in cache; touching them all first lets the misses overlap instead of queuing one behind the other
-// (~10 dependent misses per packet otherwise). Consecutive packets of one SA prefetch once.
-inline void prefetch_sas(EspSa* const* sas, uint32_t n) {
-  for (uint32_t i = 0; i < n; ++i) {
-    if (sas[i] != nullptr && (i == 0 || sas[i] != sas[i - 1])) sas[i]->prefetch_own();
-  }
-  for (uint32_t i = 0; i < n; ++i) {
-    if (sas[i] != nullptr && (i == 0 || sas[i] != sas[i - 1])) sas[i]->prefetch_pointed();
-  }
-}
 
 // Soft limits must not be above hard ones (0 = no limit); the message names the lifetime field.
 Status validate_lifetime(const SaLifetime& lifetime);
