@@ -15,6 +15,10 @@ esp_outbound / esp_inbound). Wall-clock time does not matter
 The pcaps must exist (scripts/bench.sh --quick makes them). Valgrind has no AVX-512: intel-ipsec-mb runs
 its AVX2 code, so the crypto part is not what the real run executes (and differs between its direct and
 JOB APIs); compare the rest. Prints one line; the callgrind file stays in --out for callgrind_annotate.
+Valgrind runs one thread at a time; --fair-sched=yes makes it take turns: without it the polling worker
+starved dpvpn's main thread, which then never made the flows' `connections` entries, so every burst looked
+them up (~120 instructions/packet outbound that a real run does not execute; counts before 2026-11-29 16:40
+include them).
 """
 import argparse
 import collections
@@ -102,7 +106,7 @@ def main():
         os.unlink(f)
     prefix = f"dpvpn-cg-{os.getpid()}"
     loop = "*Worker::poll_once*" if a.gateway == "dpvpn" else "ipsec_poll_mode_worker"
-    cmd = ["valgrind", "--tool=callgrind", "--separate-threads=yes", "--collect-atstart=no",
+    cmd = ["valgrind", "--tool=callgrind", "--fair-sched=yes", "--separate-threads=yes", "--collect-atstart=no",
            f"--toggle-collect={loop}", f"--callgrind-out-file={work}/callgrind.out"]
     if a.gateway == "dpvpn":
         cfg = os.path.join(work, "dpvpn.yaml")
