@@ -2,6 +2,8 @@
 // Internal to dataplane/esp: what the outbound and inbound bursts share. Packets are handled in
 // chunks of kEspChunk; within a chunk each distinct SA gets one SaBurstGroup, so counters,
 // lifetimes and sequence numbers are touched once per SA per chunk, not once per packet.
+#include <rte_mbuf.h>
+
 #include <cstdint>
 #include <cstring>
 
@@ -36,6 +38,21 @@ inline void prefetch_sas(EspSa* const* sas, uint32_t n) {
     previous = sa;
   }
   for (uint32_t r = 0; r < n_runs; ++r) runs[r]->prefetch_pointed();
+}
+
+// Grow a one-segment packet whose room the caller has checked, at its tail / at its head, and return
+// the new bytes: rte_pktmbuf_append walks to the last segment and both check the room again.
+inline uint8_t* grow_tail(rte_mbuf* m, uint16_t len) {
+  uint8_t* tail = rte_pktmbuf_mtod_offset(m, uint8_t*, m->data_len);
+  m->data_len = static_cast<uint16_t>(m->data_len + len);
+  m->pkt_len += len;
+  return tail;
+}
+inline uint8_t* grow_head(rte_mbuf* m, uint16_t len) {
+  m->data_off = static_cast<uint16_t>(m->data_off - len);
+  m->data_len = static_cast<uint16_t>(m->data_len + len);
+  m->pkt_len += len;
+  return rte_pktmbuf_mtod(m, uint8_t*);
 }
 
 // Big-endian loads and stores as one (byte-swapped) access each: byte-wise stores cost an

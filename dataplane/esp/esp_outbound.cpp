@@ -193,7 +193,8 @@ void outbound_chunk(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* s
     const EspSaHot& hot = grp.sa->hot();
     const uint32_t cipher_len = p.inner_len + p.pad_len + 2u;
 
-    auto* trailer = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(p.pad_len + 2u + kEspIcvLen)));
+    // One segment, head- and tailroom checked in step 1.
+    uint8_t* trailer = grow_tail(m, static_cast<uint16_t>(p.pad_len + 2u + kEspIcvLen));
     // Padding 1, 2, 3, ... (at most 15 bytes): one 16-byte copy of the pattern instead of a byte loop;
     // what it writes past the padding is overwritten below and by the ICV (all of it appended above).
     static constexpr uint8_t kPadPattern[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
@@ -202,7 +203,7 @@ void outbound_chunk(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* s
     trailer[p.pad_len + 1] = p.next_header;
     uint8_t* icv = trailer + p.pad_len + 2;
 
-    auto* outer = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, static_cast<uint16_t>(esp_outbound_overhead(hot))));
+    uint8_t* outer = grow_head(m, static_cast<uint16_t>(esp_outbound_overhead(hot)));
     write_outer(hot, outer, m->data_len, p, seq);
     uint8_t* esp = outer + hot.outer_len;
     store32(esp, hot.spi);
