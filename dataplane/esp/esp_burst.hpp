@@ -55,6 +55,14 @@ inline uint8_t* grow_head(rte_mbuf* m, uint16_t len) {
   return rte_pktmbuf_mtod(m, uint8_t*);
 }
 
+// Keep only bytes [offset, offset + len) of a one-segment packet whose bounds the caller checked
+// (rte_pktmbuf_adj + rte_pktmbuf_trim check again and walk to the last segment).
+inline void keep_only(rte_mbuf* m, uint16_t offset, uint16_t len) {
+  m->data_off = static_cast<uint16_t>(m->data_off + offset);
+  m->data_len = len;
+  m->pkt_len = len;
+}
+
 // Big-endian loads and stores as one (byte-swapped) access each: byte-wise stores cost an
 // instruction per byte, and a wider load of bytes stored one by one cannot be store-forwarded.
 inline uint16_t load16(const uint8_t* p) {

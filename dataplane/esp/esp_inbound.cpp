@@ -224,8 +224,8 @@ void inbound_chunk(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sa
       }
       if (r == EspResult::kOk) {
         grp.admitted_bytes += inner_len;
-        rte_pktmbuf_adj(m, static_cast<uint16_t>(p.esp_offset + kEspHeaderLen + hot.iv_len));
-        rte_pktmbuf_trim(m, static_cast<uint16_t>(m->data_len - inner_len));
+        // One segment (step 1); the inner packet lies within the decrypted payload (checked above).
+        keep_only(m, static_cast<uint16_t>(p.esp_offset + kEspHeaderLen + hot.iv_len), static_cast<uint16_t>(inner_len));
         if (!inner_matches_selectors(sa.selectors(), rte_pktmbuf_mtod(m, const uint8_t*), inner_len)) {
           r = EspResult::kTsMismatch;
         } else {
