@@ -223,11 +223,10 @@ Worker::Worker(uint32_t index, const DataplaneView& view, std::vector<RxQueueRef
       esp_(esp) {
   for (const PortInfo& p : *view_.ports) {
     for (const PortAddress& a : p.addresses) {
-      if (n_own_ == kMaxOwn) {
-        n_own_ = kOwnFallback;
+      if (!own_.add(a.addr)) {
+        own_fallback_ = true;
         return;
       }
-      std::memcpy(own_[n_own_++], a.addr.bytes.data(), 16);
     }
   }
 }
@@ -595,18 +594,13 @@ bool Worker::handle_local(uint16_t port_index, rte_mbuf* m, const PacketView& v,
   return false;  // ESP: the caller batches it for decryption
 }
 
-bool Worker::is_own(const IpAddr& addr) const {
-  if (n_own_ == kOwnFallback) {
+[[gnu::always_inline]] inline bool Worker::is_own(const IpAddr& addr) const {
+  if (own_fallback_) {
     bool ours = false;
     for (const PortInfo& p : *view_.ports) ours = ours || p.owns(addr);
     return ours;
   }
-  uint64_t a[2];
-  std::memcpy(a, addr.bytes.data(), 16);
-  for (uint32_t i = 0; i < n_own_; ++i) {
-    if (((own_[i][0] ^ a[0]) | (own_[i][1] ^ a[1])) == 0) return true;
-  }
-  return false;
+  return own_.contains(addr);
 }
 
 [[gnu::always_inline]] inline const SaSlot* Worker::hinted_sa(const tables::VpnRoutingValue& route) const {

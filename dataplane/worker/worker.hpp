@@ -13,6 +13,7 @@
 #include "port/port_info.hpp"
 #include "tables/kernel_table_set.hpp"
 #include "worker/confirmed_flows.hpp"
+#include "worker/own_addresses.hpp"
 #include "worker/esp_stage.hpp"
 #include "worker/worker_counters.hpp"
 
@@ -176,11 +177,10 @@ class Worker {
   Tracked tracked_[kTrackMax];
   alignas(8) tables::ConnectionsKey tracked_keys_[kTrackMax];  // rte_hash_crc reads 8-byte words
   ConfirmedFlows confirmed_;  // flows found in connections this second: their packets skip the lookup
-  // The ports' own addresses as 16-byte words (they do not change while workers run); more than
-  // kMaxOwn: kOwnFallback, and is_own() walks the ports.
-  static constexpr uint32_t kMaxOwn = 16, kOwnFallback = UINT32_MAX;
-  uint64_t own_[kMaxOwn][2] = {};
-  uint32_t n_own_ = 0;
+  // The ports' own addresses (they do not change while workers run); more than OwnAddresses::kMax:
+  // own_fallback_, and is_own() walks the ports.
+  OwnAddresses own_;
+  bool own_fallback_ = false;
   const std::vector<RxQueueRef> rx_;
   rte_ring* inject_;
   EspStage& esp_;
