@@ -20,6 +20,7 @@
 
 #include "net/ip_checksum.hpp"
 #include "net/local_responder.hpp"
+#include "net/packet_parse.hpp"
 #include "net/packet_view.hpp"
 #include "net/too_big.hpp"
 #include "worker/burst_scratch.hpp"
@@ -745,7 +746,7 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
     rte_mbuf* m = pkts[i];
     if (i + kPrefetchAhead < n) prefetch_packet(pkts[i + kPrefetchAhead]);
     PacketView v;
-    if (const DropReason r = parse_packet(m, &v); r != DropReason::kNone) {
+    if (const DropReason r = parse_packet_inline(m, &v); r != DropReason::kNone) {
       drop(m, r);
       continue;
     }
