@@ -107,7 +107,7 @@ bool decrement_ttl(rte_mbuf* m, bool v6) {
 // The connections key of the IP packet at `ip` (ports for TCP/UDP, the echo id for ICMP), as the
 // key's five 8-byte words, built in registers: the key is stored once, whole (building it field by
 // field and reading it back as words stalls on store forwarding); and its ConfirmedFlows::hash.
-void flow_key(const uint8_t* ip, uint32_t len, uint8_t direction, FlowKey* k) {
+[[gnu::always_inline]] inline void flow_key(const uint8_t* ip, uint32_t len, uint8_t direction, FlowKey* k) {
   uint64_t* w = k->w;
   static_assert(sizeof(tables::ConnectionsKey) == 40 && offsetof(tables::ConnectionsKey, sport) == 32 &&
                 offsetof(tables::ConnectionsKey, dport) == 34 && offsetof(tables::ConnectionsKey, proto) == 36 &&
@@ -146,7 +146,7 @@ void flow_key(const uint8_t* ip, uint32_t len, uint8_t direction, FlowKey* k) {
 
 // The same key from what parse_packet already found (protocol, ports, ICMP id): only the addresses
 // are read from the header at ip. parse_packet guarantees 8 bytes of TCP/UDP/ICMP header.
-void flow_key(const uint8_t* ip, const PacketView& v, uint8_t direction, FlowKey* k) {
+[[gnu::always_inline]] inline void flow_key(const uint8_t* ip, const PacketView& v, uint8_t direction, FlowKey* k) {
   uint64_t* w = k->w;
   if (v.l3 == L3::kIpv4) {
     uint32_t s4, d4;
