@@ -18,6 +18,7 @@
 #include <cstring>
 #include <new>
 
+#include "net/forwardable.hpp"
 #include "net/ip_checksum.hpp"
 #include "net/local_responder.hpp"
 #include "net/packet_parse.hpp"
@@ -167,25 +168,6 @@ bool decrement_ttl(rte_mbuf* m, bool v6) {
   }
   w[4] = ports | uint64_t{v.proto} << 32 | uint64_t{direction} << 40;
   k->hash = ConfirmedFlows::hash(w);
-}
-
-// Routers never forward these (RFC 1812 4.2.2.11 / 5.3.7, RFC 4291 2.5.6 / 2.7): a link-layer
-// broadcast or multicast frame, multicast or limited broadcast destinations, unspecified,
-// loopback, multicast or link-local sources or destinations.
-bool forwardable(const rte_mbuf* m, const uint8_t* l3, bool v6) {
-  if ((rte_pktmbuf_mtod(m, const uint8_t*)[0] & 1) != 0) return false;  // group MAC address
-  if (v6) {
-    const uint8_t* src = l3 + 8;
-    const uint8_t* dst = l3 + 24;
-    static constexpr uint8_t kZero[16] = {};
-    const auto link_local = [](const uint8_t* a) { return a[0] == 0xfe && (a[1] & 0xc0) == 0x80; };
-    return dst[0] != 0xff && src[0] != 0xff && !link_local(src) && !link_local(dst) &&
-           std::memcmp(src, kZero, 16) != 0;
-  }
-  const uint8_t s0 = l3[12], s1 = l3[13], d0 = l3[16], d1 = l3[17];
-  const bool dst_bad = d0 >= 224 || d0 == 127 || d0 == 0 || (d0 == 169 && d1 == 254);
-  const bool src_bad = s0 >= 224 || s0 == 127 || s0 == 0 || (s0 == 169 && s1 == 254);
-  return !dst_bad && !src_bad;
 }
 
 // The lines of a received packet its processing touches first, asked for a few packets ahead: the
@@ -800,7 +782,7 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
       continue;
     }
     // Transit traffic. From the inside, a vpn_routing match with encrypt means ESP.
-    if (!forwardable(m, l3, v6)) {
+    if (!forwardable(rte_pktmbuf_mtod(m, const uint8_t*), l3, v6)) {
       drop(m, DropReason::kNotForwardable);
       continue;
     }
