@@ -348,6 +348,17 @@ class Bench:
                     pass
         shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
 
+    def reap(self, proc, fed, log, prefix):
+        """After a gateway run, however it ended: the feed and the process killed if still there, the log closed,
+        the run's files removed."""
+        if fed:
+            fed.kill()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+        self.cleanup(prefix)
+
     # ---- traffic -------------------------------------------------------------------------------
     def pcaps(self, direction, size, alg="aes128gcm"):
         """(traffic pcap, its packets, gate pcap, ARP pcap) of the one-SA traffic. The ring feed needs no traffic
@@ -433,13 +444,7 @@ class Bench:
             if fed and report is None:
                 report = fed.stop()
         finally:
-            if fed:
-                fed.kill()
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            log.close()
-            self.cleanup(prefix)
+            self.reap(proc, fed, log, prefix)
         if proc.returncode != 0 or not os.path.exists(stats):
             raise RuntimeError(f"dpvpn-dataplane failed ({proc.returncode}): see {log.name}")
         with open(stats) as f:
@@ -535,13 +540,7 @@ class Bench:
             proc.send_signal(signal.SIGINT)
             proc.wait(timeout=30)
         finally:
-            if fed:
-                fed.kill()
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            log.close()
-            self.cleanup(prefix)
+            self.reap(proc, fed, log, prefix)
         return sampled, final, report
 
     def secgw_rate(self, direction, size, traffic, count, garp, templates=None):
@@ -629,13 +628,7 @@ class Bench:
             proc.stdin.close()
             proc.wait(timeout=30)
         finally:
-            if fed:
-                fed.kill()
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            log.close()
-            self.cleanup(prefix)
+            self.reap(proc, fed, log, prefix)
         return sampled, report
 
     # ---- correctness gate ----------------------------------------------------------------------
