@@ -591,11 +591,14 @@ class Bench:
         r = {"dpvpn": d_out, "secgw": g_out, "dpvpn_share": d_share, "secgw_share": g_share, "floor": None,
              "floor_share": None}
         if templates and self.a.testpmd:
-            (f_out, f_in, _, f_share), feed = self.floor_rate(templates)
-            feed_ok("testpmd io", feed, f_in)
-            if abs(f_out - f_in) > 0.05 * f_in:
-                raise RuntimeError(f"testpmd io: {f_out:.3f} Mpps out, {f_in:.3f} in")
-            r["floor"], r["floor_share"] = f_out, f_share
+            try:  # a reference point only: its failure must not cost the case
+                (f_out, f_in, _, f_share), feed = self.floor_rate(templates)
+                feed_ok("testpmd io", feed, f_in)
+                if abs(f_out - f_in) > 0.05 * f_in:
+                    raise RuntimeError(f"{f_out:.3f} Mpps out, {f_in:.3f} in")
+                r["floor"], r["floor_share"] = f_out, f_share
+            except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+                print(f"  (harness floor not measured in this run: testpmd: {e})", flush=True)
         r["feed_limited"] = limited
         return r
 
@@ -987,14 +990,15 @@ def measure_case(a, b, ceiling, tsc_hz, forward):
                                   "floor_cpu_share": x["floor_share"], "feed_limited": x["feed_limited"]} for x in fw]}
         base["forward_feed_limited_runs"] = sum(x["feed_limited"] for x in fw)
         for app in ("dpvpn", "secgw", "floor"):
-            if any(x[app] is None for x in fw):
+            ok = [x for x in fw if x[app] is not None]  # (the floor may be missing from some runs)
+            if not ok:
                 base[f"{app}_forward_mpps"] = base[f"{app}_forward_oncpu_cycles"] = None
                 continue
             # The floor is a lower bound on cost: its fastest run (noise only slows a run); the gateways' medians.
-            base[f"{app}_forward_mpps"] = (max if app == "floor" else statistics.median)(x[app] for x in fw)
+            base[f"{app}_forward_mpps"] = (max if app == "floor" else statistics.median)(x[app] for x in ok)
             # On-CPU cycles/packet (see on_cpu_cycles): the baseline without time lost to other processes.
             base[f"{app}_forward_oncpu_cycles"] = statistics.median(tsc_hz / (x[app] * 1e6) * x[f"{app}_share"]
-                                                                    for x in fw)
+                                                                    for x in ok)
         forward[key] = base
         lim = base["forward_feed_limited_runs"]
         floor = "" if base["floor_forward_mpps"] is None else f"  testpmd io (harness floor) {base['floor_forward_mpps']:.3f} Mpps"
