@@ -436,14 +436,35 @@ void IpsecMbEngine::make_cbc_ivs(CryptoOp* ops, uint32_t n) {
   }
 }
 
+namespace {
+
+// Asks for the lines of an op's payload that ESP has not touched: its first and last lines hold the
+// headers and trailer just written; the middle of a large packet is in L3 or DRAM (where a NIC's DMA
+// or the feed left it), and GCM, one packet at a time, would wait at the start of each packet until
+// the hardware prefetcher caught up. Encrypt only. Outbound 1420 B (bench/ab.py, interleaved pairs):
+// with the machine's memory contended, 9 of 10 pairs faster, median +34 %; quiet, level (6 pairs,
+// median 1.01); 64 B pays ~7 instructions. Decrypt measured -2.5 % (2 of 10 faster): there the feed's
+// CPU has just written those lines.
+inline void prefetch_payload_middle(const CryptoOp& op) {
+  if (op.cipher_len <= 128) return;  // no line in the middle
+  const auto first = (reinterpret_cast<uintptr_t>(op.cipher) | 63u) + 1u;
+  const auto end = reinterpret_cast<uintptr_t>(op.cipher) + op.cipher_len - 64u;
+  for (uintptr_t line = first; line < end; line += 64) _mm_prefetch(reinterpret_cast<const char*>(line), _MM_HINT_T0);
+}
+
+}  // namespace
+
 void IpsecMbEngine::process_burst(CryptoOp* ops, uint32_t n) {
   make_cbc_ivs(ops, n);
   bool sha_ni_used = false;
+  if (n != 0 && ops[0].direction == CryptoDirection::kEncrypt) prefetch_payload_middle(ops[0]);
   for (uint32_t i = 0; i < n; ++i) {
     CryptoOp& op = ops[i];
     const MbKeys* k = mb_keys(op.keys);
     const bool encrypt = op.direction == CryptoDirection::kEncrypt;
     if (op.algorithm == EspAlgorithm::kAesGcm128 || op.algorithm == EspAlgorithm::kAesGcm256) {
+      // The next packet's payload arrives while this one is encrypted.
+      if (encrypt && i + 1 < n) prefetch_payload_middle(ops[i + 1]);
       // AES-GCM through the direct API: ipsec-mb runs GCM one packet at a time anyway (no
       // multi-buffer lanes), so the job manager only adds its queueing. In place; on encrypt the
       // tag goes straight to the packet.
