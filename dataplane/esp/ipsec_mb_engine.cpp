@@ -278,9 +278,9 @@ std::string_view IpsecMbEngine::arch_name() const {
 
 std::string IpsecMbEngine::code_paths() const {
   std::string s(arch_name());
-  if (sha_ni_mgr_ != nullptr) {
-    s += "; CBC+HMAC-SHA-256 below " + std::to_string(cbc_sha_ni_below_[0]) + "/" + std::to_string(cbc_sha_ni_below_[1]) +
-         " bytes (encrypt/decrypt) on SSE with SHA-NI";
+  if (has_sha_ni_manager()) {
+    s += "; CBC+HMAC-SHA-256 below " + std::to_string(cbc_sha_ni_below(CryptoDirection::kEncrypt)) + "/" +
+         std::to_string(cbc_sha_ni_below(CryptoDirection::kDecrypt)) + " bytes (encrypt/decrypt) on SSE with SHA-NI";
   }
   return s;
 }

@@ -22,21 +22,19 @@ class OwnAddresses {
   // False when kMax addresses are held already (the address is not added).
   bool add(const IpAddr& addr) {
     if (size_ == kMax) return false;
-    std::memcpy(words_[size_], addr.bytes.data(), 16);
-    uint8_t& at = at_[place(words_[size_][1])];
+    addrs_[size_] = addr;
+    uint8_t& at = at_[place_of(addr)];
     at = at == kNone ? static_cast<uint8_t>(size_) : kShared;
     ++size_;
     return true;
   }
 
   [[gnu::always_inline]] bool contains(const IpAddr& addr) const {
-    uint64_t a[2];
-    std::memcpy(a, addr.bytes.data(), 16);
-    const uint8_t at = at_[place(a[1])];
-    if (at < kMax) return same(words_[at], a);
+    const uint8_t at = at_[place_of(addr)];
+    if (at < kMax) return addrs_[at] == addr;
     if (at == kNone) return false;
     for (uint32_t i = 0; i < size_; ++i) {
-      if (same(words_[i], a)) return true;
+      if (addrs_[i] == addr) return true;
     }
     return false;
   }
@@ -50,9 +48,13 @@ class OwnAddresses {
  private:
   static constexpr uint8_t kNone = 0xff, kShared = 0xfe;
   static_assert(kMax < kShared && kPlaces == 64);
-  static bool same(const uint64_t w[2], const uint64_t a[2]) { return ((w[0] ^ a[0]) | (w[1] ^ a[1])) == 0; }
+  static uint32_t place_of(const IpAddr& addr) {
+    uint64_t low;
+    std::memcpy(&low, addr.bytes.data() + 8, 8);
+    return place(low);
+  }
 
-  uint64_t words_[kMax][2] = {};
+  IpAddr addrs_[kMax];
   uint8_t at_[kPlaces];
   uint32_t size_ = 0;
 };
