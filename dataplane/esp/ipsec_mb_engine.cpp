@@ -455,8 +455,8 @@ inline void prefetch_payload_middle(const CryptoOp& op) {
 }  // namespace
 
 void IpsecMbEngine::process_burst(CryptoOp* ops, uint32_t n) {
-  make_cbc_ivs(ops, n);
   bool sha_ni_used = false;
+  bool cbc_ivs_made = false;  // at the first CBC encrypt, for it and every later one (GCM bursts skip the pass)
   if (n != 0 && ops[0].direction == CryptoDirection::kEncrypt) prefetch_payload_middle(ops[0]);
   for (uint32_t i = 0; i < n; ++i) {
     CryptoOp& op = ops[i];
@@ -505,6 +505,10 @@ void IpsecMbEngine::process_burst(CryptoOp* ops, uint32_t n) {
         op.status = icv_equal(op.computed_icv, op.received_icv) ? CryptoStatus::kOk : CryptoStatus::kAuthFailed;
       }
       continue;
+    }
+    if (!cbc_ivs_made && encrypt && is_cbc(op.algorithm)) {
+      make_cbc_ivs(ops + i, n - i);
+      cbc_ivs_made = true;
     }
     IMB_MGR* mgr = mgr_;
     if (is_cbc(op.algorithm) && op.cipher_len < cbc_sha_ni_below_[index(op.direction)]) {

@@ -573,6 +573,10 @@ TEST_CASE("CBC IVs: one SA's run in one pass equals one by one; so do interleave
   EspKeyBlock a, b;  // two SAs: each its own random IV key
   REQUIRE(engine().prepare_keys(p, &a).is_ok());
   REQUIRE(engine().prepare_keys(p, &b).is_ok());
+  // A GCM SA's key block: its ops may come first in a burst (the engine makes CBC IVs from the first CBC op on).
+  const SaParams gcm_p = make_params(EspAlgorithm::kAesGcm128, SaDirection::kOutbound);
+  EspKeyBlock gcm;
+  REQUIRE(engine().prepare_keys(gcm_p, &gcm).is_ok());
   // IVs of ops (key block, sequence number), handed to the engine `per_call` at a time.
   const auto ivs_of = [&](const std::vector<std::pair<const EspKeyBlock*, uint64_t>>& specs, size_t per_call) {
     struct alignas(16) Packet {
@@ -584,7 +588,7 @@ TEST_CASE("CBC IVs: one SA's run in one pass equals one by one; so do interleave
       CryptoOp& op = ops[i];
       op = CryptoOp{};
       op.keys = specs[i].first;
-      op.algorithm = p.algorithm;
+      op.algorithm = specs[i].first == &gcm ? gcm_p.algorithm : p.algorithm;
       op.direction = CryptoDirection::kEncrypt;
       op.esp = packets[i].bytes;
       op.iv = op.esp + 8;
@@ -604,13 +608,18 @@ TEST_CASE("CBC IVs: one SA's run in one pass equals one by one; so do interleave
     }
     return ivs;
   };
-  std::vector<std::pair<const EspKeyBlock*, uint64_t>> run_a, run_b, mixed;
+  std::vector<std::pair<const EspKeyBlock*, uint64_t>> run_a, run_b, mixed, after_gcm;
   for (uint64_t s = 0; s < 70; ++s) run_a.emplace_back(&a, 0xfffffff0ull + s);  // longer than one pass (64)
   for (uint64_t s = 0; s < 3; ++s) run_b.emplace_back(&b, 7 + s);              // too short for one
   for (uint64_t s = 0; s < 10; ++s) {
     mixed.emplace_back(&a, 0xfffffff0ull + s);
     mixed.emplace_back(&b, 7 + s);
   }
+  after_gcm.emplace_back(&gcm, 1);
+  after_gcm.emplace_back(&gcm, 2);
+  for (uint64_t s = 0; s < 6; ++s) after_gcm.emplace_back(&a, 0xfffffff0ull + s);
+  after_gcm.emplace_back(&gcm, 3);
+  after_gcm.emplace_back(&b, 7);
   const auto one_by_one_a = ivs_of(run_a, 1), in_runs_a = ivs_of(run_a, run_a.size());
   CHECK(in_runs_a == one_by_one_a);
   CHECK(ivs_of(run_b, run_b.size()) == ivs_of(run_b, 1));
@@ -620,6 +629,9 @@ TEST_CASE("CBC IVs: one SA's run in one pass equals one by one; so do interleave
     CHECK(mixed_ivs[2 * s + 1] != mixed_ivs[2 * s]);  // another SA's key
   }
   CHECK(std::set<std::array<uint8_t, 16>>(in_runs_a.begin(), in_runs_a.end()).size() == run_a.size());
+  const auto after_gcm_ivs = ivs_of(after_gcm, after_gcm.size());
+  for (size_t s = 0; s < 6; ++s) CHECK(after_gcm_ivs[2 + s] == one_by_one_a[s]);
+  CHECK(after_gcm_ivs[9] == ivs_of(run_b, 1)[0]);
 }
 
 // CBC+HMAC runs on intel-ipsec-mb's SSE manager (SHA-NI) below a measured cipher length and on the
