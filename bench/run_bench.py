@@ -79,6 +79,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_topology as topo  # noqa: E402
 import gen_traffic  # noqa: E402
+import scaling  # noqa: E402
 
 MBUFS = 32767          # each gateway's mbuf pool with the pcap feed (net_pcap allocates from the lcore cache, LIFO)
 MBUFS_RING_FEED = 4095  # with the ring feed, which takes mbufs from the pool's ring, FIFO (see main())
@@ -360,13 +361,13 @@ class Bench:
         self.cleanup(prefix)
 
     # ---- traffic -------------------------------------------------------------------------------
-    def pcaps(self, direction, size, alg="aes128gcm"):
+    def pcaps(self, direction, size, alg="aes128gcm", force_traffic=False):
         """(traffic pcap, its packets, gate pcap, ARP pcap) of the one-SA traffic. The ring feed needs no traffic
-        pcap (None): it takes its templates from the gate pcap."""
+        pcap (None) unless force_traffic: it takes its templates from the gate pcap."""
         count = OUTBOUND_LOOP if direction == "outbound" else self.a.inbound_count(size)
         path = os.path.join(self.a.pcaps, gen_traffic.traffic_name(direction, size, count, alg))
         gate = os.path.join(self.a.pcaps, gen_traffic.traffic_name(direction, size, GATE_COUNT, alg))
-        if self.a.feed == "ring":
+        if self.a.feed == "ring" and not force_traffic:
             path = count = None
         for p, n in ((path, count), (gate, GATE_COUNT)):
             if p is None:
@@ -399,24 +400,33 @@ class Bench:
 
     # ---- dpvpn ---------------------------------------------------------------------------------
     def run_dpvpn(self, direction, traffic, garp, infinite, duration_ms=None, exit_idle_ms=None, tx_pcap=None,
-                  sample=None, wrapper=(), forward_only=False, feed=None):
+                  sample=None, wrapper=(), forward_only=False, feed=None, devices=None, workers=1):
         """feed: the ring feed's template pcap (None: traffic from pcaps). duration_ms None with `sample`: the run
-        is stopped (SIGINT) once sampled (cases whose start-up and feed attach take seconds). Returns (stats,
-        sampled, feed report)."""
-        lan, wan = self.devices(direction, traffic, garp, infinite, tx_pcap, ring=feed is not None)
+        is stopped (SIGINT) once sampled (cases whose start-up and feed attach take seconds). devices: (lan, wan)
+        instead of those of traffic/garp; workers > 1: that many worker lcores, one RX queue each on the traffic
+        port (bench/scaling.py). Returns (stats, sampled, feed report)."""
+        lan, wan = devices or self.devices(direction, traffic, garp, infinite, tx_pcap, ring=feed is not None)
         if self.pinned:
             self.pinned.warm()
         work = self.a.work
         cfg = os.path.join(work, "dpvpn.yaml")
         c = self.case
         with open(cfg, "w") as f:
-            f.write((topo.dpvpn_forward_yaml if forward_only else topo.dpvpn_yaml)(
-                lan, wan, self.a.mbufs, os.path.join(work, "agent.sock"), c.alg, c.sas, c.flows))
+            if forward_only:
+                f.write(topo.dpvpn_forward_yaml(lan, wan, self.a.mbufs, os.path.join(work, "agent.sock"), c.alg, c.sas,
+                                                c.flows))
+            else:
+                f.write(topo.dpvpn_yaml(lan, wan, self.a.mbufs, os.path.join(work, "agent.sock"), c.alg, c.sas,
+                                        c.flows, workers, "lan" if direction == "outbound" else "wan"))
         stats = os.path.join(work, "dpvpn-stats.json")
         if os.path.exists(stats):
             os.unlink(stats)
         prefix = self.prefix()
-        cmd = list(wrapper) + self.a.nice + [self.a.dpvpn, "-l", "0,1", "--file-prefix", prefix, "--no-pci", "--log-level",
+        # The main lcore on CPU 0, worker w on CPU w (modulo the CPUs: with 2, the second worker shares CPU 0 with
+        # the main lcore's thread, which sleeps between its housekeeping rounds).
+        lcores = ["-l", "0,1"] if workers == 1 else \
+            ["--lcores", ",".join(["0@0"] + [f"{w}@{w % (os.cpu_count() or 1)}" for w in range(1, workers + 1)])]
+        cmd = list(wrapper) + self.a.nice + [self.a.dpvpn, *lcores, "--file-prefix", prefix, "--no-pci", "--log-level",
                                "lib.eal:error", *self.eal_mem(), "--", "--config", cfg, "--stats-json", stats]
         if duration_ms:
             cmd += ["--duration-ms", str(duration_ms)]
@@ -857,6 +867,9 @@ def main():
     ap.add_argument("--scales", default="1,1000,100000:1000000",
                     help="SA pairs[:flows] per case (flows default: max(8, SA pairs)); 100000:1000000 = 100k SA "
                          "pairs and 1M flows (dpvpn's `connections` entries)")
+    ap.add_argument("--lcores", default="1,2",
+                    help="worker lcores: 1 = the matrix; 2 = dpvpn's 2-worker scaling (bench/scaling.py: "
+                         "AES-GCM, 1 SA outbound / 2 SAs inbound, --dirs x --sizes, pcap traffic read by the workers)")
     ap.add_argument("--no-gate", action="store_true")
     a = ap.parse_args()
     if a.feed == "ring":
@@ -873,7 +886,10 @@ def main():
     if a.mbufs is None:
         a.mbufs = MBUFS_RING_FEED if a.feed == "ring" else MBUFS
     if a.quick:
-        a.sizes, a.algs, a.scales = "64,1420", "aes128gcm", "1"
+        a.sizes, a.algs, a.scales, a.lcores = "64,1420", "aes128gcm", "1", "1"
+    lcores = {int(x) for x in a.lcores.split(",")}
+    if not lcores <= {1, 2}:
+        ap.error("--lcores: 1, 2 or 1,2")
     os.makedirs(a.results, exist_ok=True)
     a.work = os.path.join(a.pcaps, "work")
     os.makedirs(a.work, exist_ok=True)
@@ -916,16 +932,21 @@ def main():
         for c in b.crypto(sizes, alg):
             ceiling[(c["size"], c["dir"], alg)] = c
             tsc_hz, arch = c["tsc_hz"], c["arch"]
-    # Two worker lcores need two CPUs for the workers and one for the ring feed (and EAL's main lcore).
-    lcores_note = (f"2 lcores: not measured: this machine has {os.cpu_count()} CPUs (2 workers + the traffic feed "
-                   f"need at least 3)") if (os.cpu_count() or 1) < 3 else \
-        "2 lcores: not implemented in this harness yet (1 worker lcore per gateway)"
+    # Two worker lcores and the ring feed need three CPUs: the scaling runs (bench/scaling.py) let the workers read
+    # their traffic from pcaps instead, dpvpn only (ipsec-secgw is compared at 1 lcore).
+    if 2 not in lcores:
+        lcores_note = "2 lcores: not run (--lcores 1)"
+    elif (os.cpu_count() or 1) < 2:
+        lcores_note = f"2 lcores: not measured: this machine has {os.cpu_count()} CPU"
+    else:
+        lcores_note = ("2 lcores: dpvpn only, each worker reading its traffic from a pcap (the ring feed would need a "
+                       "third CPU); scaling = 2-worker rate / 1-worker rate, same traffic and method (bench/scaling.py)")
     results = {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "tsc_hz": tsc_hz, "runs": a.runs,
                "loadavg_start": os.getloadavg(), "nice": a.nice, "cpu": cpu_model(), "cpus": os.cpu_count(),
                "crypto_arch": arch, "feed": a.feed, "method": __doc__, "lcores_note": lcores_note, "cases": [],
                "failed": []}
     forward = {}  # (size, SA pairs, flows) -> the forward-only baseline (measured once, with the first algorithm)
-    for alg in algs:
+    for alg in (algs if 1 in lcores else []):
         for sas, flows in scales:
             for direction in dirs:
                 for size in sizes:
@@ -938,6 +959,19 @@ def main():
                                                   "flows": flows, "error": str(e)})
                     with open(os.path.join(a.work, "partial-results.json"), "w") as f:
                         json.dump(results, f, indent=2)
+
+    results["scaling"] = []
+    if 2 in lcores and (os.cpu_count() or 1) >= 2:
+        for direction in dirs:
+            for size in sizes:
+                print(f"scaling: {direction} {size} B, {scaling.ALG}, 1 and 2 worker lcores", flush=True)
+                try:
+                    results["scaling"].append(scaling.measure(b, Case, feed_traffic_args, retry, direction, size,
+                                                              a.runs))
+                except RuntimeError as e:
+                    print(f"  scaling failed: {e}", flush=True)
+                    results["failed"].append({"dir": direction, "alg": scaling.ALG, "size": size, "sas": None,
+                                              "flows": None, "lcores": 2, "error": str(e)})
 
     results["loadavg_end"] = os.getloadavg()
     report(a, results, tsc_hz, dirs, algs)
@@ -1121,6 +1155,12 @@ def report(a, results, tsc_hz, dirs, algs):
             print(f"{head(c)} {c['dpvpn_share_of_1sa'] * 100:>7.1f}% "
                   f"{num(None if c['secgw_share_of_1sa'] is None else c['secgw_share_of_1sa'] * 100, '>7.1f')}%")
     print(f"\n{results['lcores_note']}")
+    if results.get("scaling"):
+        print(f"{'dir':<9}{'alg':<17}{'SAs':>7}{'flows':>8}{'size':>5} {'1 worker Mpps':>13} {'2 workers Mpps':>14} "
+              f"{'scaling':>8}   paired (2/1 per run)")
+        for c in results["scaling"]:
+            print(f"{head(c)} {c['mpps_1']:>13.3f} {c['mpps_2']:>14.3f} {c['scaling']:>8.2f}   "
+                  + " ".join(f"{x:.2f}" for x in c["paired"]))
     with open(json_path, "w") as f:
         json.dump(results, f, indent=2)
     print()
@@ -1129,6 +1169,9 @@ def report(a, results, tsc_hz, dirs, algs):
     for c in cases:
         print(f"{bench_head(c)} dpvpn_mpps={c['dpvpn_mpps']:.3f} secgw_mpps={num(c['secgw_mpps'], '.3f')} "
               f"ratio={num(c['ratio'], '.2f')} efficiency={c['efficiency']:.2f} oncpu_ratio={num(c['oncpu_ratio'], '.2f')}")
+    for c in results.get("scaling", []):
+        print(f"bench: dir={c['dir']} alg={c['alg']} size={c['size']} sas={c['sas']} flows={c['flows']} lcores=2 "
+              f"dpvpn_mpps={c['mpps_2']:.3f} dpvpn_1lcore_mpps={c['mpps_1']:.3f} scaling={c['scaling']:.2f}")
     for c in results["failed"]:
         print(f"{bench_head(c)} FAILED: {c['error']}")
     print(f"\nJSON: {json_path}")
@@ -1136,6 +1179,12 @@ def report(a, results, tsc_hz, dirs, algs):
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        if results.get("scaling"):
+            png = os.path.join(a.results, f"bench-{stamp}-lcores.png")
+            scaling.plot(plt, results["scaling"], png)
+            print(f"plot: {png}")
+        if not cases:
+            return
         panels = [(d, al) for al in algs for d in dirs]
         fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4), squeeze=False)
         for ax, (direction, alg) in zip(axes[0], panels):

@@ -5,8 +5,10 @@
 #   scripts/bench.sh             the matrix: outbound + inbound x 64/256/512/1420 B x AES-GCM-128 and
 #                                AES-CBC-128+HMAC-SHA-256 x 1 SA / 1000 SAs / 100k SAs with 1M flows
 #   scripts/bench.sh [--runs N] [--sizes 64,1420] [--dirs outbound,inbound] [--algs aes128gcm,aes128cbc-sha256]
-#                    [--scales 1,1000,100000:1000000] [--no-gate] [--feed ring|pcap] [--window SECONDS]
-# (--scales: SA pairs[:flows]. 2 worker lcores are not measured: see the note the run prints.)
+#                    [--scales 1,1000,100000:1000000] [--lcores 1,2] [--no-gate] [--feed ring|pcap] [--window SECONDS]
+# (--scales: SA pairs[:flows]. --lcores 2: dpvpn's 1- vs 2-worker scaling, AES-GCM, --dirs x --sizes, each
+# worker reading its traffic from a pcap, as the ring feed would need a third CPU: bench/scaling.py; the
+# default 1,2 runs the matrix and then the scaling; --quick is 1 lcore only.)
 #
 # Traffic feed (--feed): ring (default) = dpvpn-bench-feed, a DPDK secondary process on the other CPU
 # that writes the traffic into each gateway's net_ring RX ring (inbound ESP encrypted on the fly with
@@ -32,10 +34,10 @@ feed=ring
 while (($#)); do
   case "$1" in
     --quick) args+=(--quick) ;;
-    --runs | --sizes | --dirs | --algs | --scales | --secgw-max-sas | --window) args+=("$1" "$2"); shift ;;
+    --runs | --sizes | --dirs | --algs | --scales | --lcores | --secgw-max-sas | --window) args+=("$1" "$2"); shift ;;
     --feed) feed=$2; shift ;;
     --no-gate) args+=(--no-gate) ;;
-    -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
