@@ -63,7 +63,7 @@ SaSnapshot DataplaneBackendImpl::snapshot(uint32_t sa_index) const {
   if (sa->inbound()) {
     s.replay_top = sa->replay_window()->top();
   } else {
-    s.next_seq = sa->hot().next_seq.load(std::memory_order_relaxed);
+    s.next_seq = sa->next_seq();
   }
   s.soft_expired = sa->soft_expired();
   s.hard_expired = sa->hard_expired();

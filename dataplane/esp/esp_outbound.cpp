@@ -170,9 +170,8 @@ void outbound_chunk(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* s
   for (uint32_t g = 0; g < groups.size(); ++g) {
     SaBurstGroup& grp = groups[g];
     if (grp.admitted_packets == 0) continue;
-    EspSaHot& hot = grp.sa->hot();
-    const uint64_t first = hot.next_seq.fetch_add(grp.admitted_packets, std::memory_order_relaxed);
-    const uint64_t max = hot.max_seq();
+    const uint64_t first = grp.sa->reserve_seq(grp.admitted_packets);
+    const uint64_t max = grp.sa->hot().max_seq();
     grp.first_seq = first;
     grp.seq_reserved = first > max ? 0 : std::min<uint64_t>(grp.admitted_packets, max - first + 1);
     if (grp.seq_reserved < grp.admitted_packets || first + grp.seq_reserved > max) grp.expire = true;

@@ -154,7 +154,7 @@ Status create_esp_sa(const SaParams& params, const CryptoEngine& engine, const E
   secure_zero(sa->keys_, sizeof(EspKeyBlock));
   if (Status s = engine.prepare_keys(params, sa->keys_); !s.is_ok()) return s;
   sa->engine_ = &engine;  // from here on, destroying the SA releases what the engine prepared
-  sa->burst_.key_lines = engine.hot_key_lines(params) & ((1ull << (sizeof(EspKeyBlock) / 64)) - 1);
+  sa->hot_.key_lines = engine.hot_key_lines(params) & ((1ull << (sizeof(EspKeyBlock) / 64)) - 1);
 
   // The cold copy keeps no key bytes.
   sa->params_ = params;
@@ -176,7 +176,7 @@ Status create_esp_sa(const SaParams& params, const CryptoEngine& engine, const E
   hot.iv_len = cbc ? 16 : 8;
   hot.block_size = cbc ? 16 : 4;
   hot.keys = sa->keys_;
-  hot.next_seq.store(inbound ? 0 : options.first_seq, std::memory_order_relaxed);
+  sa->usage_.next_seq.store(inbound ? 0 : options.first_seq, std::memory_order_relaxed);
   if (inbound) {
     sa->replay_.reset(new (std::nothrow) ReplayWindow(params.replay_window, params.esn));
     if (!sa->replay_) return {StatusCode::kResourceExhausted, "esp sa: out of memory"};
@@ -208,16 +208,16 @@ Status EspSa::update(const SaLifetime& lt, std::vector<TrafficSelector> local_ts
   if (Status s = validate_lifetime(lt); !s) return s;
   std::unique_ptr<EspSaSelectors> next(new (std::nothrow) EspSaSelectors(local_ts, remote_ts));
   if (!next) return {StatusCode::kResourceExhausted, "esp sa: out of memory"};
-  burst_.limits.soft_packets.store(lt.soft_packets, std::memory_order_relaxed);
-  burst_.limits.hard_packets.store(lt.hard_packets, std::memory_order_relaxed);
-  burst_.limits.soft_bytes.store(lt.soft_bytes, std::memory_order_relaxed);
-  burst_.limits.hard_bytes.store(lt.hard_bytes, std::memory_order_relaxed);
+  usage_.limits.soft_packets.store(lt.soft_packets, std::memory_order_relaxed);
+  usage_.limits.hard_packets.store(lt.hard_packets, std::memory_order_relaxed);
+  usage_.limits.soft_bytes.store(lt.soft_bytes, std::memory_order_relaxed);
+  usage_.limits.hard_bytes.store(lt.hard_bytes, std::memory_order_relaxed);
   soft_seconds_ = lt.soft_seconds;
   hard_seconds_ = lt.hard_seconds;
   params_.lifetime = lt;
   params_.local_ts = std::move(local_ts);
   params_.remote_ts = std::move(remote_ts);
-  burst_.selectors.store(next.get(), std::memory_order_release);
+  hot_.selectors.store(next.get(), std::memory_order_release);
   *retired = std::move(selectors_owner_);
   selectors_owner_ = std::move(next);
   return Status::ok();
@@ -239,8 +239,8 @@ void EspSa::raise_once(uint32_t flag, uint32_t event) {
 
 EspSaCounters EspSa::counters() const {
   EspSaCounters c;
-  c.packets = hot_.packets.load(std::memory_order_relaxed);
-  c.bytes = hot_.bytes.load(std::memory_order_relaxed);
+  c.packets = usage_.packets.load(std::memory_order_relaxed);
+  c.bytes = usage_.bytes.load(std::memory_order_relaxed);
   c.replay_drops = drops_.replay.load(std::memory_order_relaxed);
   c.auth_failures = drops_.auth.load(std::memory_order_relaxed);
   c.ts_drops = drops_.ts.load(std::memory_order_relaxed);
@@ -259,22 +259,24 @@ void EspSa::check_time(uint64_t now_seconds) {
 }
 
 uint32_t EspSa::take_expiry_events() {
-  const uint32_t before = hot_.state.fetch_and(~(esp_state::kSoftEvent | esp_state::kHardEvent),
-                                               std::memory_order_relaxed);
-  return before & (esp_state::kSoftEvent | esp_state::kHardEvent);
+  constexpr uint32_t kEvents = esp_state::kSoftEvent | esp_state::kHardEvent;
+  // Read first: housekeeping asks every SA each second, and a locked write would take the hot line
+  // away from the workers reading it.
+  if ((hot_.state.load(std::memory_order_relaxed) & kEvents) == 0) return 0;
+  return hot_.state.fetch_and(~kEvents, std::memory_order_relaxed) & kEvents;
 }
 
 uint64_t EspSa::packet_budget() const {
-  const uint64_t limit = burst_.limits.hard_packets.load(std::memory_order_relaxed);
+  const uint64_t limit = usage_.limits.hard_packets.load(std::memory_order_relaxed);
   if (limit == 0) return ~0ull;
-  const uint64_t used = hot_.packets.load(std::memory_order_relaxed);
+  const uint64_t used = usage_.packets.load(std::memory_order_relaxed);
   return used >= limit ? 0 : limit - used;
 }
 
 uint64_t EspSa::byte_budget() const {
-  const uint64_t limit = burst_.limits.hard_bytes.load(std::memory_order_relaxed);
+  const uint64_t limit = usage_.limits.hard_bytes.load(std::memory_order_relaxed);
   if (limit == 0) return ~0ull;
-  const uint64_t used = hot_.bytes.load(std::memory_order_relaxed);
+  const uint64_t used = usage_.bytes.load(std::memory_order_relaxed);
   return used >= limit ? 0 : limit - used;
 }
 
@@ -285,24 +287,24 @@ void EspSa::account(uint64_t packets, uint64_t bytes) {
     // One writer, the lcore whose queue the SA's packets arrive on (its replay window relies on that
     // too): a plain add, stored whole for readers, without a locked instruction, which would wait for
     // every earlier store, most of them to lines still missing with many SAs.
-    p = hot_.packets.load(std::memory_order_relaxed) + packets;
-    b = hot_.bytes.load(std::memory_order_relaxed) + bytes;
-    hot_.packets.store(p, std::memory_order_relaxed);
-    hot_.bytes.store(b, std::memory_order_relaxed);
+    p = usage_.packets.load(std::memory_order_relaxed) + packets;
+    b = usage_.bytes.load(std::memory_order_relaxed) + bytes;
+    usage_.packets.store(p, std::memory_order_relaxed);
+    usage_.bytes.store(b, std::memory_order_relaxed);
   } else {
     // Outbound SAs may be shared by lcores (like next_seq).
-    p = hot_.packets.fetch_add(packets, std::memory_order_relaxed) + packets;
-    b = hot_.bytes.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+    p = usage_.packets.fetch_add(packets, std::memory_order_relaxed) + packets;
+    b = usage_.bytes.fetch_add(bytes, std::memory_order_relaxed) + bytes;
   }
   const uint32_t state = hot_.state.load(std::memory_order_relaxed);
   const auto reached = [](const std::atomic<uint64_t>& limit, uint64_t used) {
     const uint64_t l = limit.load(std::memory_order_relaxed);
     return l != 0 && used >= l;
   };
-  if (!(state & esp_state::kSoftExpired) && (reached(burst_.limits.soft_packets, p) || reached(burst_.limits.soft_bytes, b))) {
+  if (!(state & esp_state::kSoftExpired) && (reached(usage_.limits.soft_packets, p) || reached(usage_.limits.soft_bytes, b))) {
     raise_once(esp_state::kSoftExpired, esp_state::kSoftEvent);
   }
-  if (!(state & esp_state::kHardExpired) && (reached(burst_.limits.hard_packets, p) || reached(burst_.limits.hard_bytes, b))) {
+  if (!(state & esp_state::kHardExpired) && (reached(usage_.limits.hard_packets, p) || reached(usage_.limits.hard_bytes, b))) {
     raise_once(esp_state::kHardExpired, esp_state::kHardEvent);
   }
 }
