@@ -966,8 +966,7 @@ def main():
             for size in sizes:
                 print(f"scaling: {direction} {size} B, {scaling.ALG}, 1 and 2 worker lcores", flush=True)
                 try:
-                    results["scaling"].append(scaling.measure(b, Case, feed_traffic_args, retry, direction, size,
-                                                              a.runs))
+                    results["scaling"].append(scaling.measure(b, sys.modules[__name__], direction, size, a.runs))
                 except RuntimeError as e:
                     print(f"  scaling failed: {e}", flush=True)
                     results["failed"].append({"dir": direction, "alg": scaling.ALG, "size": size, "sas": None,
@@ -1156,11 +1155,14 @@ def report(a, results, tsc_hz, dirs, algs):
                   f"{num(None if c['secgw_share_of_1sa'] is None else c['secgw_share_of_1sa'] * 100, '>7.1f')}%")
     print(f"\n{results['lcores_note']}")
     if results.get("scaling"):
+        print("harness = DPDK's testpmd in io mode on the same pcaps, devices and lcores (the pcap feed's own copy "
+              "and the machine's memory, with no application work)")
         print(f"{'dir':<9}{'alg':<17}{'SAs':>7}{'flows':>8}{'size':>5} {'1 worker Mpps':>13} {'2 workers Mpps':>14} "
-              f"{'scaling':>8}   paired (2/1 per run)")
+              f"{'scaling':>8} {'harness 1/2 cores Mpps':>22} {'harness scaling':>15}   paired (2/1 per run)")
         for c in results["scaling"]:
-            print(f"{head(c)} {c['mpps_1']:>13.3f} {c['mpps_2']:>14.3f} {c['scaling']:>8.2f}   "
-                  + " ".join(f"{x:.2f}" for x in c["paired"]))
+            harness = (f"{c['testpmd_1']:.2f} / {c['testpmd_2']:.2f}" if c.get("testpmd_1") else "n/a")
+            print(f"{head(c)} {c['mpps_1']:>13.3f} {c['mpps_2']:>14.3f} {c['scaling']:>8.2f} {harness:>22} "
+                  f"{num(c.get('harness_scaling'), '>15.2f')}   " + " ".join(f"{x:.2f}" for x in c["paired"]))
     with open(json_path, "w") as f:
         json.dump(results, f, indent=2)
     print()
@@ -1171,7 +1173,8 @@ def report(a, results, tsc_hz, dirs, algs):
               f"ratio={num(c['ratio'], '.2f')} efficiency={c['efficiency']:.2f} oncpu_ratio={num(c['oncpu_ratio'], '.2f')}")
     for c in results.get("scaling", []):
         print(f"bench: dir={c['dir']} alg={c['alg']} size={c['size']} sas={c['sas']} flows={c['flows']} lcores=2 "
-              f"dpvpn_mpps={c['mpps_2']:.3f} dpvpn_1lcore_mpps={c['mpps_1']:.3f} scaling={c['scaling']:.2f}")
+              f"dpvpn_mpps={c['mpps_2']:.3f} dpvpn_1lcore_mpps={c['mpps_1']:.3f} scaling={c['scaling']:.2f} "
+              f"harness_scaling={num(c.get('harness_scaling'), '.2f')}")
     for c in results["failed"]:
         print(f"{bench_head(c)} FAILED: {c['error']}")
     print(f"\nJSON: {json_path}")

@@ -59,9 +59,8 @@ def split_by_spi(path, outputs):
     return counts
 
 
-def inbound_pcaps(b, feed_args, size, count):
-    """Per worker, the single-pass pcap of SA w (w = 0, 1) of the 2-SA topology, `count` frames each
-    (feed_args: run_bench.feed_traffic_args)."""
+def inbound_pcaps(b, rb, size, count):
+    """Per worker, the single-pass pcap of SA w (w = 0, 1) of the 2-SA topology, `count` frames each."""
     a = b.a
     paths = [os.path.join(a.pcaps, f"scaling-inbound-{size}-sa{w}-{count}.pcap") for w in range(2)]
     if all(os.path.exists(p) for p in paths):
@@ -70,7 +69,7 @@ def inbound_pcaps(b, feed_args, size, count):
     both = os.path.join(a.work, "scaling-inbound-both.pcap")
     print(f"  generating {os.path.basename(paths[0])} and sa1 ({count} packets each) ...", flush=True)
     subprocess.run([a.feed_bin, "--dump", both, "--count", str(2 * count), "--templates", gate,
-                    *feed_args("inbound", b.case)], check=True)
+                    *rb.feed_traffic_args("inbound", b.case)], check=True)
     counts = split_by_spi(both, {topo.spi_in(w, 2): p for w, p in enumerate(paths)})
     os.unlink(both)
     if any(n != count for n in counts.values()):
@@ -105,13 +104,45 @@ def one_run(b, direction, size, workers, pcaps, duration_ms, window):
     return sampled[0]
 
 
-def measure(b, case_cls, feed_args, retry, direction, size, runs):
-    """{dir, size, mpps_1, mpps_2, scaling, runs_1, runs_2, paired}: medians of `runs` alternating runs each
-    (case_cls, feed_args, retry: run_bench's Case, feed_traffic_args and retry)."""
+def testpmd_run(b, rb, direction, workers, pcaps, window):
+    """The harness's own scaling: DPDK's testpmd in io mode (bursts passed from RX to TX untouched) with the
+    same devices and lcores as one_run; its output rate (Mpps)."""
+    a = b.a
+    streams = ",".join(f"rx_pcap={p}" for p in pcaps[:workers])
+    if direction == "outbound":
+        lan, wan, out_port, in_port = f"net_pcap0,{streams},infinite_rx=1", "net_null1,no-rx=1", 1, 0
+    else:
+        lan, wan, out_port, in_port = "net_null0,no-rx=1", f"net_pcap1,{streams}", 0, 1
+    lcores = ["-l", "0,1"] if workers == 1 else ["--lcores", "0@0,1@1,2@0"]
+    prefix = b.prefix()
+    cmd = a.nice + [a.testpmd, *lcores, "--file-prefix", prefix, "--no-pci", *b.eal_mem(),
+                    "--log-level", "lib.eal:error", "--vdev", lan, "--vdev", wan, "--", "--forward-mode=io",
+                    f"--nb-cores={workers}", f"--rxq={workers}", f"--txq={workers}", "--burst=32",
+                    "--total-num-mbufs=32767", "--mbcache=256", "--auto-start"]
+    log = open(os.path.join(a.work, "testpmd-scaling.log"), "w")
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        tel = rb.Telemetry(prefix, proc, timeout=20)
+        sampled = tel.sample_rate(out_port, in_port, *window, rb.worker_task(proc.pid, "rte-worker-1"), timeout=20)
+        tel.close()
+        proc.stdin.close()
+        proc.wait(timeout=30)
+    finally:
+        b.reap(proc, None, log, prefix)
+    if b.scaling_counts and sampled[2] >= workers * b.scaling_counts[0]:
+        raise RuntimeError("scaling: testpmd read the inbound pcaps to their end (shorter window)")
+    return sampled[0]
+
+
+def measure(b, rb, direction, size, runs):
+    """{dir, size, mpps_1, mpps_2, scaling, runs_1, runs_2, paired, harness_scaling, testpmd_1, testpmd_2}:
+    medians of `runs` alternating runs each (b: run_bench's Bench; rb: the run_bench module, for its Case,
+    feed_traffic_args, retry, Telemetry, worker_task and PinnedFile). harness_scaling: the same for testpmd
+    (None without it): what the pcap feed and the machine allow any application."""
     a = b.a
     sas = 1 if direction == "outbound" else 2
     flows = gen_traffic.N_FLOWS if direction == "outbound" else INBOUND_FLOWS
-    b.case = case_cls(direction, size, ALG, sas, flows, 0)
+    b.case = rb.Case(direction, size, ALG, sas, flows, 0)
     if direction == "outbound":
         path = b.pcaps("outbound", size, ALG, force_traffic=True)[0]
         pcaps = [path, path]
@@ -119,23 +150,41 @@ def measure(b, case_cls, feed_args, retry, direction, size, runs):
         duration_ms, window = 900, (0.1, 0.6)
     else:
         count = a.inbound_count(size)
-        pcaps = inbound_pcaps(b, feed_args, size, count)
+        pcaps = inbound_pcaps(b, rb, size, count)
         b.scaling_counts = [count, count]
         duration_ms, window = (600, (0.1, 0.3)) if size <= 256 else (450, (0.05, 0.2))
     mbufs = a.mbufs
     a.mbufs = max(mbufs, 32767)  # net_pcap's infinite_rx holds each queue's pcap in mbufs of the pool
+    # The single-pass pcaps in RAM for every run (the first run read them from disk otherwise).
+    pinned = [rb.PinnedFile(p) for p in pcaps] if direction == "inbound" else []
     try:
         rates = {1: [], 2: []}
         for r in range(runs):
             for w in ((1, 2) if r % 2 == 0 else (2, 1)):
-                rates[w].append(retry(lambda: one_run(b, direction, size, w, pcaps, duration_ms, window)))
+                for p in pinned:
+                    p.warm()
+                rates[w].append(rb.retry(lambda: one_run(b, direction, size, w, pcaps, duration_ms, window)))
                 print(f"  run {r + 1}: {w} worker{'s' if w > 1 else ''} {rates[w][-1]:.3f} Mpps", flush=True)
+        tp = {1: [], 2: []}
+        if a.testpmd:
+            tp_window = window if direction == "outbound" else (0.05, 0.1)  # testpmd reads a pcap faster
+            for r in range(runs):
+                for w in ((1, 2) if r % 2 == 0 else (2, 1)):
+                    for p in pinned:
+                        p.warm()
+                    tp[w].append(rb.retry(lambda: testpmd_run(b, rb, direction, w, pcaps, tp_window)))
+            print(f"  testpmd io (the harness alone): 1 core {statistics.median(tp[1]):.3f} Mpps, 2 cores "
+                  f"{statistics.median(tp[2]):.3f} Mpps", flush=True)
     finally:
         a.mbufs = mbufs
+        for p in pinned:
+            p.close()
     m1, m2 = statistics.median(rates[1]), statistics.median(rates[2])
+    t1, t2 = (statistics.median(tp[1]), statistics.median(tp[2])) if tp[1] else (None, None)
     return {"dir": direction, "alg": ALG, "size": size, "sas": sas, "flows": flows, "mpps_1": m1, "mpps_2": m2,
-            "scaling": m2 / m1, "runs_1": rates[1], "runs_2": rates[2], "paired": [y / x for x, y in
-                                                                               zip(rates[1], rates[2])]}
+            "scaling": m2 / m1, "runs_1": rates[1], "runs_2": rates[2],
+            "paired": [y / x for x, y in zip(rates[1], rates[2])],
+            "testpmd_1": t1, "testpmd_2": t2, "harness_scaling": t2 / t1 if t1 else None}
 
 
 def plot(plt, results, png):
