@@ -58,6 +58,8 @@ Traffic feed (--feed; identical for both gateways either way):
 A forward-only baseline is measured too (outbound traffic, same ports and feed, both gateways forwarding in
 clear: dpvpn with a route and no SA, ipsec-secgw with a bypass SP) and printed beside the ratios with each
 gateway's IPsec cycles/packet above its own baseline.
+Two worker lcores (--lcores 2): dpvpn only, 1 vs 2 workers each reading its traffic from a pcap, with testpmd's
+own 1- vs 2-core scaling on the same pcaps beside it (bench/scaling.py).
 
 Inbound honesty: ESP from the peer has strictly increasing sequence numbers (ring feed: made on the fly; pcap
 feed: one single-pass pcap, no infinite_rx), dpvpn's anti-replay window is on (1024), only packets decrypted AND
