@@ -58,8 +58,8 @@ Traffic feed (--feed; identical for both gateways either way):
 A forward-only baseline is measured too (outbound traffic, same ports and feed, both gateways forwarding in
 clear: dpvpn with a route and no SA, ipsec-secgw with a bypass SP) and printed beside the ratios with each
 gateway's IPsec cycles/packet above its own baseline.
-Two worker lcores (--lcores 2): dpvpn only, 1 vs 2 workers each reading its traffic from a pcap, with testpmd's
-own 1- vs 2-core scaling on the same pcaps beside it (bench/scaling.py).
+Two worker lcores (--lcores 2): both gateways with 1 and 2 worker lcores, each reading its traffic from a pcap,
+with testpmd's own 1- vs 2-core scaling on the same pcaps beside them (bench/scaling.py).
 
 Inbound honesty: ESP from the peer has strictly increasing sequence numbers (ring feed: made on the fly; pcap
 feed: one single-pass pcap, no infinite_rx), dpvpn's anti-replay window is on (1024), only packets decrypted AND
@@ -517,9 +517,9 @@ class Bench:
 
     # ---- ipsec-secgw ---------------------------------------------------------------------------
     def run_secgw(self, direction, traffic, garp, infinite, tx_pcap=None, sample=None, run_s=None, forward_only=False,
-                  feed=None):
-        """feed: as run_dpvpn's. Returns (sampled, final output port stats, feed report)."""
-        lan, wan = self.devices(direction, traffic, garp, infinite, tx_pcap, ring=feed is not None)
+                  feed=None, devices=None, workers=1):
+        """feed, devices, workers: as run_dpvpn's. Returns (sampled, final output port stats, feed report)."""
+        lan, wan = devices or self.devices(direction, traffic, garp, infinite, tx_pcap, ring=feed is not None)
         if self.pinned:
             self.pinned.warm()
         cfg = os.path.join(self.a.work, "secgw.cfg")
@@ -528,9 +528,14 @@ class Bench:
             f.write(topo.secgw_forward_cfg(c.alg, c.sas) if forward_only else topo.secgw_cfg(c.alg, c.sas))
         prefix = self.prefix()
         # -l 1: one lcore (EAL's main lcore is the worker); the alarm and telemetry threads are not lcores.
-        cmd = self.a.nice + [self.a.secgw, "-l", "1", "--file-prefix", prefix, "--no-pci", *self.eal_mem(),
+        # Two workers: lcore 1 on CPU 1 and lcore 2 on CPU 0, queue w of the traffic port on lcore w + 1 (and
+        # queue w of the other port, which receives nothing: ipsec-secgw gives each port the queues it names).
+        lcores = ["-l", "1"] if workers == 1 else \
+            ["--lcores", ",".join(f"{w}@{w % (os.cpu_count() or 1)}" for w in range(1, workers + 1))]
+        queues = ",".join(f"({p},{q},{q + 1})" for p in (0, 1) for q in range(workers))
+        cmd = self.a.nice + [self.a.secgw, *lcores, "--file-prefix", prefix, "--no-pci", *self.eal_mem(),
                "--vdev", lan, "--vdev", wan, "--vdev", "crypto_aesni_mb0", "--",
-               "-p", "0x3", "-P", "-u", "0x2", "--config", "(0,0,1),(1,0,1)", "-f", cfg, "-s", str(self.a.mbufs + 1)]
+               "-p", "0x3", "-P", "-u", "0x2", "--config", queues, "-f", cfg, "-s", str(self.a.mbufs + 1)]
         log = open(os.path.join(self.a.work, "secgw.log"), "w")
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         sampled = fed = report = None
@@ -935,14 +940,14 @@ def main():
             ceiling[(c["size"], c["dir"], alg)] = c
             tsc_hz, arch = c["tsc_hz"], c["arch"]
     # Two worker lcores and the ring feed need three CPUs: the scaling runs (bench/scaling.py) let the workers read
-    # their traffic from pcaps instead, dpvpn only (ipsec-secgw is compared at 1 lcore).
+    # their traffic from pcaps instead (dpvpn, ipsec-secgw, and testpmd for the harness alone).
     if 2 not in lcores:
         lcores_note = "2 lcores: not run (--lcores 1)"
     elif (os.cpu_count() or 1) < 2:
         lcores_note = f"2 lcores: not measured: this machine has {os.cpu_count()} CPU"
     else:
-        lcores_note = ("2 lcores: dpvpn only, each worker reading its traffic from a pcap (the ring feed would need a "
-                       "third CPU); scaling = 2-worker rate / 1-worker rate, same traffic and method (bench/scaling.py)")
+        lcores_note = ("2 lcores: each worker reading its traffic from a pcap (the ring feed would need a third CPU); "
+                       "scaling = 2-lcore rate / 1-lcore rate, same traffic and method (bench/scaling.py)")
     results = {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "tsc_hz": tsc_hz, "runs": a.runs,
                "loadavg_start": os.getloadavg(), "nice": a.nice, "cpu": cpu_model(), "cpus": os.cpu_count(),
                "crypto_arch": arch, "feed": a.feed, "method": __doc__, "lcores_note": lcores_note, "cases": [],
@@ -1158,13 +1163,16 @@ def report(a, results, tsc_hz, dirs, algs):
     print(f"\n{results['lcores_note']}")
     if results.get("scaling"):
         print("harness = DPDK's testpmd in io mode on the same pcaps, devices and lcores (the pcap feed's own copy "
-              "and the machine's memory, with no application work)")
-        print(f"{'dir':<9}{'alg':<17}{'SAs':>7}{'flows':>8}{'size':>5} {'1 worker Mpps':>13} {'2 workers Mpps':>14} "
-              f"{'scaling':>8} {'harness 1/2 cores Mpps':>22} {'harness scaling':>15}   paired (2/1 per run)")
+              "and the machine's memory, with no application work); ratio = dpvpn / ipsec-secgw")
+        print(f"{'dir':<9}{'alg':<17}{'SAs':>7}{'flows':>8}{'size':>5} {'dpvpn 1 / 2 lcores':>19} {'scaling':>7} "
+              f"{'secgw 1 / 2 lcores':>19} {'scaling':>7} {'harness 1 / 2':>15} {'scaling':>7} {'ratio 1 / 2':>11}"
+              "   dpvpn paired (2/1 per run)")
         for c in results["scaling"]:
-            harness = (f"{c['testpmd_1']:.2f} / {c['testpmd_2']:.2f}" if c.get("testpmd_1") else "n/a")
-            print(f"{head(c)} {c['mpps_1']:>13.3f} {c['mpps_2']:>14.3f} {c['scaling']:>8.2f} {harness:>22} "
-                  f"{num(c.get('harness_scaling'), '>15.2f')}   " + " ".join(f"{x:.2f}" for x in c["paired"]))
+            harness = f"{c['testpmd_1']:.2f} / {c['testpmd_2']:.2f}" if c["testpmd_1"] else "n/a"
+            print(f"{head(c)} {c['dpvpn_1']:>8.3f} / {c['dpvpn_2']:<8.3f} {c['dpvpn_scaling']:>7.2f} "
+                  f"{c['secgw_1']:>8.3f} / {c['secgw_2']:<8.3f} {c['secgw_scaling']:>7.2f} {harness:>15} "
+                  f"{num(c['testpmd_scaling'], '>7.2f')} {c['ratio_1']:>5.2f} / {c['ratio_2']:<5.2f}   "
+                  + " ".join(f"{x:.2f}" for x in c["dpvpn_paired"]))
     with open(json_path, "w") as f:
         json.dump(results, f, indent=2)
     print()
@@ -1175,8 +1183,9 @@ def report(a, results, tsc_hz, dirs, algs):
               f"ratio={num(c['ratio'], '.2f')} efficiency={c['efficiency']:.2f} oncpu_ratio={num(c['oncpu_ratio'], '.2f')}")
     for c in results.get("scaling", []):
         print(f"bench: dir={c['dir']} alg={c['alg']} size={c['size']} sas={c['sas']} flows={c['flows']} lcores=2 "
-              f"dpvpn_mpps={c['mpps_2']:.3f} dpvpn_1lcore_mpps={c['mpps_1']:.3f} scaling={c['scaling']:.2f} "
-              f"harness_scaling={num(c.get('harness_scaling'), '.2f')}")
+              f"dpvpn_mpps={c['dpvpn_2']:.3f} secgw_mpps={c['secgw_2']:.3f} ratio={c['ratio_2']:.2f} "
+              f"dpvpn_1lcore_mpps={c['dpvpn_1']:.3f} scaling={c['dpvpn_scaling']:.2f} "
+              f"secgw_scaling={c['secgw_scaling']:.2f} harness_scaling={num(c['testpmd_scaling'], '.2f')}")
     for c in results["failed"]:
         print(f"{bench_head(c)} FAILED: {c['error']}")
     print(f"\nJSON: {json_path}")

@@ -1,11 +1,12 @@
-"""Worker-lcore scaling of dpvpn (#5: "2 lcores >= 1.9x 1 lcore"): the same traffic through 1 and through 2
-worker lcores, in alternating runs, AES-GCM-128.
+"""Worker-lcore scaling (#5: "2 lcores >= 1.9x 1 lcore"): the same traffic through 1 and through 2 worker
+lcores, in alternating runs, AES-GCM-128, for dpvpn, DPDK's ipsec-secgw (the same traffic, SAs and lcores) and
+DPDK's testpmd in io mode (bursts passed on untouched: what the harness and the machine allow any application).
 
 The ring feed needs a CPU of its own, so on a 2-CPU machine it leaves one worker. Here each worker reads its
 own traffic from a pcap instead (net_pcap, one RX queue per worker; the other port is net_null, which receives
 nothing and frees what it is sent): the feed's cost is then inside each worker's cycles, equally for 1 and 2
-workers, and the two workers get the two CPUs (the second shares CPU 0 with the main lcore's thread, which
-sleeps between housekeeping rounds).
+workers, and the two workers get the two CPUs (dpvpn's second worker shares CPU 0 with its main lcore's
+thread, which sleeps between housekeeping rounds; ipsec-secgw's main lcore is its first worker).
 
   outbound: one SA pair, shared by both workers (site-to-site: one tunnel, one sequence counter that the
     workers reserve numbers from per burst); each RX queue replays the 1-SA pcap (8 flows, infinite_rx).
@@ -15,7 +16,7 @@ sleeps between housekeeping rounds).
     2-SA traffic, split by SPI). The 1-worker runs read SA 0's pcap only, with both SAs installed.
 
 Rates are the output port's packets over the sampling window (telemetry), as in run_bench.py; a run counts
-only if every packet it took in went out (no drops) and no SA dropped anything (replay, ICV).
+only if every packet it took in went out (no drops) and, for dpvpn, no SA dropped anything (replay, ICV).
 """
 import os
 import statistics
@@ -79,46 +80,53 @@ def inbound_pcaps(b, rb, size, count):
     return paths
 
 
-def one_run(b, direction, size, workers, pcaps, duration_ms, window):
-    """dpvpn's output rate (Mpps) with `workers` worker lcores, worker w reading pcaps[w]."""
+def devices(direction, workers, pcaps):
+    """(lan vdev, wan vdev, output port, input port): the traffic port reads pcaps[w] on its RX queue w."""
     streams = ",".join(f"rx_pcap={p}" for p in pcaps[:workers])
     if direction == "outbound":
-        devices = (f"net_pcap0,{streams},infinite_rx=1", "net_null1,no-rx=1")
-    else:
-        devices = ("net_null0,no-rx=1", f"net_pcap1,{streams}")
+        return f"net_pcap0,{streams},infinite_rx=1", "net_null1,no-rx=1", 1, 0
+    return "net_null0,no-rx=1", f"net_pcap1,{streams}", 0, 1
+
+
+def dpvpn_run(b, rb, direction, workers, pcaps, window):
+    """dpvpn's output rate (Mpps) with `workers` worker lcores, worker w reading pcaps[w]."""
+    lan, wan, _, _ = devices(direction, workers, pcaps)
+    # The run's length (ms): start-up, warm-up and window, and inbound shorter than its pcap lasts.
+    duration_ms = int((sum(window) + 0.15) * 1000) if direction == "inbound" else 1200
     stats, sampled, _ = b.run_dpvpn(direction, None, None, False, duration_ms=duration_ms, sample=window,
-                                    devices=devices, workers=workers)
+                                    devices=(lan, wan), workers=workers)
     key = "encrypted" if direction == "outbound" else "decrypted"
     lcores = stats["lcores"]
     if len(lcores) != workers or any(lc["rx"] == 0 for lc in lcores):
         raise RuntimeError(f"scaling: {workers} workers but lcores {[(lc.get('lcore'), lc['rx']) for lc in lcores]}")
-    if direction == "inbound" and any(lc["rx"] >= n for lc, n in zip(lcores, b.scaling_counts)):
+    if b.scaling_counts and any(lc["rx"] >= n for lc, n in zip(lcores, b.scaling_counts)):
         raise RuntimeError("scaling: an inbound pcap ran dry (use shorter durations)")
     sa_drops = sum(x[k] for x in stats["sas"] for k in ("replay_drops", "auth_failures", "other_drops"))
     if sa_drops:
         raise RuntimeError(f"scaling: SA drops in a measured run ({sa_drops})")
-    if abs(sampled[0] - sampled[1]) > 0.05 * sampled[1]:
-        raise RuntimeError(f"scaling: output {sampled[0]:.3f} Mpps != input {sampled[1]:.3f} Mpps (drops?)")
     if stats[key] == 0:
         raise RuntimeError(f"scaling: nothing {key}")
-    return sampled[0]
+    return check_sampled("dpvpn", b, workers, sampled)
+
+
+def secgw_run(b, rb, direction, workers, pcaps, window):
+    """ipsec-secgw's output rate (Mpps), the same devices and traffic, lcore w + 1 polling queue w."""
+    lan, wan, _, _ = devices(direction, workers, pcaps)
+    sampled, _, _ = b.run_secgw(direction, None, None, False, sample=window, devices=(lan, wan), workers=workers)
+    return check_sampled("secgw", b, workers, sampled)
 
 
 def testpmd_run(b, rb, direction, workers, pcaps, window):
     """The harness's own scaling: DPDK's testpmd in io mode (bursts passed from RX to TX untouched) with the
-    same devices and lcores as one_run; its output rate (Mpps)."""
+    same devices and lcores; its output rate (Mpps)."""
     a = b.a
-    streams = ",".join(f"rx_pcap={p}" for p in pcaps[:workers])
-    if direction == "outbound":
-        lan, wan, out_port, in_port = f"net_pcap0,{streams},infinite_rx=1", "net_null1,no-rx=1", 1, 0
-    else:
-        lan, wan, out_port, in_port = "net_null0,no-rx=1", f"net_pcap1,{streams}", 0, 1
+    lan, wan, out_port, in_port = devices(direction, workers, pcaps)
     lcores = ["-l", "0,1"] if workers == 1 else ["--lcores", "0@0,1@1,2@0"]
     prefix = b.prefix()
     cmd = a.nice + [a.testpmd, *lcores, "--file-prefix", prefix, "--no-pci", *b.eal_mem(),
                     "--log-level", "lib.eal:error", "--vdev", lan, "--vdev", wan, "--", "--forward-mode=io",
                     f"--nb-cores={workers}", f"--rxq={workers}", f"--txq={workers}", "--burst=32",
-                    "--total-num-mbufs=32767", "--mbcache=256", "--auto-start"]
+                    f"--total-num-mbufs={a.mbufs}", "--mbcache=256", "--auto-start"]
     log = open(os.path.join(a.work, "testpmd-scaling.log"), "w")
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -129,75 +137,93 @@ def testpmd_run(b, rb, direction, workers, pcaps, window):
         proc.wait(timeout=30)
     finally:
         b.reap(proc, None, log, prefix)
-    if b.scaling_counts and sampled[2] >= workers * b.scaling_counts[0]:
-        raise RuntimeError("scaling: testpmd read the inbound pcaps to their end (shorter window)")
-    return sampled[0]
+    return check_sampled("testpmd", b, workers, sampled)
+
+
+def check_sampled(app, b, workers, sampled):
+    """The output rate of a sampled window (run_bench's Telemetry.sample_rate): all input went out, and an
+    inbound pcap did not run out before the window ended."""
+    out_mpps, in_mpps, in_total, _ = sampled
+    if b.scaling_counts and in_total >= sum(b.scaling_counts[:workers]):
+        raise RuntimeError(f"scaling: {app} read the inbound pcaps to their end (shorter window)")
+    if abs(out_mpps - in_mpps) > 0.05 * in_mpps:  # the two reads are not atomic
+        raise RuntimeError(f"scaling: {app} output {out_mpps:.3f} Mpps != input {in_mpps:.3f} Mpps (drops?)")
+    return out_mpps
+
+
+APPS = (("dpvpn", dpvpn_run), ("secgw", secgw_run), ("testpmd", testpmd_run))
 
 
 def measure(b, rb, direction, size, runs):
-    """{dir, size, mpps_1, mpps_2, scaling, runs_1, runs_2, paired, harness_scaling, testpmd_1, testpmd_2}:
-    medians of `runs` alternating runs each (b: run_bench's Bench; rb: the run_bench module, for its Case,
-    feed_traffic_args, retry, Telemetry, worker_task and PinnedFile). harness_scaling: the same for testpmd
-    (None without it): what the pcap feed and the machine allow any application."""
+    """For dpvpn, ipsec-secgw and testpmd (io mode: the harness alone) their rates with 1 and 2 worker lcores,
+    medians of `runs` alternating runs each: {dir, size, sas, flows, <app>_1, <app>_2, <app>_scaling,
+    <app>_runs_1, <app>_runs_2, dpvpn_paired, ratio_1, ratio_2 (dpvpn / secgw)}; an app that is not there
+    (no testpmd) is None. b: run_bench's Bench; rb: the run_bench module (Case, feed_traffic_args, retry,
+    Telemetry, worker_task, PinnedFile)."""
     a = b.a
     sas = 1 if direction == "outbound" else 2
     flows = gen_traffic.N_FLOWS if direction == "outbound" else INBOUND_FLOWS
     b.case = rb.Case(direction, size, ALG, sas, flows, 0)
+    # Warm-ups of 0.2-0.3 s: dpvpn's main thread, which shares CPU 0 with its second worker, polls every 200 us
+    # while it has work (the flows' `connections` entries at the start) and backs off to 20 ms once idle
+    # (Dataplane::run_main_loop); with 0.05 s the 2-worker window fell in that phase (inbound 1420 B 1.56x).
     if direction == "outbound":
         path = b.pcaps("outbound", size, ALG, force_traffic=True)[0]
         pcaps = [path, path]
         b.scaling_counts = None
-        duration_ms, window = 900, (0.1, 0.6)
+        window = (0.3, 0.6)
     else:
-        count = a.inbound_count(size)
+        count = a.inbound_count(size)  # (4M / 1.2M frames: ~0.75 s / ~0.8 s at dpvpn's 1-worker rate)
         pcaps = inbound_pcaps(b, rb, size, count)
         b.scaling_counts = [count, count]
-        duration_ms, window = (600, (0.1, 0.3)) if size <= 256 else (450, (0.05, 0.2))
+        window = (0.2, 0.3) if size <= 256 else (0.25, 0.3)
     mbufs = a.mbufs
     a.mbufs = max(mbufs, 32767)  # net_pcap's infinite_rx holds each queue's pcap in mbufs of the pool
     # The single-pass pcaps in RAM for every run (the first run read them from disk otherwise).
     pinned = [rb.PinnedFile(p) for p in pcaps] if direction == "inbound" else []
+    out = {"dir": direction, "alg": ALG, "size": size, "sas": sas, "flows": flows}
     try:
-        rates = {1: [], 2: []}
-        for r in range(runs):
-            for w in ((1, 2) if r % 2 == 0 else (2, 1)):
-                for p in pinned:
-                    p.warm()
-                rates[w].append(rb.retry(lambda: one_run(b, direction, size, w, pcaps, duration_ms, window)))
-                print(f"  run {r + 1}: {w} worker{'s' if w > 1 else ''} {rates[w][-1]:.3f} Mpps", flush=True)
-        tp = {1: [], 2: []}
-        if a.testpmd:
-            tp_window = window if direction == "outbound" else (0.05, 0.1)  # testpmd reads a pcap faster
+        for app, run in APPS:
+            if app == "testpmd" and not a.testpmd:
+                out.update({"testpmd_1": None, "testpmd_2": None, "testpmd_scaling": None})
+                continue
+            # testpmd reads a single-pass pcap several times faster than a gateway: a shorter window.
+            w_app = (0.05, 0.1) if app == "testpmd" and direction == "inbound" else window
+            rates = {1: [], 2: []}
             for r in range(runs):
                 for w in ((1, 2) if r % 2 == 0 else (2, 1)):
                     for p in pinned:
                         p.warm()
-                    tp[w].append(rb.retry(lambda: testpmd_run(b, rb, direction, w, pcaps, tp_window)))
-            print(f"  testpmd io (the harness alone): 1 core {statistics.median(tp[1]):.3f} Mpps, 2 cores "
-                  f"{statistics.median(tp[2]):.3f} Mpps", flush=True)
+                    rates[w].append(rb.retry(lambda: run(b, rb, direction, w, pcaps, w_app)))
+            m1, m2 = statistics.median(rates[1]), statistics.median(rates[2])
+            out.update({f"{app}_1": m1, f"{app}_2": m2, f"{app}_scaling": m2 / m1, f"{app}_runs_1": rates[1],
+                        f"{app}_runs_2": rates[2]})
+            print(f"  {app}: 1 lcore {m1:.3f} Mpps, 2 lcores {m2:.3f} Mpps ({m2 / m1:.2f}x; runs 1: "
+                  + " ".join(f"{x:.2f}" for x in rates[1]) + ", 2: " + " ".join(f"{x:.2f}" for x in rates[2]) + ")",
+                  flush=True)
     finally:
         a.mbufs = mbufs
         for p in pinned:
             p.close()
-    m1, m2 = statistics.median(rates[1]), statistics.median(rates[2])
-    t1, t2 = (statistics.median(tp[1]), statistics.median(tp[2])) if tp[1] else (None, None)
-    return {"dir": direction, "alg": ALG, "size": size, "sas": sas, "flows": flows, "mpps_1": m1, "mpps_2": m2,
-            "scaling": m2 / m1, "runs_1": rates[1], "runs_2": rates[2],
-            "paired": [y / x for x, y in zip(rates[1], rates[2])],
-            "testpmd_1": t1, "testpmd_2": t2, "harness_scaling": t2 / t1 if t1 else None}
-
+    out["dpvpn_paired"] = [y / x for x, y in zip(out["dpvpn_runs_1"], out["dpvpn_runs_2"])]
+    out["ratio_1"] = out["dpvpn_1"] / out["secgw_1"]
+    out["ratio_2"] = out["dpvpn_2"] / out["secgw_2"]
+    return out
 
 def plot(plt, results, png):
     """Mpps with 1 and 2 workers per case (grouped bars), the scaling above each pair."""
     fig, ax = plt.subplots(figsize=(max(4, 1.6 * len(results)), 4))
     xs = range(len(results))
-    ax.bar([x - 0.2 for x in xs], [c["mpps_1"] for c in results], 0.4, label="1 worker lcore")
-    ax.bar([x + 0.2 for x in xs], [c["mpps_2"] for c in results], 0.4, label="2 worker lcores")
+    bars = (("dpvpn", 1, -0.3), ("dpvpn", 2, -0.1), ("secgw", 1, 0.1), ("secgw", 2, 0.3))
+    for app, w, dx in bars:
+        ax.bar([x + dx for x in xs], [c[f"{app}_{w}"] for c in results], 0.2,
+               label=f"{'dpvpn' if app == 'dpvpn' else 'ipsec-secgw'}, {w} lcore{'s' if w > 1 else ''}")
     for x, c in zip(xs, results):
-        ax.annotate(f"{c['scaling']:.2f}x", (x, max(c["mpps_1"], c["mpps_2"])), ha="center", va="bottom", fontsize=8)
+        ax.annotate(f"{c['dpvpn_scaling']:.2f}x", (x - 0.2, c["dpvpn_2"]), ha="center", va="bottom", fontsize=7)
+        ax.annotate(f"{c['secgw_scaling']:.2f}x", (x + 0.2, c["secgw_2"]), ha="center", va="bottom", fontsize=7)
     ax.set_xticks(list(xs), [f"{c['dir']}\n{c['size']} B, {c['sas']} SA{'s' if c['sas'] > 1 else ''}" for c in results])
     ax.set_ylabel("Mpps (pcap traffic read by the workers)")
-    ax.set_title(f"dpvpn worker scaling, {ALG}")
+    ax.set_title(f"1 vs 2 worker lcores, {ALG} (x: 2-lcore / 1-lcore)")
     ax.grid(True, axis="y", alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
