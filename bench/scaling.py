@@ -71,12 +71,19 @@ def inbound_pcaps(b, rb, size, count):
     print(f"  generating {os.path.basename(paths[0])} and sa1 ({count} packets each) ...", flush=True)
     subprocess.run([a.feed_bin, "--dump", both, "--count", str(2 * count), "--templates", gate,
                     *rb.feed_traffic_args("inbound", b.case)], check=True)
-    counts = split_by_spi(both, {topo.spi_in(w, 2): p for w, p in enumerate(paths)})
-    os.unlink(both)
-    if any(n != count for n in counts.values()):
-        for p in paths:
-            os.unlink(p)
-        raise RuntimeError(f"scaling: the 2-SA dump split into {counts}, not {count} frames per SA")
+    # Written under temporary names and renamed once whole: a split cut short must not pass for the cache.
+    partial = [p + ".partial" for p in paths]
+    try:
+        counts = split_by_spi(both, {topo.spi_in(w, 2): p for w, p in enumerate(partial)})
+        if any(n != count for n in counts.values()):
+            raise RuntimeError(f"scaling: the 2-SA dump split into {counts}, not {count} frames per SA")
+        for tmp, p in zip(partial, paths):
+            os.replace(tmp, p)
+    finally:
+        os.unlink(both)
+        for tmp in partial:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
     return paths
 
 
