@@ -1,8 +1,8 @@
 #pragma once
 // EspSa: the runtime form of one ESP SA. Four parts:
 //  - EspSaHot: what every packet reads, one cache line (SPI, algorithm, key pointer, replay window,
-//    outer header template, selectors, which key lines to prefetch, state); the data path never
-//    writes it;
+//    outer header template, selectors, which key lines to prefetch, state); the data path writes it
+//    only when the SA expires (state);
 //  - the usage line, which each burst reads and writes once per SA: next outbound sequence number,
 //    packet/byte counters and the lifetime limits they are checked against;
 //  - a line of drop counters;
