@@ -36,7 +36,8 @@ def snapshot(a):
 def one_run(build, a):
     env = dict(os.environ, BUILD_DIR=build, BENCH_SKIP_SETUP="1")
     cmd = ["flock", "/tmp/dpvpn-bench.lock", os.path.join(ROOT, "scripts", "bench.sh"), "--no-gate", "--runs", "1",
-           "--sizes", str(a.size), "--dirs", a.dir, "--algs", a.alg, "--scales", a.scale, "--secgw-max-sas", "0"]
+           "--sizes", str(a.size), "--dirs", a.dir, "--algs", a.alg, "--scales", a.scale, "--secgw-max-sas", "0",
+           "--lcores", "1"]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True).stdout
     m = re.search(r"^bench: dir=.* dpvpn_mpps=([0-9.]+)", out, re.M)
     return float(m.group(1)) if m else None

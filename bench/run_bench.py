@@ -875,8 +875,9 @@ def main():
                     help="SA pairs[:flows] per case (flows default: max(8, SA pairs)); 100000:1000000 = 100k SA "
                          "pairs and 1M flows (dpvpn's `connections` entries)")
     ap.add_argument("--lcores", default="1,2",
-                    help="worker lcores: 1 = the matrix; 2 = dpvpn's 2-worker scaling (bench/scaling.py: "
-                         "AES-GCM, 1 SA outbound / 2 SAs inbound, --dirs x --sizes, pcap traffic read by the workers)")
+                    help="worker lcores: 1 = the matrix; 2 = the 1- vs 2-lcore scaling of dpvpn, ipsec-secgw and "
+                         "testpmd (bench/scaling.py: AES-GCM, 1 SA outbound / 2 SAs inbound, --dirs x --sizes, pcap "
+                         "traffic read by the workers)")
     ap.add_argument("--no-gate", action="store_true")
     a = ap.parse_args()
     if a.feed == "ring":
