@@ -325,6 +325,7 @@ class Bench:
         self.seq = 0
         self.case = None    # the Case being measured
         self.pinned = None  # the inbound case's PinnedFile
+        self.scaling_counts = None  # bench/scaling.py, inbound: frames in each worker's pcap
 
     def eal_mem(self):
         # The ring feed attaches to the gateway's hugepages through their files (no --huge-unlink): cleanup()
