@@ -506,12 +506,13 @@ void IpsecMbEngine::process_burst(CryptoOp* ops, uint32_t n) {
       }
       continue;
     }
-    if (!cbc_ivs_made && encrypt && is_cbc(op.algorithm)) {
+    const bool cbc = is_cbc(op.algorithm);  // else ChaCha20-Poly1305
+    if (!cbc_ivs_made && encrypt && cbc) {
       make_cbc_ivs(ops + i, n - i);
       cbc_ivs_made = true;
     }
     IMB_MGR* mgr = mgr_;
-    if (is_cbc(op.algorithm) && op.cipher_len < cbc_sha_ni_below_[index(op.direction)]) {
+    if (cbc && op.cipher_len < cbc_sha_ni_below_[index(op.direction)]) {
       mgr = sha_ni_mgr_;
       sha_ni_used = true;
     }
