@@ -212,6 +212,16 @@ def worker_task(pid, comm=None):
     raise RuntimeError(f"no thread {comm} in process {pid}")
 
 
+def lcore_args(workers, with_main):
+    """EAL's lcore options: worker w as lcore w on CPU w modulo the CPUs (with 2 CPUs the second worker shares CPU
+    0), and with_main an lcore 0 on CPU 0 for EAL's main lcore (dpvpn, testpmd; ipsec-secgw's main lcore is its
+    first worker)."""
+    if workers == 1:
+        return ["-l", "0,1" if with_main else "1"]
+    cpus = os.cpu_count() or 1
+    return ["--lcores", ",".join((["0@0"] if with_main else []) + [f"{w}@{w % cpus}" for w in range(1, workers + 1)])]
+
+
 def null_device(direction):
     """The ring feed's other port (the one the traffic leaves through): DPDK's null PMD with no-rx=1, whose RX
     returns nothing and whose TX frees the mbufs (and counts them: the output's opackets). Both gateways know
@@ -425,11 +435,9 @@ class Bench:
         if os.path.exists(stats):
             os.unlink(stats)
         prefix = self.prefix()
-        # The main lcore on CPU 0, worker w on CPU w (modulo the CPUs: with 2, the second worker shares CPU 0 with
-        # the main lcore's thread, which sleeps between its housekeeping rounds).
-        lcores = ["-l", "0,1"] if workers == 1 else \
-            ["--lcores", ",".join(["0@0"] + [f"{w}@{w % (os.cpu_count() or 1)}" for w in range(1, workers + 1)])]
-        cmd = list(wrapper) + self.a.nice + [self.a.dpvpn, *lcores, "--file-prefix", prefix, "--no-pci", "--log-level",
+        # (With 2 CPUs the second worker shares CPU 0 with the main lcore's thread, which sleeps between its
+        # housekeeping rounds.)
+        cmd = list(wrapper) + self.a.nice + [self.a.dpvpn, *lcore_args(workers, True), "--file-prefix", prefix, "--no-pci", "--log-level",
                                "lib.eal:error", *self.eal_mem(), "--", "--config", cfg, "--stats-json", stats]
         if duration_ms:
             cmd += ["--duration-ms", str(duration_ms)]
@@ -528,13 +536,11 @@ class Bench:
         with open(cfg, "w") as f:
             f.write(topo.secgw_forward_cfg(c.alg, c.sas) if forward_only else topo.secgw_cfg(c.alg, c.sas))
         prefix = self.prefix()
-        # -l 1: one lcore (EAL's main lcore is the worker); the alarm and telemetry threads are not lcores.
-        # Two workers: lcore 1 on CPU 1 and lcore 2 on CPU 0, queue w of the traffic port on lcore w + 1 (and
-        # queue w of the other port, which receives nothing: ipsec-secgw gives each port the queues it names).
-        lcores = ["-l", "1"] if workers == 1 else \
-            ["--lcores", ",".join(f"{w}@{w % (os.cpu_count() or 1)}" for w in range(1, workers + 1))]
+        # EAL's main lcore is the (first) worker; the alarm and telemetry threads are not lcores. Queue w of the
+        # traffic port on lcore w + 1 (and queue w of the other port, which receives nothing: ipsec-secgw gives
+        # each port the queues it names).
         queues = ",".join(f"({p},{q},{q + 1})" for p in (0, 1) for q in range(workers))
-        cmd = self.a.nice + [self.a.secgw, *lcores, "--file-prefix", prefix, "--no-pci", *self.eal_mem(),
+        cmd = self.a.nice + [self.a.secgw, *lcore_args(workers, False), "--file-prefix", prefix, "--no-pci", *self.eal_mem(),
                "--vdev", lan, "--vdev", wan, "--vdev", "crypto_aesni_mb0", "--",
                "-p", "0x3", "-P", "-u", "0x2", "--config", queues, "-f", cfg, "-s", str(self.a.mbufs + 1)]
         log = open(os.path.join(self.a.work, "secgw.log"), "w")
@@ -631,7 +637,7 @@ class Bench:
         c = self.case
         prefix = self.prefix()
         # -l 0,1: EAL's main lcore (CPU 0) only waits on stdin; lcore 1 (the workers' CPU) forwards.
-        cmd = self.a.nice + [self.a.testpmd, "-l", "0,1", "--file-prefix", prefix, "--no-pci", *self.eal_mem(),
+        cmd = self.a.nice + [self.a.testpmd, *lcore_args(1, True), "--file-prefix", prefix, "--no-pci", *self.eal_mem(),
                              "--log-level", "lib.eal:error", "--vdev", lan, "--vdev", wan, "--",
                              "--forward-mode=io", "--nb-cores=1", "--burst=32", f"--total-num-mbufs={self.a.mbufs}",
                              "--mbcache=256", "--auto-start"]

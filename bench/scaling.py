@@ -134,9 +134,8 @@ def testpmd_run(b, rb, direction, workers, pcaps, window):
     same devices and lcores; its output rate (Mpps)."""
     a = b.a
     lan, wan, out_port, in_port = devices(direction, workers, pcaps)
-    lcores = ["-l", "0,1"] if workers == 1 else ["--lcores", "0@0,1@1,2@0"]
     prefix = b.prefix()
-    cmd = a.nice + [a.testpmd, *lcores, "--file-prefix", prefix, "--no-pci", *b.eal_mem(),
+    cmd = a.nice + [a.testpmd, *rb.lcore_args(workers, True), "--file-prefix", prefix, "--no-pci", *b.eal_mem(),
                     "--log-level", "lib.eal:error", "--vdev", lan, "--vdev", wan, "--", "--forward-mode=io",
                     f"--nb-cores={workers}", f"--rxq={workers}", f"--txq={workers}", "--burst=32",
                     f"--total-num-mbufs={a.mbufs}", "--mbcache=256", "--auto-start"]

@@ -6,9 +6,9 @@
 #                                AES-CBC-128+HMAC-SHA-256 x 1 SA / 1000 SAs / 100k SAs with 1M flows
 #   scripts/bench.sh [--runs N] [--sizes 64,1420] [--dirs outbound,inbound] [--algs aes128gcm,aes128cbc-sha256]
 #                    [--scales 1,1000,100000:1000000] [--lcores 1,2] [--no-gate] [--feed ring|pcap] [--window SECONDS]
-# (--scales: SA pairs[:flows]. --lcores 2: dpvpn's 1- vs 2-worker scaling, AES-GCM, --dirs x --sizes, each
-# worker reading its traffic from a pcap, as the ring feed would need a third CPU: bench/scaling.py; the
-# default 1,2 runs the matrix and then the scaling; --quick is 1 lcore only.)
+# (--scales: SA pairs[:flows]. --lcores 2: the 1- vs 2-lcore scaling of dpvpn, ipsec-secgw and testpmd, AES-GCM,
+# --dirs x --sizes, each worker reading its traffic from a pcap, as the ring feed would need a third CPU:
+# bench/scaling.py; the default 1,2 runs the matrix and then the scaling; --quick is 1 lcore only.)
 #
 # Traffic feed (--feed): ring (default) = dpvpn-bench-feed, a DPDK secondary process on the other CPU
 # that writes the traffic into each gateway's net_ring RX ring (inbound ESP encrypted on the fly with
