@@ -187,4 +187,55 @@ class SaBurstGroups {
   uint32_t last_ = 0;
 };
 
+// The groups of a chunk whose packets all name one SA (site-to-site: a burst is usually one tunnel's):
+// the SaBurstGroups interface with the group index a constant 0, so the chunk's loops lose the
+// per-packet group lookup and indirection. `sa` must not be null.
+class OneSaGroup {
+ public:
+  explicit OneSaGroup(EspSa* sa) {
+    group_.sa = sa;
+    group_.packet_budget = sa->packet_budget();
+    group_.byte_budget = sa->byte_budget();
+    group_.admitted_packets = group_.admitted_bytes = 0;
+    group_.first_seq = group_.seq_reserved = group_.seq_used = 0;
+    group_.ok_packets = group_.ok_bytes = 0;
+    group_.drop_replay = group_.drop_auth = group_.drop_ts = group_.drop_other = 0;
+    group_.expire = false;
+  }
+  static uint32_t group_of(EspSa*) { return 0; }
+  SaBurstGroup& operator[](uint32_t) { return group_; }
+  static uint32_t size() { return 1; }
+  void finish() {
+    group_.sa->account(group_.ok_packets, group_.ok_bytes);
+    group_.sa->add_drops(group_.drop_replay, group_.drop_auth, group_.drop_ts, group_.drop_other);
+    if (group_.expire) group_.sa->mark_hard_expired();
+  }
+
+ private:
+  SaBurstGroup group_;
+};
+
+// The SA all n (> 0) packets name, or nullptr when they name several (or none).
+inline EspSa* only_sa(EspSa* const* sas, uint32_t n) {
+  EspSa* const sa = sas[0];
+  for (uint32_t i = 1; i < n; ++i) {
+    if (sas[i] != sa) return nullptr;
+  }
+  return sa;
+}
+
+// Calls chunk_fn(groups) with the groups type that fits the chunk: OneSaGroup when every packet names
+// one SA, SaBurstGroups otherwise (after prefetching the chunk's SAs' lines).
+template <class ChunkFn>
+inline void with_sa_groups(EspSa* const* sas, uint32_t n, ChunkFn&& chunk_fn) {
+  if (EspSa* sa = only_sa(sas, n)) {
+    OneSaGroup one(sa);
+    chunk_fn(one);
+    return;
+  }
+  prefetch_sas(sas, n);
+  SaBurstGroups groups;
+  chunk_fn(groups);
+}
+
 }  // namespace dpvpn::dataplane::esp_internal

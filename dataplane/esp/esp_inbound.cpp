@@ -94,15 +94,14 @@ bool padding_ok(const uint8_t* end, uint32_t pad_len) {
   return true;
 }
 
-void inbound_chunk(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sas, uint32_t n,
+template <class Groups>
+void inbound_chunk(Groups& groups, CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sas, uint32_t n,
                    EspResult* results) {
-  SaBurstGroups groups;
   InboundPacket info[kEspChunk];
   CryptoOp ops[kEspChunk];
   uint32_t op_index[kEspChunk];
   uint32_t nops = 0;
 
-  prefetch_sas(sas, n);
   // 1. Lengths, SPI, anti-replay check (cheap, before crypto), lifetime; one op per packet.
   for (uint32_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
@@ -245,7 +244,8 @@ void inbound_chunk(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sa
 void esp_inbound_burst(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sas, uint32_t n,
                        EspResult* results) {
   for_each_chunk(n, [&](uint32_t first, uint32_t count) {
-    inbound_chunk(engine, pkts + first, sas + first, count, results + first);
+    with_sa_groups(sas + first, count,
+                   [&](auto& groups) { inbound_chunk(groups, engine, pkts + first, sas + first, count, results + first); });
   });
 }
 

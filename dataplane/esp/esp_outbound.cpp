@@ -26,7 +26,7 @@ struct OutboundPacket {
 };
 
 // Checks the inner IP header, trims L2 padding. Returns kOk and fills *p.
-EspResult parse_inner(rte_mbuf* m, OutboundPacket* p) {
+[[gnu::always_inline]] inline EspResult parse_inner(rte_mbuf* m, OutboundPacket* p) {
   const auto* ip = rte_pktmbuf_mtod(m, const uint8_t*);
   const uint32_t len = m->data_len;
   if (len < 1) return EspResult::kBadInnerPacket;
@@ -58,7 +58,7 @@ EspResult parse_inner(rte_mbuf* m, OutboundPacket* p) {
   return EspResult::kOk;
 }
 
-void write_outer(const EspSaHot& hot, uint8_t* outer, uint32_t total_len, const OutboundPacket& p,
+[[gnu::always_inline]] inline void write_outer(const EspSaHot& hot, uint8_t* outer, uint32_t total_len, const OutboundPacket& p,
                  uint64_t seq) {
   if (hot.outer_len == 20) {
     // IPv4, no UDP (the usual case): the template's words with the per-packet fields ORed in, in
@@ -121,15 +121,14 @@ void write_outer(const EspSaHot& hot, uint8_t* outer, uint32_t total_len, const 
   }
 }
 
-void outbound_chunk(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sas, uint32_t n,
+template <class Groups>
+void outbound_chunk(Groups& groups, CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sas, uint32_t n,
                     EspResult* results) {
-  SaBurstGroups groups;
   OutboundPacket info[kEspChunk];
   CryptoOp ops[kEspChunk];
   uint32_t op_index[kEspChunk];  // packet index of each op
   uint32_t nops = 0;
 
-  prefetch_sas(sas, n);
   // 1. Validate, size, admit under the lifetime.
   for (uint32_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
@@ -265,7 +264,8 @@ uint32_t esp_outbound_overhead(const EspSaHot& sa) { return sa.outer_len + kEspH
 void esp_outbound_burst(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sas, uint32_t n,
                         EspResult* results) {
   for_each_chunk(n, [&](uint32_t first, uint32_t count) {
-    outbound_chunk(engine, pkts + first, sas + first, count, results + first);
+    with_sa_groups(sas + first, count,
+                   [&](auto& groups) { outbound_chunk(groups, engine, pkts + first, sas + first, count, results + first); });
   });
 }
 

@@ -843,15 +843,17 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
 void Worker::outbound_esp(rte_mbuf** pkts, const SaSlot** sas, uint16_t n) {
   uint8_t results[kBurst];
   esp_.encrypt(sas, pkts, n, results);
+  uint64_t encrypted = 0;  // one counter store per burst
   for (uint16_t i = 0; i < n; ++i) {
     if (results[i] != kEspOk) {
       bump(counters_.esp_drops[results[i] % kMaxEspReasons]);
       drop(pkts[i], DropReason::kEsp);
       continue;
     }
-    bump(counters_.encrypted);
+    ++encrypted;
     send_to_peer(pkts[i], *sas[i]);
   }
+  bump(counters_.encrypted, encrypted);
 }
 
 void Worker::inbound_esp(rte_mbuf** pkts, const IpAddr* dsts, const uint32_t* spis, uint16_t n) {
@@ -888,13 +890,14 @@ void Worker::inbound_esp(rte_mbuf** pkts, const IpAddr* dsts, const uint32_t* sp
     flow_key(rte_pktmbuf_mtod(known[i], const uint8_t*), rte_pktmbuf_data_len(known[i]), tables::kDirInbound, &flows[i]);
     confirmed_.prefetch(flows[i].hash);
   }
+  uint64_t decrypted = 0;  // one counter store per burst
   for (uint16_t i = 0; i < n_known; ++i) {
     if (results[i] != kEspOk) {
       bump(counters_.esp_drops[results[i] % kMaxEspReasons]);
       drop(known[i], DropReason::kEsp);
       continue;
     }
-    bump(counters_.decrypted);
+    ++decrypted;
     const uint8_t* inner = rte_pktmbuf_mtod(known[i], const uint8_t*);
     const bool v6 = (inner[0] >> 4) == 6;
     // The gateway forwards the inner packet like a router: one hop (RFC 4301 5.2).
@@ -905,6 +908,7 @@ void Worker::inbound_esp(rte_mbuf** pkts, const IpAddr* dsts, const uint32_t* sp
     track_key(flows[i], tables::kDirInbound, values_sa[i]);
     route_and_send(known[i], ip_dst(inner, v6), v6, kFromTunnel);
   }
+  bump(counters_.decrypted, decrypted);
 }
 
 }  // namespace dpvpn::dataplane
