@@ -21,6 +21,17 @@ inline uint16_t ipv4_header_sum20(const void* header) {
   return static_cast<uint16_t>(t);
 }
 
+// True when a 20-byte IPv4 header's checksum is right. Sums of 16-bit words modulo 0xffff are what
+// one's-complement folding computes (2^16 = 1 mod 0xffff), and a right header folds to 0xffff, i.e.
+// a nonzero multiple of 0xffff: the five 32-bit words are summed and the remainder taken once (a
+// multiply by the reciprocal), instead of four folds.
+inline bool ipv4_header_checksum_ok20(const void* header) {
+  uint32_t w[5];
+  std::memcpy(w, header, 20);
+  const uint64_t s = uint64_t{w[0]} + w[1] + w[2] + w[3] + w[4];
+  return s % 0xffff == 0 && s != 0;
+}
+
 // Fills bytes 10..11 of a 20-byte IPv4 header with its checksum.
 inline void ipv4_set_checksum20(uint8_t* header) {
   header[10] = 0;

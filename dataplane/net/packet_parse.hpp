@@ -74,8 +74,7 @@ inline constexpr uint16_t kIpv6Header = 40;
         return DropReason::kIpTruncated;
       }
       if (v->l3_len != kIpv4MinHeader) return DropReason::kIpv4Options;  // not forwarded, not ours
-      // The one's-complement sum over a header with a correct checksum is 0xffff.
-      if (ipv4_header_sum20(ip) != 0xffff) return DropReason::kIpv4BadChecksum;
+      if (!ipv4_header_checksum_ok20(ip)) return DropReason::kIpv4BadChecksum;
       const uint16_t frag = rte_be_to_cpu_16(ip->fragment_offset);
       v->df = (frag & RTE_IPV4_HDR_DF_FLAG) != 0;
       if ((frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0) return DropReason::kIpFragment;
