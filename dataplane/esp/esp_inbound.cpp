@@ -96,7 +96,7 @@ bool padding_ok(const uint8_t* end, uint32_t pad_len) {
 
 template <class Groups>
 void inbound_chunk(Groups& groups, CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sas, uint32_t n,
-                   EspResult* results) {
+                   EspResult* results, const uint16_t* esp_offsets) {
   InboundPacket info[kEspChunk];
   CryptoOp ops[kEspChunk];
   uint32_t op_index[kEspChunk];
@@ -117,7 +117,12 @@ void inbound_chunk(Groups& groups, CryptoEngine& engine, rte_mbuf* const* pkts, 
     EspResult r = EspResult::kOk;
     if (m->nb_segs != 1) {
       r = EspResult::kMultiSegment;
-    } else if ((r = parse_outer(m, &p)) == EspResult::kOk) {
+    } else if (esp_offsets != nullptr && esp_offsets[i] != 0 && esp_offsets[i] < m->data_len) {
+      p.esp_offset = esp_offsets[i];  // outer headers checked by the caller
+    } else {
+      r = parse_outer(m, &p);
+    }
+    if (r == EspResult::kOk) {
       uint8_t* esp = rte_pktmbuf_mtod_offset(m, uint8_t*, p.esp_offset);
       const uint32_t esp_len = m->data_len - p.esp_offset;
       const uint32_t overhead = kEspHeaderLen + hot.iv_len + kEspIcvLen;
@@ -242,10 +247,12 @@ void inbound_chunk(Groups& groups, CryptoEngine& engine, rte_mbuf* const* pkts, 
 }  // namespace
 
 void esp_inbound_burst(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sas, uint32_t n,
-                       EspResult* results) {
+                       EspResult* results, const uint16_t* esp_offsets) {
   for_each_chunk(n, [&](uint32_t first, uint32_t count) {
-    with_sa_groups(sas + first, count,
-                   [&](auto& groups) { inbound_chunk(groups, engine, pkts + first, sas + first, count, results + first); });
+    with_sa_groups(sas + first, count, [&](auto& groups) {
+      inbound_chunk(groups, engine, pkts + first, sas + first, count, results + first,
+                    esp_offsets != nullptr ? esp_offsets + first : nullptr);
+    });
   });
 }
 

@@ -15,6 +15,12 @@
 //         drop the packet (the caller frees it; it may be partly rewritten).
 // Lifetime bytes count inner IP bytes.
 //
+// esp_offsets (optional): esp_offsets[i] != 0 says the caller has already checked pkts[i]'s outer
+// headers as this function would (IP lengths, packet trimmed to the IP total length, no fragment,
+// protocol ESP, or UDP whose length field matches and whose payload is not IKE's zero marker) and
+// that its ESP header starts esp_offsets[i] bytes after the outer IP header; 0 (or no array): they
+// are checked here. The worker's parser has done that work for every packet it hands over.
+//
 // Data path: no allocation, locks or syscalls; any n, handled in chunks of 64. An SA's replay
 // window is not concurrent: one lcore at a time per inbound SA.
 #include <cstdint>
@@ -28,6 +34,6 @@ struct rte_mbuf;
 namespace dpvpn::dataplane {
 
 void esp_inbound_burst(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sas, uint32_t n,
-                       EspResult* results);
+                       EspResult* results, const uint16_t* esp_offsets = nullptr);
 
 }  // namespace dpvpn::dataplane

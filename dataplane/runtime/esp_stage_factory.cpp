@@ -21,10 +21,15 @@ class LibraryEspStage final : public EspStage {
   explicit LibraryEspStage(std::unique_ptr<CryptoEngine> engine) : engine_(std::move(engine)) {}
 
   void encrypt(const SaSlot* const* sas, rte_mbuf** pkts, uint16_t n, uint8_t* results) override {
-    run(sas, pkts, n, results, &esp_outbound_burst);
+    run(sas, n, results, [&](EspSa* const* esp_sas, EspResult* out) {
+      esp_outbound_burst(*engine_, pkts, esp_sas, n, out);
+    });
   }
-  void decrypt(const SaSlot* const* sas, rte_mbuf** pkts, uint16_t n, uint8_t* results) override {
-    run(sas, pkts, n, results, &esp_inbound_burst);
+  void decrypt(const SaSlot* const* sas, rte_mbuf** pkts, const uint16_t* esp_offsets, uint16_t n,
+               uint8_t* results) override {
+    run(sas, n, results, [&](EspSa* const* esp_sas, EspResult* out) {
+      esp_inbound_burst(*engine_, pkts, esp_sas, n, out, esp_offsets);
+    });
   }
   std::string_view result_name(uint8_t result) const override {
     return esp_result_name(static_cast<EspResult>(result));
@@ -32,12 +37,13 @@ class LibraryEspStage final : public EspStage {
   uint8_t result_count() const override { return static_cast<uint8_t>(EspResult::kCount); }
 
  private:
-  using Burst = void (*)(CryptoEngine&, rte_mbuf* const*, EspSa* const*, uint32_t, EspResult*);
-  void run(const SaSlot* const* slots, rte_mbuf** pkts, uint16_t n, uint8_t* results, Burst burst) {
+  // burst(sas, out): the library's burst over the slots' SAs.
+  template <class Burst>
+  void run(const SaSlot* const* slots, uint16_t n, uint8_t* results, Burst&& burst) {
     EspSa* sas[64] = {};
     EspResult out[64];
     for (uint16_t i = 0; i < n; ++i) sas[i] = static_cast<EspSa*>(slots[i]->esp);
-    burst(*engine_, pkts, sas, n, out);
+    burst(sas, out);
     static_assert(static_cast<uint8_t>(EspResult::kOk) == kEspOk);
     for (uint16_t i = 0; i < n; ++i) results[i] = static_cast<uint8_t>(out[i]);
   }

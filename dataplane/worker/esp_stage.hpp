@@ -33,8 +33,11 @@ class EspStage {
   virtual ~EspStage() = default;
   // pkts' data starts at the inner IP header; on success at the outer IP header.
   virtual void encrypt(const SaSlot* const* sas, rte_mbuf** pkts, uint16_t n, uint8_t* results) = 0;
-  // pkts' data starts at the outer IP header; on success at the inner IP header.
-  virtual void decrypt(const SaSlot* const* sas, rte_mbuf** pkts, uint16_t n, uint8_t* results) = 0;
+  // pkts' data starts at the outer IP header; on success at the inner IP header. esp_offsets[i]:
+  // where packet i's ESP header starts after the outer IP header, its outer headers checked by the
+  // worker's parser (0: not checked; the stage checks them).
+  virtual void decrypt(const SaSlot* const* sas, rte_mbuf** pkts, const uint16_t* esp_offsets, uint16_t n,
+                       uint8_t* results) = 0;
   virtual std::string_view result_name(uint8_t result) const = 0;
   virtual uint8_t result_count() const = 0;
 };

@@ -536,12 +536,14 @@ uint32_t load_spi(const rte_mbuf* m, const PacketView& v) {
 }
 }  // namespace
 
-bool Worker::handle_local(uint16_t port_index, rte_mbuf* m, const PacketView& v, uint32_t* spi) {
+bool Worker::handle_local(uint16_t port_index, rte_mbuf* m, const PacketView& v, uint32_t* spi,
+                          uint16_t* esp_offset) {
   const uint8_t* l4 = rte_pktmbuf_mtod_offset(m, const uint8_t*, v.l2_len + v.l3_len);
   if (v.proto == IPPROTO_ESP) {  // the common case first: nothing to answer or punt
     uint32_t spi_be;
     std::memcpy(&spi_be, l4, 4);
     *spi = rte_be_to_cpu_32(spi_be);
+    *esp_offset = v.l3_len;
     return false;
   }
   if (answer_echo(m, v)) {
@@ -567,6 +569,10 @@ bool Worker::handle_local(uint16_t port_index, rte_mbuf* m, const PacketView& v,
       return true;
     }
     esp = data;  // ESP in UDP (RFC 3948)
+    // The parser checked the IP lengths; the UDP length field is left to the ESP stage when it
+    // disagrees (its reason is counted there, as for any malformed ESP packet).
+    const bool udp_length_ok = (l4[4] << 8 | l4[5]) == v.l4_len;
+    *esp_offset = udp_length_ok ? static_cast<uint16_t>(v.l3_len + 8) : 0;
   } else if (v.proto != IPPROTO_ESP) {
     drop(m, DropReason::kLocalUnhandled);
     return true;
@@ -705,6 +711,7 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
   rte_mbuf* esp_in[kBurst];
   BurstScratch<IpAddr, kBurst> esp_dst;
   uint32_t esp_spi[kBurst];
+  uint16_t esp_offset[kBurst];  // ESP header after the outer IP header (the parser checked them)
   uint16_t n_in = 0;
   rte_mbuf* esp_out[kOutMax];
   const SaSlot* esp_out_sa[kOutMax];
@@ -765,18 +772,21 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
     }
     if (is_own(dst)) {
       uint32_t spi = 0;
+      uint16_t offset = 0;
       bool to_decrypt;
       if (v.proto == IPPROTO_ESP) {  // the common case: nothing to answer or punt, only the SPI
         spi = load_spi(m, v);
+        offset = v.l3_len;
         to_decrypt = true;
       } else {
-        to_decrypt = !handle_local(port_index, m, v, &spi);
+        to_decrypt = !handle_local(port_index, m, v, &spi, &offset);
       }
       if (to_decrypt) {
         strip_to_ip(m, v);
         esp_in[n_in] = m;
         esp_dst[n_in] = dst;
         esp_spi[n_in] = spi;
+        esp_offset[n_in] = offset;
         ++n_in;
       }
       continue;
@@ -836,7 +846,7 @@ void Worker::process_burst(uint16_t port_index, rte_mbuf** pkts, uint16_t n) {
   for (uint16_t done = 0; done < n_out; done += kBurst) {
     outbound_esp(esp_out + done, esp_out_sa + done, std::min<uint16_t>(kBurst, static_cast<uint16_t>(n_out - done)));
   }
-  if (n_in != 0) inbound_esp(esp_in, esp_dst.at, esp_spi, n_in);
+  if (n_in != 0) inbound_esp(esp_in, esp_dst.at, esp_spi, esp_offset, n_in);
   flush_tracked();
 }
 
@@ -856,7 +866,8 @@ void Worker::outbound_esp(rte_mbuf** pkts, const SaSlot** sas, uint16_t n) {
   bump(counters_.encrypted, encrypted);
 }
 
-void Worker::inbound_esp(rte_mbuf** pkts, const IpAddr* dsts, const uint32_t* spis, uint16_t n) {
+void Worker::inbound_esp(rte_mbuf** pkts, const IpAddr* dsts, const uint32_t* spis, const uint16_t* esp_offsets,
+                         uint16_t n) {
   // A burst of one tunnel names one SA again and again: consecutive equal keys share one lookup.
   const tables::InboundSpiValue* values[kBurst];
   lookup_runs<kBurst>(
@@ -864,6 +875,7 @@ void Worker::inbound_esp(rte_mbuf** pkts, const IpAddr* dsts, const uint32_t* sp
       [&](uint16_t i) { return tables::InboundSpiKey{spis[i], IPPROTO_ESP, {}, dsts[i]}; }, values);
   rte_mbuf* known[kBurst];
   const SaSlot* sas[kBurst];
+  uint16_t known_offsets[kBurst];
   uint32_t values_sa[kBurst];
   uint16_t n_known = 0;
   for (uint16_t i = 0; i < n; ++i) {
@@ -875,13 +887,14 @@ void Worker::inbound_esp(rte_mbuf** pkts, const IpAddr* dsts, const uint32_t* sp
       continue;
     }
     known[n_known] = pkts[i];
+    known_offsets[n_known] = esp_offsets[i];
     sas[n_known] = slot;
     values_sa[n_known] = values[i]->sa_index;
     ++n_known;
   }
   if (n_known == 0) return;
   uint8_t results[kBurst];
-  esp_.decrypt(sas, known, n_known, results);
+  esp_.decrypt(sas, known, known_offsets, n_known, results);
   // The decrypted flows' keys first, and their confirmed-flows entries asked for: with many tunnels
   // each is a line not read since the flow's previous packet, which arrives while the rest is done.
   BurstScratch<FlowKey, kBurst> flows;

@@ -97,7 +97,10 @@ class Worker {
   void queue_for_esp(rte_mbuf* m, const InnerIp& ip, const FlowKey& flow, const SaSlot& slot,
                      uint16_t port_index, rte_mbuf** esp_out, const SaSlot** esp_out_sa, uint16_t& n_out);
   // Answers or punts traffic to our own addresses; false (with the SPI) when it is ESP to decrypt.
-  bool handle_local(uint16_t port_index, rte_mbuf* m, const struct PacketView& v, uint32_t* spi);
+  // ESP (to decrypt): false, with its SPI and where its ESP header starts after the outer IP header
+  // (0: the ESP stage checks the outer headers itself); anything else answered, punted or dropped: true.
+  bool handle_local(uint16_t port_index, rte_mbuf* m, const struct PacketView& v, uint32_t* spi,
+                    uint16_t* esp_offset);
   // Is addr one of the ports' own addresses? (A flat copy of them: no vector walk per packet.)
   bool is_own(const IpAddr& addr) const;
   // in_port: where m came in (the source of an ICMP error); kFromTunnel: decrypted, no ICMP error.
@@ -121,7 +124,7 @@ class Worker {
   void drop(rte_mbuf* m, DropReason reason);
   void punt(rte_mbuf* m, ControlEventType type, uint16_t port_index);
   void outbound_esp(rte_mbuf** pkts, const SaSlot** sas, uint16_t n);
-  void inbound_esp(rte_mbuf** pkts, const IpAddr* dsts, const uint32_t* spis, uint16_t n);
+  void inbound_esp(rte_mbuf** pkts, const IpAddr* dsts, const uint32_t* spis, const uint16_t* esp_offsets, uint16_t n);
   void drain_tx(bool force);
   void idle();
   // NextHops is static while workers run: the last answer is kept (an ESP burst has one remote).

@@ -19,6 +19,14 @@ def main(binary):
     good = dp.encrypt_from_peer(sa_in, IP(src="10.2.0.9", dst="10.1.0.5") / UDP() / Raw(b"x" * 40),
                                 "192.0.2.2", "192.0.2.1", 1)
     raw_esp = bytes(good)
+
+    def natt(seq, udp_len_delta=0):
+        """The SA's ESP for seq in UDP 4500 (accepted whatever the SA's natt flag); a UDP length field
+        off by udp_len_delta (the IP lengths right) is for the ESP stage to refuse."""
+        esp = bytes(dp.encrypt_from_peer(sa_in, IP(src="10.2.0.9", dst="10.1.0.5") / UDP() / Raw(b"x" * 40),
+                                         "192.0.2.2", "192.0.2.1", seq)[IP].payload)
+        return to_us / IP(src="192.0.2.2", dst="192.0.2.1") / UDP(sport=4500, dport=4500,
+                                                                   len=8 + len(esp) + udp_len_delta) / esp
     outside_in = [
         dp.garp(dp.PEER_MAC, "192.0.2.2"),
         Raw(bytes(to_us)[:10]),                                               # runt_frame
@@ -37,6 +45,8 @@ def main(binary):
                                                          pdst="192.0.2.1"),  # ARP request -> reply
         to_us / good,                                                         # decrypted and delivered
         to_us / good,                                                         # replay
+        natt(2),                                                              # ESP in UDP: delivered
+        natt(3, udp_len_delta=4),                                             # esp_bad_outer_packet
     ]
     bad_pad = bytearray(bytes(good))
     outside_in.append(to_us / IP(bytes(bad_pad[:-20]) + bytes(20)))           # auth failure (ICV zeroed)
@@ -56,7 +66,8 @@ def main(binary):
     drops = stats["drops"]
     want = {"runt_frame": 1, "esp_truncated": 1, "unknown_spi": 1, "ipv4_options": 1, "ip_fragment": 1,
             "ipv4_bad_checksum": 1, "natt_keepalive": 1, "arp_malformed": 1, "unknown_ethertype": 1,
-            "esp_replay_duplicate": 1, "esp_auth_failed": 1, "ttl_exceeded": 1, "not_forwardable": 3}
+            "esp_replay_duplicate": 1, "esp_auth_failed": 1, "ttl_exceeded": 1, "not_forwardable": 3,
+            "esp_bad_outer_packet": 1}
     failures = [f"drops.{k} = {drops.get(k)}, want {v}" for k, v in want.items() if drops.get(k) != v]
     unexpected = {k: v for k, v in drops.items() if v and k not in want}
     if unexpected:
@@ -65,8 +76,8 @@ def main(binary):
         failures.append(f"ike_punted {stats['ike_punted']}, want 2 (UDP 500, UDP 4500 with the non-ESP marker)")
     if stats["forwarded_clear"] != 0:
         failures.append(f"forwarded_clear {stats['forwarded_clear']}, want 0")
-    if stats["decrypted"] != 1:
-        failures.append(f"decrypted {stats['decrypted']}, want 1")
+    if stats["decrypted"] != 2:
+        failures.append(f"decrypted {stats['decrypted']}, want 2 (ESP, ESP in UDP)")
     if stats["local_replies"] != 4:
         failures.append(f"local_replies {stats['local_replies']}, want 4 (ICMP echo, ARP, ICMPv6 echo, NA)")
     replies = [p for p in out_outside if ICMP in p and p[ICMP].type == 0 and p[IP].dst == "192.0.2.2"]
@@ -76,11 +87,11 @@ def main(binary):
     if len(arp_replies) != 1 or arp_replies[0][ARP].hwsrc != dp.OUTSIDE_MAC:
         failures.append(f"ARP replies: {len(arp_replies)}")
     delivered = [p for p in out_inside if UDP in p and p[IP].dst == "10.1.0.5"]
-    if len(delivered) != 1 or bytes(delivered[0][UDP].payload) != b"x" * 40:
+    if len(delivered) != 2 or any(bytes(p[UDP].payload) != b"x" * 40 for p in delivered):
         failures.append(f"delivered inner packets: {len(delivered)}")
     return dp.finish(failures, log,
                      f"OK: {sum(want.values())} bad packets dropped by reason, 2 IKE punts, 4 local replies, "
-                     "1 delivered")
+                     "2 delivered")
 
 
 if __name__ == "__main__":
