@@ -82,6 +82,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_topology as topo  # noqa: E402
 import gen_traffic  # noqa: E402
 import scaling  # noqa: E402
+import targets  # noqa: E402
 
 MBUFS = 32767          # each gateway's mbuf pool with the pcap feed (net_pcap allocates from the lcore cache, LIFO)
 MBUFS_RING_FEED = 4095  # with the ring feed, which takes mbufs from the pool's ring, FIFO (see main())
@@ -1181,6 +1182,8 @@ def report(a, results, tsc_hz, dirs, algs):
                   f"{c['secgw_1']:>8.3f} / {c['secgw_2']:<8.3f} {c['secgw_scaling']:>7.2f} {harness:>15} "
                   f"{num(c['testpmd_scaling'], '>7.2f')} {c['ratio_1']:>5.2f} / {c['ratio_2']:<5.2f}   "
                   + " ".join(f"{x:.2f}" for x in c["dpvpn_paired"]))
+    targets.print_table(cases, results.get("scaling", []))
+    results["targets"] = targets.rows(cases, results.get("scaling", []))
     with open(json_path, "w") as f:
         json.dump(results, f, indent=2)
     print()
