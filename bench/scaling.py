@@ -194,25 +194,30 @@ def measure(b, rb, direction, size, runs):
     # The single-pass pcaps in RAM for every run (the first run read them from disk otherwise).
     pinned = [rb.PinnedFile(p) for p in pcaps] if direction == "inbound" else []
     out = {"dir": direction, "alg": ALG, "size": size, "sas": sas, "flows": flows}
+    apps = [(app, run) for app, run in APPS if app != "testpmd" or a.testpmd]
+    if not a.testpmd:
+        out.update({"testpmd_1": None, "testpmd_2": None, "testpmd_scaling": None})
     try:
-        for app, run in APPS:
-            if app == "testpmd" and not a.testpmd:
-                out.update({"testpmd_1": None, "testpmd_2": None, "testpmd_scaling": None})
-                continue
-            # testpmd reads a single-pass pcap several times faster than a gateway: a shorter window.
-            w_app = (0.05, 0.1) if app == "testpmd" and direction == "inbound" else window
-            rates = {1: [], 2: []}
-            for r in range(runs):
+        # Run r starts with app r mod 3 (and alternates 1 / 2 lcores): whatever disturbs the first run after the
+        # pcaps are pinned (the kernel still settling 1-4 GB of newly locked pages) falls on each app in turn.
+        # (With each app's runs back to back, dpvpn always went first: inbound 512 / 1420 B read 0.34-0.75 Mpps
+        # there, 1.5-2.9 in the runs after.)
+        rates = {app: {1: [], 2: []} for app, _ in apps}
+        for r in range(runs):
+            for app, run in apps[r % len(apps):] + apps[:r % len(apps)]:
+                # testpmd reads a single-pass pcap several times faster than a gateway: a shorter window.
+                w_app = (0.05, 0.1) if app == "testpmd" and direction == "inbound" else window
                 for w in ((1, 2) if r % 2 == 0 else (2, 1)):
                     for p in pinned:
                         p.warm()
-                    rates[w].append(rb.retry(lambda: run(b, rb, direction, w, pcaps, w_app)))
-            m1, m2 = statistics.median(rates[1]), statistics.median(rates[2])
-            out.update({f"{app}_1": m1, f"{app}_2": m2, f"{app}_scaling": m2 / m1, f"{app}_runs_1": rates[1],
-                        f"{app}_runs_2": rates[2]})
+                    rates[app][w].append(rb.retry(lambda: run(b, rb, direction, w, pcaps, w_app)))
+        for app, _ in apps:
+            r1, r2 = rates[app][1], rates[app][2]
+            m1, m2 = statistics.median(r1), statistics.median(r2)
+            out.update({f"{app}_1": m1, f"{app}_2": m2, f"{app}_scaling": m2 / m1, f"{app}_runs_1": r1,
+                        f"{app}_runs_2": r2})
             print(f"  {app}: 1 lcore {m1:.3f} Mpps, 2 lcores {m2:.3f} Mpps ({m2 / m1:.2f}x; runs 1: "
-                  + " ".join(f"{x:.2f}" for x in rates[1]) + ", 2: " + " ".join(f"{x:.2f}" for x in rates[2]) + ")",
-                  flush=True)
+                  + " ".join(f"{x:.2f}" for x in r1) + ", 2: " + " ".join(f"{x:.2f}" for x in r2) + ")", flush=True)
     finally:
         a.mbufs = mbufs
         for p in pinned:

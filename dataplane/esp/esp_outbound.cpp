@@ -58,8 +58,8 @@ struct OutboundPacket {
   return EspResult::kOk;
 }
 
-[[gnu::always_inline]] inline void write_outer(const EspSaHot& hot, uint8_t* outer, uint32_t total_len, const OutboundPacket& p,
-                 uint64_t seq) {
+[[gnu::always_inline]] inline void write_outer(const EspSaHot& hot, uint8_t* outer, uint32_t total_len,
+                                              const OutboundPacket& p, uint64_t seq) {
   if (hot.outer_len == 20) {
     // IPv4, no UDP (the usual case): the template's words with the per-packet fields ORed in, in
     // registers, each stored once (no byte stores over a copy).
