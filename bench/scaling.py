@@ -203,6 +203,13 @@ def measure(b, rb, direction, size, runs):
         # (With each app's runs back to back, dpvpn always went first: inbound 512 / 1420 B read 0.34-0.75 Mpps
         # there, 1.5-2.9 in the runs after.)
         rates = {app: {1: [], 2: []} for app, _ in apps}
+        if pinned:
+            # Not counted: a run of each lcore count first. The first runs after pinning were still slow (the
+            # first app's 1- and 2-lcore runs at 1420 B: 0.51 Mpps against 1.2-1.4 in its later runs).
+            first_app, first_run = apps[0]
+            for w in (1, 2):
+                rb.retry(lambda: first_run(b, rb, direction, w, pcaps, window))
+            print(f"  (warm-up: {first_app} at 1 and 2 lcores, not counted)", flush=True)
         for r in range(runs):
             for app, run in apps[r % len(apps):] + apps[:r % len(apps)]:
                 # testpmd reads a single-pass pcap several times faster than a gateway: a shorter window.
