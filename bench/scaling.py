@@ -198,7 +198,7 @@ def measure(b, rb, direction, size, runs):
     if not a.testpmd:
         out.update({"testpmd_1": None, "testpmd_2": None, "testpmd_scaling": None})
     try:
-        # Run r starts with app r mod 3 (and alternates 1 / 2 lcores): whatever disturbs the first run after the
+        # Run r starts with the (r mod apps)-th app (and alternates 1 / 2 lcores): whatever disturbs the first run after the
         # pcaps are pinned (the kernel still settling 1-4 GB of newly locked pages) falls on each app in turn.
         # (With each app's runs back to back, dpvpn always went first: inbound 512 / 1420 B read 0.34-0.75 Mpps
         # there, 1.5-2.9 in the runs after.)
