@@ -264,8 +264,9 @@ uint32_t esp_outbound_overhead(const EspSaHot& sa) { return sa.outer_len + kEspH
 void esp_outbound_burst(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sas, uint32_t n,
                         EspResult* results) {
   for_each_chunk(n, [&](uint32_t first, uint32_t count) {
-    with_sa_groups(sas + first, count,
-                   [&](auto& groups) { outbound_chunk(groups, engine, pkts + first, sas + first, count, results + first); });
+    with_sa_groups(sas + first, count, [&](auto& groups) {
+      outbound_chunk(groups, engine, pkts + first, sas + first, count, results + first);
+    });
   });
 }
 

@@ -538,20 +538,16 @@ uint32_t load_spi(const rte_mbuf* m, const PacketView& v) {
 
 bool Worker::handle_local(uint16_t port_index, rte_mbuf* m, const PacketView& v, uint32_t* spi,
                           uint16_t* esp_offset) {
+  // ESP straight over IP takes process_burst's inline path (load_spi); were it passed here, it would
+  // end below like ESP in UDP.
   const uint8_t* l4 = rte_pktmbuf_mtod_offset(m, const uint8_t*, v.l2_len + v.l3_len);
-  if (v.proto == IPPROTO_ESP) {  // the common case first: nothing to answer or punt
-    uint32_t spi_be;
-    std::memcpy(&spi_be, l4, 4);
-    *spi = rte_be_to_cpu_32(spi_be);
-    *esp_offset = v.l3_len;
-    return false;
-  }
   if (answer_echo(m, v)) {
     bump(counters_.local_replies);
     send(port_index, m);
     return true;
   }
   const uint8_t* esp = l4;
+  *esp_offset = v.l3_len;
   if (v.proto == IPPROTO_UDP && (v.dport == kIkePort || v.dport == kNattPort)) {
     const uint16_t payload = static_cast<uint16_t>(v.l4_len - 8);
     const uint8_t* data = l4 + 8;
