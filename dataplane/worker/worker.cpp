@@ -405,35 +405,79 @@ const NextHop* Worker::next_hop(const IpAddr& dst) {
   return memo_.tx_valid && memo_.tx_hop == &hop && !hop.connected && memo_.tx_ipv6 == ipv6;
 }
 
+[[gnu::always_inline]] inline bool Worker::memo_fits(const rte_mbuf* m, const IpAddr& dst, bool ipv6) const {
+  return memo_.tx_valid && rte_pktmbuf_pkt_len(m) <= memo_.tx_mtu && memo_.tx_dst == dst && memo_.tx_ipv6 == ipv6;
+}
+
 // The burst's usual case (the destination of the previous packet) inline; the rest out of line.
 [[gnu::always_inline]] inline bool Worker::route_and_send(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port) {
-  if (memo_.tx_valid && rte_pktmbuf_pkt_len(m) <= memo_.tx_mtu && memo_.tx_dst == dst && memo_.tx_ipv6 == ipv6) {
+  if (memo_fits(m, dst, ipv6)) {
     send_with_memo_l2(m);
     return true;
   }
   return route_and_send_slow(m, dst, ipv6, in_port);
 }
 
-[[gnu::always_inline]] inline void Worker::send_with_memo_l2(rte_mbuf* m) {
+[[gnu::always_inline]] inline void Worker::route_into_run(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port,
+                                                          TxRun& run) {
+  if (memo_fits(m, dst, ipv6)) return add_with_memo_l2(m, run);
+  send_run(run);  // before the memo changes, and in order
+  route_and_send_slow(m, dst, ipv6, in_port);
+}
+
+// Writes the memo's Ethernet header in front of m; false (m dropped) without the headroom.
+[[gnu::always_inline]] inline bool Worker::push_memo_l2(rte_mbuf* m) {
   auto* l2 = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, memo_.tx_l2_len));
-  if (l2 == nullptr) return drop(m, DropReason::kTooBig);  // as send_resolved: counted where it failed
+  if (l2 == nullptr) {
+    drop(m, DropReason::kTooBig);  // as send_resolved: counted where it failed
+    return false;
+  }
   if (memo_.tx_l2_len == RTE_ETHER_HDR_LEN) {
     std::memcpy(l2, memo_.tx_l2, RTE_ETHER_HDR_LEN);
   } else {
     std::memcpy(l2, memo_.tx_l2, RTE_ETHER_HDR_LEN + 4);
   }
-  send(memo_.tx_port_index, m);
+  return true;
 }
 
-// ESP to its peer. Many peers behind the next hop the previous packet went through (remote-access
-// clients across the Internet): the same Ethernet header, and no next-hop lookup per packet (the
-// SA's slot names its next hop).
-[[gnu::always_inline]] inline void Worker::send_to_peer(rte_mbuf* m, const SaSlot& sa) {
-  const bool v6 = !sa.remote.is_v4();
-  if (sa.outer_hop != nullptr && memo_via(*sa.outer_hop, v6) && rte_pktmbuf_pkt_len(m) <= memo_.tx_mtu) {
-    return send_with_memo_l2(m);
+[[gnu::always_inline]] inline void Worker::send_with_memo_l2(rte_mbuf* m) {
+  if (push_memo_l2(m)) send(memo_.tx_port_index, m);
+}
+
+[[gnu::always_inline]] inline void Worker::add_with_memo_l2(rte_mbuf* m, TxRun& run) {
+  if (!push_memo_l2(m)) return;
+  run.pkts[run.n++] = m;
+  run.bytes += rte_pktmbuf_pkt_len(m);
+}
+
+void Worker::send_run(TxRun& run) {
+  if (run.n == 0) return;
+  const uint16_t port_index = memo_.tx_port_index;
+  bump(counters_.tx_packets[port_index], run.n);
+  bump(counters_.tx_bytes[port_index], run.bytes);
+  // rte_eth_tx_buffer's work for the run at once: fill the buffer, send it when full.
+  rte_eth_dev_tx_buffer* buffer = tx_buffers_[port_index];
+  for (uint16_t done = 0; done < run.n;) {
+    const auto count = std::min<uint16_t>(static_cast<uint16_t>(run.n - done),
+                                          static_cast<uint16_t>(buffer->size - buffer->length));
+    std::memcpy(&buffer->pkts[buffer->length], run.pkts + done, count * sizeof(rte_mbuf*));
+    buffer->length = static_cast<uint16_t>(buffer->length + count);
+    done = static_cast<uint16_t>(done + count);
+    if (buffer->length == buffer->size) {
+      rte_eth_tx_buffer_flush((*view_.ports)[port_index].port_id, static_cast<uint16_t>(index_), buffer);
+    }
   }
-  route_and_send(m, sa.remote, v6, kFromTunnel);
+  run.n = 0;
+  run.bytes = 0;
+}
+
+// Does the burst's memo hold the Ethernet header for ESP to sa's peer? (The peer itself was the
+// last destination, or many peers sit behind the next hop the previous packet went through:
+// remote-access clients across the Internet, whose SA slot names that next hop.)
+[[gnu::always_inline]] inline bool Worker::memo_fits_peer(const SaSlot& sa) const {
+  const bool v6 = !sa.remote.is_v4();
+  return memo_.tx_valid && memo_.tx_ipv6 == v6 &&
+         (memo_.tx_dst == sa.remote || (sa.outer_hop != nullptr && memo_via(*sa.outer_hop, v6)));
 }
 
 bool Worker::route_and_send_slow(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port) {
@@ -850,15 +894,27 @@ void Worker::outbound_esp(rte_mbuf** pkts, const SaSlot** sas, uint16_t n) {
   uint8_t results[kBurst];
   esp_.encrypt(sas, pkts, n, results);
   uint64_t encrypted = 0;  // one counter store per burst
+  TxRun run;
+  const SaSlot* fits = nullptr;  // an SA whose peer the memo's Ethernet header fits (asked once per run)
   for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
     if (results[i] != kEspOk) {
       bump(counters_.esp_drops[results[i] % kMaxEspReasons]);
-      drop(pkts[i], DropReason::kEsp);
+      drop(m, DropReason::kEsp);
       continue;
     }
     ++encrypted;
-    send_to_peer(pkts[i], *sas[i]);
+    const SaSlot& sa = *sas[i];
+    if (&sa != fits) fits = memo_fits_peer(sa) ? &sa : nullptr;
+    if (fits != nullptr && rte_pktmbuf_pkt_len(m) <= memo_.tx_mtu) {
+      add_with_memo_l2(m, run);
+      continue;
+    }
+    send_run(run);  // before the memo changes, and in order
+    route_and_send_slow(m, sa.remote, !sa.remote.is_v4(), kFromTunnel);
+    fits = nullptr;
   }
+  send_run(run);
   bump(counters_.encrypted, encrypted);
 }
 
@@ -900,6 +956,7 @@ void Worker::inbound_esp(rte_mbuf** pkts, const IpAddr* dsts, const uint32_t* sp
     confirmed_.prefetch(flows[i].hash);
   }
   uint64_t decrypted = 0;  // one counter store per burst
+  TxRun run;
   for (uint16_t i = 0; i < n_known; ++i) {
     if (results[i] != kEspOk) {
       bump(counters_.esp_drops[results[i] % kMaxEspReasons]);
@@ -915,8 +972,9 @@ void Worker::inbound_esp(rte_mbuf** pkts, const IpAddr* dsts, const uint32_t* sp
       continue;
     }
     track_key(flows[i], tables::kDirInbound, values_sa[i]);
-    route_and_send(known[i], ip_dst(inner, v6), v6, kFromTunnel);
+    route_into_run(known[i], ip_dst(inner, v6), v6, kFromTunnel, run);
   }
+  send_run(run);
   bump(counters_.decrypted, decrypted);
 }
 

@@ -108,9 +108,26 @@ class Worker {
   // True when m (or its fragments) went on towards its next hop (sent, or held for its MAC).
   bool route_and_send(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port);
   bool route_and_send_slow(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port);
+  bool memo_fits(const rte_mbuf* m, const IpAddr& dst, bool ipv6) const;  // m may take the memo's header
+  bool push_memo_l2(rte_mbuf* m);
   void send_with_memo_l2(rte_mbuf* m);  // the memo's Ethernet header, out of its port
+  // Packets behind the burst memo's next hop, given the memo's Ethernet header and handed to its
+  // port's TX buffer together: one counter update and one copy per run, not per packet (each
+  // packet's counter and buffer-length stores were a chain through memory).
+  struct TxRun {
+    rte_mbuf* pkts[kBurst];  // runs are made from one burst's packets
+    uint16_t n = 0;
+    uint64_t bytes = 0;
+  };
+  // Adds m (its length checked against the memo's MTU) with the memo's Ethernet header to run
+  // (dropped when there is no headroom for it).
+  void add_with_memo_l2(rte_mbuf* m, TxRun& run);
+  // Hands run to the memo's port; before anything else is sent or the memo changes.
+  void send_run(TxRun& run);
+  // route_and_send, its usual case (the memo's destination) added to run.
+  void route_into_run(rte_mbuf* m, const IpAddr& dst, bool ipv6, uint16_t in_port, TxRun& run);
   bool memo_via(const NextHop& hop, bool ipv6) const;
-  void send_to_peer(rte_mbuf* m, const SaSlot& sa);  // an ESP packet of sa
+  bool memo_fits_peer(const SaSlot& sa) const;  // the memo's Ethernet header is right for ESP to sa's peer
   void send_resolved(rte_mbuf* m, const IpAddr& dst, bool ipv6, const NextHop& hop, uint16_t mtu);
   // m (data at IP) is larger than `limit`: IPv4 without DF is fragmented into out[] (returns the
   // count); otherwise the sender gets an ICMP error (rate-limited) and m is dropped (returns 0).
