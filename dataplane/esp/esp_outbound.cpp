@@ -25,10 +25,24 @@ struct OutboundPacket {
   bool df;
 };
 
-// Checks the inner IP header, trims L2 padding. Returns kOk and fills *p.
-[[gnu::always_inline]] inline EspResult parse_inner(rte_mbuf* m, OutboundPacket* p) {
+// Checks the inner IP header, trims L2 padding. Returns kOk and fills *p. inner_checked: the
+// caller vouches for the header and length (esp_outbound_burst), so only the fields ESP copies are read.
+[[gnu::always_inline]] inline EspResult parse_inner(rte_mbuf* m, OutboundPacket* p, bool inner_checked) {
   const auto* ip = rte_pktmbuf_mtod(m, const uint8_t*);
   const uint32_t len = m->data_len;
+  if (inner_checked) {
+    p->inner_len = len;
+    if ((ip[0] >> 4) == 4) {
+      p->next_header = 4;
+      p->tos = ip[1];
+      p->df = (ip[6] & 0x40) != 0;
+    } else {
+      p->next_header = 41;
+      p->tos = static_cast<uint8_t>((ip[0] << 4) | (ip[1] >> 4));
+      p->df = true;
+    }
+    return EspResult::kOk;
+  }
   if (len < 1) return EspResult::kBadInnerPacket;
   uint32_t total;
   switch (ip[0] >> 4) {
@@ -123,7 +137,7 @@ struct OutboundPacket {
 
 template <class Groups>
 void outbound_chunk(Groups& groups, CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sas, uint32_t n,
-                    EspResult* results) {
+                    EspResult* results, bool inner_checked) {
   OutboundPacket info[kEspChunk];
   CryptoOp ops[kEspChunk];
   uint32_t op_index[kEspChunk];  // packet index of each op
@@ -145,7 +159,7 @@ void outbound_chunk(Groups& groups, CryptoEngine& engine, rte_mbuf* const* pkts,
       r = EspResult::kMultiSegment;
     } else if (hot.hard_expired()) {
       r = EspResult::kSaExpired;
-    } else if ((r = parse_inner(m, &p)) == EspResult::kOk) {
+    } else if ((r = parse_inner(m, &p, inner_checked)) == EspResult::kOk) {
       const uint32_t block = hot.block_size;  // 4 or 16: a mask, no division
       p.pad_len = static_cast<uint8_t>((0u - (p.inner_len + 2)) & (block - 1));
       const uint32_t prepend = esp_outbound_overhead(hot);
@@ -262,10 +276,10 @@ void outbound_chunk(Groups& groups, CryptoEngine& engine, rte_mbuf* const* pkts,
 uint32_t esp_outbound_overhead(const EspSaHot& sa) { return sa.outer_len + kEspHeaderLen + sa.iv_len; }
 
 void esp_outbound_burst(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sas, uint32_t n,
-                        EspResult* results) {
+                        EspResult* results, bool inner_checked) {
   for_each_chunk(n, [&](uint32_t first, uint32_t count) {
     with_sa_groups(sas + first, count, [&](auto& groups) {
-      outbound_chunk(groups, engine, pkts + first, sas + first, count, results + first);
+      outbound_chunk(groups, engine, pkts + first, sas + first, count, results + first, inner_checked);
     });
   });
 }

@@ -33,7 +33,11 @@ namespace dpvpn::dataplane {
 // Bytes the outbound path prepends for this SA (outer IP, UDP, ESP header, IV).
 uint32_t esp_outbound_overhead(const EspSaHot& sa);
 
+// inner_checked: the caller vouches that every packet is exactly one IP packet, its header checked
+// (IPv4: version 4, total length = the data length; IPv6: version 6, 40 + payload length = the data
+// length), as a gateway's parser has done before routing it here: the library then reads only the
+// fields ESP copies (version, DSCP/ECN, DF) instead of checking them again.
 void esp_outbound_burst(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sas, uint32_t n,
-                        EspResult* results);
+                        EspResult* results, bool inner_checked = false);
 
 }  // namespace dpvpn::dataplane

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "esp/cryptodev_engine.hpp"
@@ -22,7 +23,7 @@ class LibraryEspStage final : public EspStage {
 
   void encrypt(const SaSlot* const* sas, rte_mbuf** pkts, uint16_t n, uint8_t* results) override {
     run(sas, n, results, [&](EspSa* const* esp_sas, EspResult* out) {
-      esp_outbound_burst(*engine_, pkts, esp_sas, n, out);
+      esp_outbound_burst(*engine_, pkts, esp_sas, n, out, /*inner_checked=*/true);
     });
   }
   void decrypt(const SaSlot* const* sas, rte_mbuf** pkts, const uint16_t* esp_offsets, uint16_t n,
@@ -44,8 +45,8 @@ class LibraryEspStage final : public EspStage {
     EspResult out[64];
     for (uint16_t i = 0; i < n; ++i) sas[i] = static_cast<EspSa*>(slots[i]->esp);
     burst(sas, out);
-    static_assert(static_cast<uint8_t>(EspResult::kOk) == kEspOk);
-    for (uint16_t i = 0; i < n; ++i) results[i] = static_cast<uint8_t>(out[i]);
+    static_assert(static_cast<uint8_t>(EspResult::kOk) == kEspOk && sizeof(EspResult) == 1);
+    std::memcpy(results, out, n);  // the same bytes
   }
   std::unique_ptr<CryptoEngine> engine_;
 };

@@ -31,7 +31,8 @@ inline constexpr uint8_t kEspOk = 0;
 class EspStage {
  public:
   virtual ~EspStage() = default;
-  // pkts' data starts at the inner IP header; on success at the outer IP header.
+  // pkts' data is exactly the inner IP packet, its header checked by the worker's parser; on success
+  // it starts at the outer IP header.
   virtual void encrypt(const SaSlot* const* sas, rte_mbuf** pkts, uint16_t n, uint8_t* results) = 0;
   // pkts' data starts at the outer IP header; on success at the inner IP header. esp_offsets[i]:
   // where packet i's ESP header starts after the outer IP header, its outer headers checked by the
