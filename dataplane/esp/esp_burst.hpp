@@ -112,6 +112,7 @@ struct SaBurstGroup {
   uint64_t ok_bytes;
   uint32_t drop_replay, drop_auth, drop_ts, drop_other;
   bool expire;             // a packet hit the hard lifetime or sequence limit
+  uint32_t prepend;        // outbound: the bytes prepended (outer headers, ESP header, IV), read once per chunk
 
   // Starts the group of `s` for a chunk: its lifetime budget read once, every count zero. Field by
   // field: a memset of the group compiled to `rep stos`, whose start-up cost (~30 cycles) was paid
@@ -125,6 +126,7 @@ struct SaBurstGroup {
     ok_packets = ok_bytes = 0;
     drop_replay = drop_auth = drop_ts = drop_other = 0;
     expire = false;
+    prepend = uint32_t{s->hot().outer_len} + kEspHeaderLen + s->hot().iv_len;
   }
 
   // Once per SA per chunk: counters, lifetimes, expiry.

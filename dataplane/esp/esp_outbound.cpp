@@ -162,16 +162,13 @@ void outbound_chunk(Groups& groups, CryptoEngine& engine, rte_mbuf* const* pkts,
     } else if ((r = parse_inner(m, &p, inner_checked)) == EspResult::kOk) {
       const uint32_t block = hot.block_size;  // 4 or 16: a mask, no division
       p.pad_len = static_cast<uint8_t>((0u - (p.inner_len + 2)) & (block - 1));
-      const uint32_t prepend = esp_outbound_overhead(hot);
       const uint32_t append = p.pad_len + 2u + kEspIcvLen;
-      const uint32_t ip_len = hot.outer_v6() ? 40 : 0;  // IPv6 length excludes its header
-      if (rte_pktmbuf_headroom(m) < prepend) {
+      SaBurstGroup& grp = groups[p.group];
+      if (rte_pktmbuf_headroom(m) < grp.prepend) {
         r = EspResult::kNoHeadroom;
       } else if (rte_pktmbuf_tailroom(m) < append) {
         r = EspResult::kNoTailroom;
-      } else if (prepend + p.inner_len + append - ip_len > 65535) {
-        r = EspResult::kTooBig;
-      } else if (!groups[p.group].admit(p.inner_len)) {
+      } else if (!grp.admit(p.inner_len)) {  // (no length check: the packet fits its buffer, at most 64 KB)
         r = EspResult::kSaExpired;
       }
     }
@@ -215,7 +212,7 @@ void outbound_chunk(Groups& groups, CryptoEngine& engine, rte_mbuf* const* pkts,
     trailer[p.pad_len + 1] = p.next_header;
     uint8_t* icv = trailer + p.pad_len + 2;
 
-    uint8_t* outer = grow_head(m, static_cast<uint16_t>(esp_outbound_overhead(hot)));
+    uint8_t* outer = grow_head(m, static_cast<uint16_t>(grp.prepend));
     write_outer(hot, outer, m->data_len, p, seq);
     uint8_t* esp = outer + hot.outer_len;
     store32(esp, hot.spi);

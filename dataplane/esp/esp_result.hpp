@@ -11,7 +11,6 @@ namespace dpvpn::dataplane {
   X(kMultiSegment, "esp_multi_segment")         /* chained mbufs are not supported */         \
   X(kNoHeadroom, "esp_no_headroom")             /* outbound: cannot prepend outer headers */  \
   X(kNoTailroom, "esp_no_tailroom")             /* outbound: cannot append trailer + ICV */   \
-  X(kTooBig, "esp_too_big")                     /* outbound: outer packet over 65535 bytes */ \
   X(kBadInnerPacket, "esp_bad_inner_packet")    /* inner not IPv4/IPv6 or its length is bad */ \
   X(kSaExpired, "esp_sa_expired")               /* hard lifetime (bytes/packets/time) */      \
   X(kSeqExhausted, "esp_seq_exhausted")         /* outbound: sequence number would wrap */    \
