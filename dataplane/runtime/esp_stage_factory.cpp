@@ -41,8 +41,8 @@ class LibraryEspStage final : public EspStage {
   // burst(sas, out): the library's burst over the slots' SAs.
   template <class Burst>
   void run(const SaSlot* const* slots, uint16_t n, uint8_t* results, Burst&& burst) {
-    EspSa* sas[64] = {};
-    EspResult out[64];
+    EspSa* sas[kMaxBurst];  // [0, n) filled below: no zeroing of the rest per burst
+    EspResult out[kMaxBurst];
     for (uint16_t i = 0; i < n; ++i) sas[i] = static_cast<EspSa*>(slots[i]->esp);
     burst(sas, out);
     static_assert(static_cast<uint8_t>(EspResult::kOk) == kEspOk && sizeof(EspResult) == 1);

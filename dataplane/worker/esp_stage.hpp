@@ -30,6 +30,7 @@ inline constexpr uint8_t kEspOk = 0;
 
 class EspStage {
  public:
+  static constexpr uint16_t kMaxBurst = 64;  // n of encrypt / decrypt is at most this
   virtual ~EspStage() = default;
   // pkts' data is exactly the inner IP packet, its header checked by the worker's parser; on success
   // it starts at the outer IP header.

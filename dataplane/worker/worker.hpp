@@ -61,6 +61,7 @@ class Worker {
 
  private:
   static constexpr uint16_t kBurst = 32;
+  static_assert(kBurst <= EspStage::kMaxBurst);
   static constexpr uint16_t kPrefetchAhead = 2;  // packets between a packet's data prefetch and its parse
   // Room in a burst's ESP output for every packet plus the fragments of a few large ones.
   static constexpr size_t kOutMax = kBurst * 4;
