@@ -915,7 +915,7 @@ void Worker::outbound_esp(rte_mbuf** pkts, const SaSlot** sas, uint16_t n) {
     }
     send_run(run);  // before the memo changes, and in order
     route_and_send_slow(m, sa.remote, !sa.remote.is_v4(), kFromTunnel);
-    fits = nullptr;
+    fits = nullptr;  // the memo may now hold another neighbour's header: asked again
   }
   send_run(run);
   bump(counters_.encrypted, encrypted);
