@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "esp/esp_outbound.hpp"  // esp_outbound_overhead
 #include "esp/esp_result.hpp"
 #include "esp/esp_sa.hpp"
 
@@ -126,7 +127,7 @@ struct SaBurstGroup {
     ok_packets = ok_bytes = 0;
     drop_replay = drop_auth = drop_ts = drop_other = 0;
     expire = false;
-    prepend = uint32_t{s->hot().outer_len} + kEspHeaderLen + s->hot().iv_len;
+    prepend = esp_outbound_overhead(s->hot());
   }
 
   // Once per SA per chunk: counters, lifetimes, expiry.

@@ -270,8 +270,6 @@ void outbound_chunk(Groups& groups, CryptoEngine& engine, rte_mbuf* const* pkts,
 
 }  // namespace
 
-uint32_t esp_outbound_overhead(const EspSaHot& sa) { return sa.outer_len + kEspHeaderLen + sa.iv_len; }
-
 void esp_outbound_burst(CryptoEngine& engine, rte_mbuf* const* pkts, EspSa* const* sas, uint32_t n,
                         EspResult* results, bool inner_checked) {
   for_each_chunk(n, [&](uint32_t first, uint32_t count) {

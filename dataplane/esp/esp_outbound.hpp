@@ -31,7 +31,7 @@ struct rte_mbuf;
 namespace dpvpn::dataplane {
 
 // Bytes the outbound path prepends for this SA (outer IP, UDP, ESP header, IV).
-uint32_t esp_outbound_overhead(const EspSaHot& sa);
+inline uint32_t esp_outbound_overhead(const EspSaHot& sa) { return sa.outer_len + kEspHeaderLen + sa.iv_len; }
 
 // inner_checked: the caller vouches that every packet is exactly one IP packet, its header checked
 // (IPv4: version 4, total length = the data length; IPv6: version 6, 40 + payload length = the data
