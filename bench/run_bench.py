@@ -18,7 +18,8 @@ Only packets the gateway actually sent out count (its output port), and its inpu
 - ipsec-secgw: has no final counters; its input port's ipackets must advance like its opackets.
 - crypto-only: dpvpn-bench-crypto: dpvpn's own crypto call (IpsecMbEngine::process_burst, intel-ipsec-mb's
   direct GCM API) on bursts of 32 ESP-shaped ops, TSC cycles per packet. (Until 2026-11 it timed the JOB API one
-  job at a time, ~75 cycles/packet slower than the call dpvpn makes, which overstated efficiency.)
+  job at a time, ~75 cycles/packet slower than the call dpvpn makes, which overstated efficiency.) Timed at the
+  run's start and again before each case; every case is judged against the fastest timing of the run (keep_fastest).
 - cycles/packet of a gateway = TSC Hz / its packet rate (the worker lcore polls at 100 %).
 - Gbps = inner IP packet bytes x rate (the protected traffic, before ESP).
 
@@ -946,7 +947,7 @@ def main():
     ceiling, tsc_hz, arch = {}, None, None
     for alg in algs:
         for c in b.crypto(sizes, alg):
-            ceiling[(c["size"], c["dir"], alg)] = c
+            keep_fastest(ceiling, c, alg)
             tsc_hz, arch = c["tsc_hz"], c["arch"]
     # Two worker lcores and the ring feed need three CPUs: the scaling runs (bench/scaling.py) let the workers read
     # their traffic from pcaps instead (dpvpn, ipsec-secgw, and testpmd for the harness alone).
@@ -967,6 +968,8 @@ def main():
             for direction in dirs:
                 for size in sizes:
                     b.case = Case(direction, size, alg, sas, flows, a.secgw_max_sas)
+                    for c in b.crypto([size], alg):  # again before each case: the run keeps the fastest
+                        keep_fastest(ceiling, c, alg)
                     try:
                         results["cases"].append(measure_case(a, b, ceiling, tsc_hz, forward))
                     except RuntimeError as e:  # after its retry: one case must not cost the whole matrix
@@ -989,7 +992,31 @@ def main():
                                               "flows": None, "lcores": 2, "error": str(e)})
 
     results["loadavg_end"] = os.getloadavg()
+    for case in results["cases"]:  # every case against the run's fastest ceiling, not the one of its minute
+        apply_ceiling(case, ceiling)
+    results["crypto_ceiling"] = [dict(c, alg=alg) for (_, _, alg), c in sorted(ceiling.items())]
     report(a, results, tsc_hz, dirs, algs)
+
+
+def keep_fastest(ceiling, c, alg):
+    """The crypto-only ceiling is timed at the run's start and again before each case; each (size, direction,
+    algorithm) keeps its fastest time. The call on hot buffers has no slow path of its own: a slower time is another
+    process's load (one full run's start-up timing read 131 cycles at 64 B GCM against ~90 in every other run), and a
+    ceiling timed in such a minute overstated every efficiency of the run."""
+    key = (c["size"], c["dir"], alg)
+    old = ceiling.get(key)
+    timings = (old["timings"] if old else 0) + 1
+    if old is None or c["cycles_per_packet"] < old["cycles_per_packet"]:
+        ceiling[key] = dict(c)
+    ceiling[key]["timings"] = timings
+
+
+def apply_ceiling(case, ceiling):
+    cc = ceiling[(case["size"], "encrypt" if case["dir"] == "outbound" else "decrypt", case["alg"])]
+    case.update({
+        "crypto_cycles_per_packet": cc["cycles_per_packet"], "crypto_mpps": cc["mpps"],
+        "efficiency": cc["cycles_per_packet"] / case["dpvpn_cycles_per_packet"],
+    })
 
 
 def measure_case(a, b, ceiling, tsc_hz, forward):
@@ -1057,14 +1084,12 @@ def measure_case(a, b, ceiling, tsc_hz, forward):
     if direction == "outbound":
         case.update(forward[key])
     dm = statistics.median(x["mpps"] for x in case["dpvpn_runs"])
-    cc = ceiling[(size, "encrypt" if direction == "outbound" else "decrypt", c.alg)]
     case.update({
         "dpvpn_mpps": dm, "dpvpn_gbps": dm * size * 8 / 1000, "dpvpn_cycles_per_packet": tsc_hz / (dm * 1e6),
-        "crypto_cycles_per_packet": cc["cycles_per_packet"], "crypto_mpps": cc["mpps"],
-        "efficiency": cc["cycles_per_packet"] / (tsc_hz / (dm * 1e6)),
         "dpvpn_mpps_min_max": [min(x["mpps"] for x in case["dpvpn_runs"]), max(x["mpps"] for x in case["dpvpn_runs"])],
         "dpvpn_oncpu_cycles_per_packet": statistics.median(on_cpu_cycles(tsc_hz, x) for x in case["dpvpn_runs"]),
     })
+    apply_ceiling(case, ceiling)  # again after the last case, with the run's fastest timing
     if case["secgw_runs"]:
         sm = statistics.median(x["mpps"] for x in case["secgw_runs"])
         case.update({
