@@ -1089,7 +1089,7 @@ def measure_case(a, b, ceiling, tsc_hz, forward):
         "dpvpn_mpps_min_max": [min(x["mpps"] for x in case["dpvpn_runs"]), max(x["mpps"] for x in case["dpvpn_runs"])],
         "dpvpn_oncpu_cycles_per_packet": statistics.median(on_cpu_cycles(tsc_hz, x) for x in case["dpvpn_runs"]),
     })
-    apply_ceiling(case, ceiling)  # again after the last case, with the run's fastest timing
+    apply_ceiling(case, ceiling)  # for partial-results.json; main() applies the run's fastest after the last case
     if case["secgw_runs"]:
         sm = statistics.median(x["mpps"] for x in case["secgw_runs"])
         case.update({

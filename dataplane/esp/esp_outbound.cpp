@@ -25,6 +25,20 @@ struct OutboundPacket {
   bool df;
 };
 
+// The inner header's fields ESP copies into the outer one (and the next-header value), for an IPv4
+// or an IPv6 header whose version the caller has seen.
+[[gnu::always_inline]] inline void copy_inner_fields(const uint8_t* ip, bool v4, OutboundPacket* p) {
+  if (v4) {
+    p->next_header = 4;
+    p->tos = ip[1];
+    p->df = (ip[6] & 0x40) != 0;
+  } else {
+    p->next_header = 41;
+    p->tos = static_cast<uint8_t>((ip[0] << 4) | (ip[1] >> 4));
+    p->df = true;  // IPv6 is never fragmented on the way
+  }
+}
+
 // Checks the inner IP header, trims L2 padding. Returns kOk and fills *p. inner_checked: the
 // caller vouches for the header and length (esp_outbound_burst), so only the fields ESP copies are read.
 [[gnu::always_inline]] inline EspResult parse_inner(rte_mbuf* m, OutboundPacket* p, bool inner_checked) {
@@ -32,15 +46,7 @@ struct OutboundPacket {
   const uint32_t len = m->data_len;
   if (inner_checked) {
     p->inner_len = len;
-    if ((ip[0] >> 4) == 4) {
-      p->next_header = 4;
-      p->tos = ip[1];
-      p->df = (ip[6] & 0x40) != 0;
-    } else {
-      p->next_header = 41;
-      p->tos = static_cast<uint8_t>((ip[0] << 4) | (ip[1] >> 4));
-      p->df = true;
-    }
+    copy_inner_fields(ip, (ip[0] >> 4) == 4, p);
     return EspResult::kOk;
   }
   if (len < 1) return EspResult::kBadInnerPacket;
@@ -50,18 +56,14 @@ struct OutboundPacket {
       if (len < 20) return EspResult::kBadInnerPacket;
       total = load16(ip + 2);
       if ((ip[0] & 0x0f) < 5 || total < (ip[0] & 0x0fu) * 4 || total > len) return EspResult::kBadInnerPacket;
-      p->next_header = 4;
-      p->tos = ip[1];
-      p->df = (ip[6] & 0x40) != 0;
+      copy_inner_fields(ip, true, p);
       break;
     }
     case 6: {
       if (len < 40) return EspResult::kBadInnerPacket;
       total = 40u + load16(ip + 4);
       if (total > len) return EspResult::kBadInnerPacket;
-      p->next_header = 41;
-      p->tos = static_cast<uint8_t>((ip[0] << 4) | (ip[1] >> 4));
-      p->df = true;  // IPv6 is never fragmented on the way
+      copy_inner_fields(ip, false, p);
       break;
     }
     default:
